@@ -1,0 +1,5 @@
+"""`python -m cmsfeed` runs the CLI."""
+
+from cmsfeed.cli import main
+
+main()

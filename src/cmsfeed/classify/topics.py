@@ -1,0 +1,129 @@
+"""Tagging texts with topics by matching configured terms as stemmed phrases. Pure.
+
+Terms and texts are reduced to the same normal forms for the text's language (lemmas from
+the pymorphy3 analyser for Russian, Snowball stems from PyStemmer otherwise), so
+"бухарских оленей" matches the term "бухарский олень" and "saigas" matches "saiga".
+A term is a phrase: every word must appear, in order and adjacent, so "Bukhara region"
+does not match "Bukhara deer". Latin names (terms under `la`) match in texts of any
+language, word for word without stemming.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pymorphy3
+import Stemmer
+
+from cmsfeed.config import LATIN
+
+_WORD = re.compile(r"\w+")
+_SNOWBALL_NAMES = {
+    "ar": "arabic", "da": "danish", "de": "german", "el": "greek", "en": "english",
+    "es": "spanish", "fi": "finnish", "fr": "french", "hu": "hungarian", "hy": "armenian",
+    "it": "italian", "nl": "dutch", "no": "norwegian", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sv": "swedish", "tr": "turkish", "uk": "ukrainian",
+}
+
+Forms = frozenset[str]
+Phrase = tuple[Forms, ...]
+Normalizer = Callable[[str], Forms]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicTerms:
+    topic_id: str
+    terms: Mapping[str, Sequence[str]]
+
+
+def words(text: str) -> list[str]:
+    """Lowercase words; 'ё' is folded to 'е' as Russian writers do inconsistently."""
+    return _WORD.findall(text.lower().replace("ё", "е"))
+
+
+class TopicMatcher:
+    def __init__(self, topics: Sequence[TopicTerms]) -> None:
+        self._order = {topic.topic_id: index for index, topic in enumerate(topics)}
+        self._normalizers: dict[str, Normalizer] = {}
+        # language -> one normal form of a phrase's first word -> [(phrase, topic id)]
+        self._index: dict[str, dict[str, list[tuple[Phrase, str]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for topic in topics:
+            for language, terms in topic.terms.items():
+                normalize = self._normalizer(language)
+                for term in terms:
+                    phrase = tuple(normalize(word) for word in words(term))
+                    for form in phrase[0] if phrase else ():
+                        self._index[language][form].append((phrase, topic.topic_id))
+
+    def match(self, text: str, language: str) -> tuple[str, ...]:
+        """The ids of the topics `text` mentions, in configuration order."""
+        raw = words(text)
+        found: set[str] = set()
+        for index_language in (language, LATIN):
+            index = self._index.get(index_language)
+            if index:
+                normalize = self._normalizer(index_language)
+                self._scan([normalize(word) for word in raw], index, found)
+        return tuple(sorted(found, key=self._order.__getitem__))
+
+    @staticmethod
+    def _scan(tokens: list[Forms], index: Mapping[str, list[tuple[Phrase, str]]],
+              found: set[str]) -> None:
+        for position, forms in enumerate(tokens):
+            for form in forms:
+                for phrase, topic_id in index.get(form, ()):
+                    if topic_id in found or position + len(phrase) > len(tokens):
+                        continue
+                    if all(tokens[position + offset] & wanted
+                           for offset, wanted in enumerate(phrase)):
+                        found.add(topic_id)
+
+    def _normalizer(self, language: str) -> Normalizer:
+        if language not in self._normalizers:
+            self._normalizers[language] = normalizer_for(language)
+        return self._normalizers[language]
+
+
+def normalizer_for(language: str) -> Normalizer:
+    """A word's normal forms: its lemmas for Russian (pymorphy3), its Snowball stem otherwise.
+
+    Russian needs the morphological analyser: stems alone split one word's forms
+    ("кулан" → "кула", "куланов" → "кулан"). Every lemma of every reading is kept, and
+    their stems too, so an ambiguous form ("баранов": a surname or "sheep", genitive
+    plural) still matches the term it can mean.
+    """
+    if language == LATIN:
+        return _exact
+    snowball = _SNOWBALL_NAMES.get(language)
+    stem = Stemmer.Stemmer(snowball).stemWord if snowball else str
+    if language == "ru":
+        morph = _russian_morphology()
+
+        @lru_cache(maxsize=200_000)
+        def russian(word: str) -> Forms:
+            lemmas = {parse.normal_form.replace("ё", "е") for parse in morph.parse(word)}
+            return frozenset(lemmas | {stem(lemma) for lemma in lemmas} | {stem(word)})
+
+        return russian
+
+    @lru_cache(maxsize=200_000)
+    def stemmed(word: str) -> Forms:
+        return frozenset((stem(word),))
+
+    return stemmed
+
+
+@lru_cache(maxsize=1)
+def _russian_morphology() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+@lru_cache(maxsize=200_000)
+def _exact(word: str) -> Forms:
+    return frozenset((word,))

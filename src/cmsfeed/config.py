@@ -1,0 +1,368 @@
+"""config.toml: loaded and validated once, at start-up. Reads the file and the environment.
+
+Every problem is reported at once, one line each, naming the file (or the environment
+variable) and the key path: `config.toml: topics[1].terms.ru: expected a list of strings, got 5`.
+Unknown keys are errors, so that a typo never silently falls back to a default.
+
+Any value can be overridden by an environment variable `CMSFEED_<SECTION>__<KEY>` (the
+pydantic-settings convention, e.g. `CMSFEED_STORE__URL`), which wins over the file. The
+overlay is done here rather than by pydantic-settings so that an error in a value that came
+from the environment names the variable, not the file. Secrets never live in the file: the
+SMTP password is read from the variable that `smtp.password_env` names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from cmsfeed.errors import ConfigError
+
+ENV_PREFIX = "CMSFEED_"
+ENV_SEPARATOR = "__"
+LATIN = "la"  # the pseudo-language of Latin species names, matched in every language
+_SLUG = r"^[a-z0-9][a-z0-9-]*$"
+_LANGUAGE = r"^[a-z]{2,3}$"
+
+
+def _string_list(value: object) -> object:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PydanticCustomError("string_list", "expected a list of strings")
+    return value
+
+
+def _time_zone(value: object) -> object:
+    if not isinstance(value, str):
+        raise PydanticCustomError("time_zone", "expected an IANA time zone name such as 'UTC'")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "time_zone", "expected an IANA time zone name such as 'Asia/Almaty'"
+        ) from None
+    return value
+
+
+def _absolute_url(value: object) -> object:
+    if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+", value):
+        raise PydanticCustomError("url", "expected an absolute http(s) URL")
+    return value
+
+
+StringList = Annotated[list[str], BeforeValidator(_string_list)]
+TimeZoneName = Annotated[str, BeforeValidator(_time_zone)]
+AbsoluteUrl = Annotated[str, BeforeValidator(_absolute_url)]
+Slug = Annotated[str, Field(pattern=_SLUG, max_length=64)]
+LanguageCode = Annotated[str, Field(pattern=_LANGUAGE)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteConfig(_Section):
+    title: str = "cmsfeed"
+    description: str = "News about migratory species, by topic and language."
+    base_url: AbsoluteUrl = "http://127.0.0.1:8080/"
+    languages: list[LanguageCode] = Field(default_factory=lambda: ["en"], min_length=1)
+    author_name: str = "cmsfeed"
+    author_email: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _ends_with_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+
+class StoreConfig(_Section):
+    url: str = "sqlite:///cmsfeed.db"
+
+
+class IngestConfig(_Section):
+    interval_minutes: int = Field(60, ge=1)
+    timeout_seconds: float = Field(20.0, gt=0)
+    user_agent: str | None = None
+    max_summary_bytes: int = Field(256 * 1024, ge=1024)
+    batch_size: int = Field(500, ge=1, le=10_000)
+
+
+class SelectorsConfig(_Section):
+    item: str
+    title: str
+    date: str
+    link: str | None = None
+    summary: str | None = None
+    image: str | None = None
+    date_attribute: str | None = None
+
+
+SourceKind = Literal["listing", "html", "feed", "json"]
+
+
+class SourceConfig(_Section):
+    id: Slug
+    kind: SourceKind
+    path: str | None = None
+    url: AbsoluteUrl | None = None
+    language: LanguageCode | None = None
+    timezone: TimeZoneName = "UTC"
+    date_format: str | None = None
+    date_locale: LanguageCode | None = None
+    selectors: SelectorsConfig | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _one_location(self) -> SourceConfig:
+        if (self.path is None) == (self.url is None):
+            raise PydanticCustomError("location", "expected exactly one of 'path' or 'url'")
+        if self.kind == "html" and self.selectors is None:
+            raise PydanticCustomError("selectors", "an html source needs a [sources.selectors] table")
+        return self
+
+    @property
+    def location(self) -> str:
+        return self.url or self.path or ""
+
+
+class TopicConfig(_Section):
+    id: Slug
+    name: dict[LanguageCode, str] = Field(min_length=1)
+    terms: dict[LanguageCode, StringList] = Field(min_length=1)
+
+    def display_name(self, language: str) -> str:
+        return self.name.get(language) or next(iter(self.name.values()))
+
+
+class FeedsConfig(_Section):
+    entries: int = Field(50, ge=1, le=1000)
+    ttl_minutes: int = Field(60, ge=1)
+
+
+class SmtpConfig(_Section):
+    host: str | None = None
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    from_address: str = "cmsfeed@localhost"
+    from_name: str = "cmsfeed"
+
+    def password(self, environ: Mapping[str, str]) -> str | None:
+        return environ.get(self.password_env) if self.password_env else None
+
+
+class Config(_Section):
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    topics: list[TopicConfig] = Field(default_factory=list)
+    feeds: FeedsConfig = Field(default_factory=FeedsConfig)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise ConfigError([f"sources: no source with id {source_id!r} (configured: {known})"])
+
+    def topic_ids(self) -> list[str]:
+        return [topic.id for topic in self.topics]
+
+
+_EXPECTATIONS = {
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected a table",
+    "model_type": "expected a table",
+    "model_attributes_type": "expected a table",
+    "missing": "required key is missing",
+    "extra_forbidden": "unknown key (check its spelling against the README)",
+}
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, overlay and validate the configuration; raise ConfigError listing every problem."""
+    environ = os.environ if environ is None else environ
+    label = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ConfigError([f"{path}: cannot read the configuration ({err.strerror})"]) from err
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError([f"{label}: not UTF-8 (byte {err.start})"]) from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError([f"{label}: not valid TOML: {err}"]) from err
+    problems = _secret_problems(data, label)
+    origins = _overlay_environment(data, environ, problems)
+    _resolve_paths(data, path.parent.resolve())
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as err:
+        problems += [_describe(error, label, origins) for error in err.errors()]
+        raise ConfigError(problems) from err
+    problems += _consistency_problems(config, label)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _describe(error: Mapping[str, Any], label: str, origins: Mapping[tuple[str, ...], str]) -> str:
+    location = tuple(str(part) for part in error["loc"])
+    key_path = _key_path(error["loc"])
+    origin = next((env for loc, env in origins.items() if location[: len(loc)] == loc), None)
+    if origin:
+        subject = f"environment {origin}"
+    else:
+        subject = f"{label}: {key_path}" if key_path else label
+    kind = error["type"]
+    if kind in _EXPECTATIONS:
+        problem = _EXPECTATIONS[kind]
+    elif kind == "literal_error":
+        problem = "expected " + error["ctx"]["expected"]
+    elif kind == "string_pattern_mismatch":
+        problem = ("expected lowercase letters, digits and dashes" if "a-z0-9" in
+                   error["ctx"]["pattern"] else "expected a language code such as 'en' or 'ru'")
+    else:
+        problem = error["msg"].removeprefix("Value error, ")
+        problem = problem[0].lower() + problem[1:]
+    if kind not in ("missing", "extra_forbidden") and "input" in error:
+        problem += f", got {_show(error['input'])}"
+    return f"{subject}: {problem}"
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _show(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _secret_problems(data: dict[str, Any], label: str) -> list[str]:
+    smtp = data.get("smtp")
+    if isinstance(smtp, dict) and "password" in smtp:
+        smtp.pop("password")
+        return [f"{label}: smtp.password: secrets do not belong in the file; put the password in "
+                "an environment variable and name it in smtp.password_env"]
+    return []
+
+
+def _overlay_environment(
+    data: dict[str, Any], environ: Mapping[str, str], problems: list[str]
+) -> dict[tuple[str, ...], str]:
+    """Apply CMSFEED_<SECTION>__<KEY> variables; return which key paths came from which one."""
+    origins: dict[tuple[str, ...], str] = {}
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or ENV_SEPARATOR not in name:
+            continue
+        keys = name[len(ENV_PREFIX):].lower().split(ENV_SEPARATOR)
+        if not all(keys):
+            problems.append(f"environment {name}: expected CMSFEED_<SECTION>__<KEY>")
+            continue
+        table = data
+        for key in keys[:-1]:
+            child = table.setdefault(key, {})
+            if not isinstance(child, dict):
+                problems.append(f"environment {name}: {key} is not a table that keys can be set in")
+                break
+            table = child
+        else:
+            table[keys[-1]] = _environment_value(environ[name])
+            origins[tuple(keys)] = name
+    return origins
+
+
+def _environment_value(text: str) -> Any:
+    """Lists and tables are written as JSON (as pydantic-settings does); all else stays text."""
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative paths in the file are relative to the file, not to the working directory."""
+    store = data.get("store")
+    if isinstance(store, dict) and isinstance(store.get("url"), str):
+        store["url"] = resolve_sqlite_url(store["url"], base)
+    for source in data.get("sources") or []:
+        if isinstance(source, dict) and isinstance(source.get("path"), str):
+            source["path"] = str((base / source["path"]).resolve())
+
+
+def resolve_sqlite_url(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str((base / url[len(prefix):]).resolve())
+    return url
+
+
+def default_store_url(base: Path) -> str:
+    return resolve_sqlite_url(StoreConfig().url, base)
+
+
+def _consistency_problems(config: Config, label: str) -> list[str]:
+    problems: list[str] = []
+    languages = set(config.site.languages)
+    for kind, entries in (("sources", config.sources), ("topics", config.topics)):
+        seen: set[str] = set()
+        for index, entry in enumerate(entries):
+            if entry.id in seen:
+                problems.append(f"{label}: {kind}[{index}].id: {entry.id!r} is used twice")
+            seen.add(entry.id)
+    for index, topic in enumerate(config.topics):
+        for language in topic.terms:
+            if language not in languages and language != LATIN:
+                problems.append(
+                    f"{label}: topics[{index}].terms.{language}: not one of site.languages "
+                    f"{sorted(languages)} or '{LATIN}' for Latin names"
+                )
+        for language, terms in topic.terms.items():
+            if not terms or any(not term.strip() for term in terms):
+                problems.append(f"{label}: topics[{index}].terms.{language}: expected non-empty terms")
+    for index, source in enumerate(config.sources):
+        if source.language is not None and source.language not in languages:
+            problems.append(f"{label}: sources[{index}].language: {source.language!r} is not one of "
+                            f"site.languages {sorted(languages)}")
+    return problems

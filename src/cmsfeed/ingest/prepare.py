@@ -1,0 +1,170 @@
+"""From a parsed story to stored items: cleaning, language, splitting, topics. Pure: no I/O.
+
+A story whose paragraphs are in two or more of the site's languages (an English paragraph
+followed by its Russian translation) becomes one item per language, linked by a translation
+group. The version in the title's language keeps the story's key, so a story that later gains
+a translation keeps its id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser
+
+from cmsfeed.classify import LanguageIdentifier, TopicMatcher
+from cmsfeed.model import Item, Problem, Story, make_item_id
+from cmsfeed.sanitize import (
+    clean_html,
+    first_undecodable_byte,
+    plain_text,
+    remove_xml_forbidden,
+    unsafe_markup,
+)
+
+DERIVED_TITLE_LENGTH = 110
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
+_SLUG_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Version:
+    language: str
+    paragraphs: list[str]
+
+
+@dataclass
+class StoryPreparer:
+    """Turns a source's stories into items; one instance per source and ingest run."""
+
+    source_id: str
+    identifier: LanguageIdentifier
+    matcher: TopicMatcher
+    default_language: str
+    known_topics: Collection[str]
+    max_summary_bytes: int = 256 * 1024
+
+    def prepare(self, story: Story) -> tuple[list[Item], list[Problem]]:
+        problems: list[Problem] = []
+
+        def reject(reason: str) -> tuple[list[Item], list[Problem]]:
+            return [], [*problems, Problem(self.source_id, story.position, reason)]
+
+        def warn(reason: str) -> None:
+            problems.append(Problem(self.source_id, story.position, reason, rejected=False))
+
+        for field_name, value in (("title", story.title), ("summary", story.summary_html)):
+            bad_byte = first_undecodable_byte(value)
+            if bad_byte is not None:
+                return reject(f"invalid UTF-8 (byte 0x{bad_byte:02x}) in the {field_name}")
+        size = len(story.summary_html.encode())
+        if size > self.max_summary_bytes:
+            return reject(f"summary is {size:,} bytes, over the limit of "
+                          f"{self.max_summary_bytes:,} (ingest.max_summary_bytes)")
+        raw_title, removed_in_title = remove_xml_forbidden(story.title)
+        raw_summary, removed_in_summary = remove_xml_forbidden(story.summary_html)
+        if removed_in_title + removed_in_summary:
+            warn(f"removed {removed_in_title + removed_in_summary} control character(s) "
+                 "that XML forbids")
+        title = plain_text(raw_title)
+        if not title:
+            return reject("no title")
+        if story.published_at is None:
+            return reject("no publication date")
+        unsafe = unsafe_markup(raw_summary)
+        summary = clean_html(raw_summary, story.url)
+        if unsafe:
+            warn(f"removed unsafe HTML from the summary: {', '.join(unsafe)}")
+
+        versions = self._versions(story, title, summary)
+        base_key = story.key or self._derived_key(story, title)
+        title_language = self.identifier.identify(title)
+        main = next((v for v in versions if v.language == title_language), versions[0])
+        group = make_item_id(base_key) if len(versions) > 1 else None
+        items = []
+        for version in versions:
+            key = base_key if version is main else f"{base_key}#{version.language}"
+            version_title = title if version is main else _derived_title(version.paragraphs)
+            version_summary = "".join(version.paragraphs)
+            items.append(Item(
+                id=make_item_id(key),
+                key=key,
+                source_id=self.source_id,
+                title=version_title,
+                summary=version_summary,
+                language=version.language,
+                published_at=story.published_at,
+                updated_at=max(story.updated_at or story.published_at, story.published_at),
+                topics=self._topics(story, version_title, version_summary, version.language, warn),
+                url=story.url,
+                translation_group=group,
+                image_url=story.image_url,
+            ))
+        items.sort(key=lambda item: item.key != base_key)  # the title's version first
+        return items, problems
+
+    def _versions(self, story: Story, title: str, summary: str) -> list[_Version]:
+        paragraphs = _paragraphs(summary)
+        if story.language is not None:
+            return [_Version(story.language, paragraphs)]
+        languages = [self.identifier.identify(plain_text(p)) for p in paragraphs]
+        distinct = list(dict.fromkeys(lang for lang in languages if lang is not None))
+        if len(distinct) < 2:
+            whole = self.identifier.identify(f"{title}\n{plain_text(summary)}")
+            return [_Version(whole or (distinct[0] if distinct else self.default_language),
+                             paragraphs)]
+        grouped: dict[str, list[str]] = {lang: [] for lang in distinct}
+        current = distinct[0]
+        for paragraph, language in zip(paragraphs, languages, strict=True):
+            current = language or current  # an unsure paragraph stays with its neighbour
+            grouped[current].append(paragraph)
+        return [_Version(lang, paras) for lang, paras in grouped.items()]
+
+    def _topics(self, story: Story, title: str, summary: str, language: str,
+                warn: Callable[[str], None]) -> tuple[str, ...]:
+        if story.topics is not None:
+            unknown = [t for t in story.topics if t not in self.known_topics]
+            if unknown:
+                warn(f"unknown topic(s) ignored: {', '.join(unknown)}")
+            return tuple(t for t in story.topics if t in self.known_topics)
+        return self.matcher.match(f"{title}\n{plain_text(summary)}", language)
+
+    def _derived_key(self, story: Story, title: str) -> str:
+        assert story.published_at is not None
+        slug = "-".join(_SLUG_WORD.findall(title.lower()))[:80]
+        return f"{self.source_id}:{story.published_at.date().isoformat()}:{slug}"
+
+
+def _paragraphs(summary: str) -> list[str]:
+    """Top-level blocks of sanitized HTML, each as HTML; loose inline runs are one block each."""
+    if not summary:
+        return []
+    body = LexborHTMLParser(f"<body>{summary}</body>").body
+    if body is None:
+        return [summary]
+    blocks: list[str] = []
+    inline: list[str] = []
+    for node in body.iter(include_text=True):
+        if node.tag in ("-text", "a", "b", "i", "em", "strong", "br", "abbr", "code", "small",
+                        "sub", "sup", "q", "cite", "img"):
+            inline.append(node.html or "")
+            continue
+        if "".join(inline).strip():
+            blocks.append(f"<p>{''.join(inline).strip()}</p>")
+        inline = []
+        blocks.append(node.html or "")
+    if "".join(inline).strip():
+        blocks.append(f"<p>{''.join(inline).strip()}</p>")
+    return blocks
+
+
+def _derived_title(paragraphs: list[str]) -> str:
+    """A title for a translation the source gave none: its first sentence, shortened."""
+    text = plain_text("".join(paragraphs[:1]))
+    sentence = _SENTENCE_END.split(text, maxsplit=1)[0]
+    if len(sentence) <= DERIVED_TITLE_LENGTH:
+        return sentence.rstrip(".")
+    cut = sentence[:DERIVED_TITLE_LENGTH].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:—-(") + "…"

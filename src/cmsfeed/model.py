@@ -1,0 +1,92 @@
+"""The data cmsfeed works with, as frozen dataclasses. Pure: no I/O.
+
+Times are timezone-aware UTC and named `*_at`. A `Story` is what a source parser read;
+an `Item` is what the store keeps: one language version of a story, tagged with topics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One story as a source presents it, before cleaning and tagging.
+
+    `key` identifies the story within its source across re-ingests (a feed guid, a URL);
+    None means the parser had nothing stable, and `prepare` derives one from source, date and title.
+    """
+
+    position: str
+    title: str
+    summary_html: str
+    published_at: datetime | None
+    url: str | None = None
+    updated_at: datetime | None = None
+    key: str | None = None
+    language: str | None = None
+    topics: tuple[str, ...] | None = None
+    image_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one story or a whole source, reported as one line."""
+
+    source_id: str
+    position: str
+    reason: str
+    rejected: bool = True
+
+    def __str__(self) -> str:
+        verdict = "rejected" if self.rejected else "warning"
+        where = f"{self.source_id}: {self.position}" if self.position else self.source_id
+        return f"{where}: {verdict}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    stories: list[Story] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One language version of a story, as stored and served."""
+
+    id: str
+    key: str
+    source_id: str
+    title: str
+    summary: str
+    language: str
+    published_at: datetime
+    updated_at: datetime
+    topics: tuple[str, ...] = ()
+    url: str | None = None
+    translation_group: str | None = None
+    image_url: str | None = None
+    first_seen_at: datetime | None = None
+    translations: tuple[str, ...] = ()
+
+    @property
+    def content_hash(self) -> str:
+        """A digest of what the source said; a change in it means the item was edited."""
+        parts = [
+            self.title,
+            self.summary,
+            self.url or "",
+            self.image_url or "",
+            self.published_at.isoformat(),
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def make_item_id(key: str) -> str:
+    """The id an item keeps for life: derived once from its key, so it is the same on any machine."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]

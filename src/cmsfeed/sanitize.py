@@ -1,0 +1,85 @@
+"""Making untrusted text safe to store and to serve. Pure: no I/O.
+
+Summaries are kept as HTML cleaned by nh3 (the Ammonia sanitizer): a short allow-list of
+tags, only http(s)/mailto links, every URL made absolute against the story's page. Titles are
+plain text. Characters XML 1.0 forbids are removed, because every feed is XML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "cite", "code", "em", "figcaption", "figure",
+    "h2", "h3", "h4", "i", "img", "li", "ol", "p", "pre", "q", "small", "strong", "sub",
+    "sup", "ul",
+})
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "hreflang"}, "img": {"src", "alt", "width", "height"},
+                      "abbr": {"title"}}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_URL_ATTRIBUTES = frozenset({"href", "src"})
+
+# XML 1.0 allows tab, newline, carriage return and everything from U+0020 except surrogates
+# and U+FFFE/U+FFFF. Lone surrogates come from bytes that were not UTF-8 (surrogateescape).
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+_UNSAFE_MARKERS = re.compile(
+    r"<\s*(script|iframe|object|embed|style|form)\b|\son[a-z]+\s*=|javascript:", re.IGNORECASE
+)
+_SPACES = re.compile(r"\s+")
+
+
+def clean_html(fragment: str, base_url: str | None = None) -> str:
+    """Sanitized HTML with absolute URLs; scripts, styles and event handlers are gone."""
+
+    def keep_attribute(element: str, attribute: str, value: str) -> str | None:
+        if attribute in _URL_ATTRIBUTES:
+            absolute = urljoin(base_url, value.strip()) if base_url else value.strip()
+            if urlsplit(absolute).scheme not in URL_SCHEMES:
+                return None
+            return absolute
+        return value
+
+    return nh3.clean(
+        fragment,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        attribute_filter=keep_attribute,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    ).strip()
+
+
+def unsafe_markup(fragment: str) -> list[str]:
+    """Names of the dangerous constructs in `fragment` that cleaning removes, for reporting."""
+    return sorted({match.group(1) or match.group(0).strip().split("=")[0].lower().strip()
+                   for match in _UNSAFE_MARKERS.finditer(fragment)})
+
+
+def plain_text(fragment: str) -> str:
+    """The text of an HTML fragment on one line: tags dropped, entities decoded."""
+    text = nh3.clean(fragment, tags=set(), clean_content_tags={"script", "style"})
+    return _SPACES.sub(" ", html.unescape(text)).strip()
+
+
+def paragraphs_to_html(paragraphs: Iterable[str]) -> str:
+    """Plain-text paragraphs as escaped `<p>` elements."""
+    return "".join(f"<p>{html.escape(p.strip(), quote=False)}</p>" for p in paragraphs if p.strip())
+
+
+def remove_xml_forbidden(text: str) -> tuple[str, int]:
+    """`text` without characters XML 1.0 forbids, and how many were removed."""
+    cleaned, count = _XML_FORBIDDEN.subn("", text)
+    return cleaned, count
+
+
+def first_undecodable_byte(text: str) -> int | None:
+    """The first byte that was not valid UTF-8 (decoded with surrogateescape), if any."""
+    found = _UNDECODABLE.search(text)
+    return None if found is None else ord(found.group(0)) - 0xDC00

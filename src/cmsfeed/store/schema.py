@@ -1,0 +1,89 @@
+"""The tables of the store, as SQLAlchemy Core metadata. Migrations in `migrations/` create them.
+
+Times are `UtcDateTime`: timezone-aware UTC in Python, `timestamptz` on PostgreSQL and
+ISO text on SQLite (which has no time zones), so the same code reads both the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; use aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+items = Table(
+    "items", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("key", Text, nullable=False, unique=True),
+    Column("source_id", String(64), nullable=False),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("published_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("translation_group", String(16)),
+    Column("image_url", Text),
+    Column("content_hash", String(32), nullable=False),
+    # What an operator set by hand with `cmsfeed items tag`; survives re-ingest.
+    Column("language_override", String(8)),
+    Column("topics_override", Text),  # JSON list of topic ids
+    Index("ix_items_language_published_at", "language", "published_at"),
+    Index("ix_items_published_at", "published_at"),
+    Index("ix_items_first_seen_at", "first_seen_at"),
+    Index("ix_items_translation_group", "translation_group"),
+)
+
+item_topics = Table(
+    "item_topics", metadata,
+    Column("item_id", String(16), ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", String(64), primary_key=True),
+    Index("ix_item_topics_topic_id", "topic_id", "item_id"),
+)
+
+source_states = Table(
+    "source_states", metadata,
+    Column("source_id", String(64), primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("checked_at", UtcDateTime),
+    Column("last_error", Text),
+)
