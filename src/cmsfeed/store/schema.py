@@ -87,3 +87,14 @@ source_states = Table(
     Column("checked_at", UtcDateTime),
     Column("last_error", Text),
 )
+
+# One row per rendered feed file (path relative to the site root, e.g. "feeds/argali/ru.atom").
+# `pinged_at` older than `changed_at` (or null) means the WebSub hub has not heard of the change.
+feed_states = Table(
+    "feed_states", metadata,
+    Column("path", Text, primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Column("pinged_at", UtcDateTime),
+    Column("ping_error", Text),
+)
