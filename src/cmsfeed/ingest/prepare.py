@@ -79,7 +79,8 @@ class StoryPreparer:
             warn(f"removed unsafe HTML from the summary: {', '.join(unsafe)}")
 
         versions = self._versions(story, title, summary)
-        base_key = story.key or self._derived_key(story, title)
+        # Keys are namespaced by source: two sources may both number their entries "1".
+        base_key = f"{self.source_id}|{story.key}" if story.key else self._derived_key(story, title)
         title_language = self.identifier.identify(title)
         main = next((v for v in versions if v.language == title_language), versions[0])
         group = make_item_id(base_key) if len(versions) > 1 else None
@@ -107,7 +108,7 @@ class StoryPreparer:
 
     def _versions(self, story: Story, title: str, summary: str) -> list[_Version]:
         paragraphs = _paragraphs(summary)
-        if story.language is not None:
+        if story.language is not None and story.language in self.identifier.languages:
             return [_Version(story.language, paragraphs)]
         languages = [self.identifier.identify(plain_text(p)) for p in paragraphs]
         distinct = list(dict.fromkeys(lang for lang in languages if lang is not None))

@@ -1,0 +1,76 @@
+"""`cmsfeed ingest`: fetch every source and store what is new."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
+from cmsfeed.ingest.run import IngestReport, Ingester
+from cmsfeed.ingest.run import Progress as ProgressCallback
+
+
+@cli.command()
+@click.option("--source", "source_ids", multiple=True, metavar="ID",
+              help="Only this source (repeatable). Default: every enabled source.")
+@pass_context
+@reports_errors
+def ingest(context: Context, source_ids: tuple[str, ...]) -> None:
+    """Fetch the sources, tag the stories and store them.
+
+    Exits 0 when everything went in, 1 when some stories or sources were rejected.
+    """
+    report = run_ingest(context, source_ids)
+    print_report(report, context.out, context.err)
+    if not report.ok:
+        sys.exit(EXIT_FAILURE)
+
+
+def run_ingest(context: Context, source_ids: tuple[str, ...] = ()) -> IngestReport:
+    ingester = Ingester(context.config, context.store, context.clock)
+    with progress_bar(context.err) as progress:
+        return ingester.ingest(source_ids or None, progress)
+
+
+@contextmanager
+def progress_bar(console: Console) -> Iterator[ProgressCallback]:
+    """A progress bar per source on a terminal; nothing when output is piped."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bars:
+        tasks: dict[str, int] = {}
+
+        def update(source_id: str, done: int, total: int) -> None:
+            if source_id not in tasks:
+                tasks[source_id] = bars.add_task(source_id, total=total)
+            bars.update(tasks[source_id], completed=done)
+
+        yield update
+
+
+def print_report(report: IngestReport, out: Console, err: Console) -> None:
+    table = Table("source", "stories", "new", "updated", "retagged", "unchanged", "rejected",
+                  "warnings", title="Ingest", title_justify="left")
+    for source in report.sources:
+        if source.failure is not None:
+            table.add_row(source.source_id, "—", "—", "—", "—", "—", "failed", "—")
+            continue
+        counts = source.counts
+        table.add_row(source.source_id,
+                      "not modified" if source.not_modified else str(source.stories),
+                      str(counts.inserted), str(counts.updated), str(counts.retagged),
+                      str(counts.unchanged), str(source.rejected), str(source.warnings))
+    out.print(table)
+    for problem in report.problems:
+        err.print(str(problem), markup=False)
+    for source in report.failed_sources:
+        err.print(f"{source.source_id}: source failed: {source.failure}", markup=False)
+    if not report.ok:
+        err.print(f"{report.rejected} stor{'y' if report.rejected == 1 else 'ies'} rejected, "
+                  f"{len(report.failed_sources)} source(s) failed", markup=False)

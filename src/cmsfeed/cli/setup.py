@@ -1,0 +1,69 @@
+"""`cmsfeed init` and `cmsfeed check`: getting a configuration right."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
+from cmsfeed.store import migrate
+
+STARTER_FILES = {"config.toml": "config.toml",
+                 "sample/cms-cami-news.txt": "sample/cms-cami-news.txt"}
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+def init(directory: Path, force: bool) -> None:
+    """Write a starter config.toml (and the sample news it reads) into DIRECTORY."""
+    data = files("cmsfeed") / "data"
+    existing = [name for name in STARTER_FILES if (directory / name).exists()]
+    if existing and not force:
+        click.echo(f"error: {directory / existing[0]}: exists; use --force to overwrite it",
+                   err=True)
+        raise SystemExit(EXIT_FAILURE)
+    for target, source in STARTER_FILES.items():
+        path = directory / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes((data / source).read_bytes())
+        click.echo(f"wrote {path}")
+    click.echo("next: edit config.toml, then run `cmsfeed check` and `cmsfeed run`")
+
+
+@cli.command()
+@pass_context
+@reports_errors
+def check(context: Context) -> None:
+    """Validate the configuration and show what it sets up."""
+    config = context.config
+    out = context.out
+    out.print(f"[bold]{context.config_path}[/bold] is valid.")
+    out.print(f"site: {config.site.title} at {config.site.base_url} "
+              f"(languages: {', '.join(config.site.languages)})")
+    out.print(f"store: {_hide_password(config.store.url)} (schema {migrate.head_revision()})")
+    sources = Table("source", "kind", "location", "enabled", title="Sources", title_justify="left")
+    for source in config.sources:
+        sources.add_row(source.id, source.kind, source.location, "yes" if source.enabled else "no")
+    out.print(sources)
+    topics = Table("topic", *[f"name ({lang})" for lang in config.site.languages], "terms",
+                   title="Topics", title_justify="left")
+    for topic in config.topics:
+        topics.add_row(topic.id, *[topic.name.get(lang, "—") for lang in config.site.languages],
+                       str(sum(len(terms) for terms in topic.terms.values())))
+    out.print(topics)
+    smtp = config.smtp
+    out.print("smtp: " + (f"{smtp.host}:{smtp.port} ({smtp.security})" if smtp.host
+                          else "none configured: digests go to the local Maildir"))
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is reported when the store is opened
+        return url

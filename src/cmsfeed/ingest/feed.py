@@ -1,0 +1,84 @@
+"""RSS and Atom sources, read with feedparser. Pure: bytes in.
+
+feedparser tolerates broken feeds; a document with no entries that it could not parse is
+a failed source (`SourceError`), while one bad entry is one problem.
+"""
+
+from __future__ import annotations
+
+from calendar import timegm
+from datetime import UTC, datetime
+from time import struct_time
+from typing import Any
+
+import feedparser
+
+from cmsfeed.dates import parse_date
+from cmsfeed.errors import DateError, SourceError
+from cmsfeed.model import ParseResult, Problem, Story
+
+
+def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> ParseResult:
+    parsed = feedparser.parse(data, response_headers={"content-location": feed_url or ""})
+    if parsed.bozo and not parsed.entries:
+        reason = parsed.get("bozo_exception") or "not an RSS or Atom document"
+        raise SourceError(source_id, f"malformed feed: {reason}")
+    stories: list[Story] = []
+    problems: list[Problem] = []
+    for number, entry in enumerate(parsed.entries, start=1):
+        position = f"entry {number}"
+        try:
+            published_at = _entry_time(entry, "published") or _entry_time(entry, "updated")
+        except DateError as err:
+            problems.append(Problem(source_id, position, f"bad date: {err}"))
+            continue
+        if published_at is None:
+            problems.append(Problem(source_id, position, "no published or updated date"))
+            continue
+        updated_at = _safe_time(entry, "updated")
+        link = entry.get("link")
+        stories.append(Story(
+            position=position,
+            title=entry.get("title", ""),
+            summary_html=_content(entry),
+            published_at=published_at,
+            updated_at=updated_at,
+            url=link,
+            key=entry.get("id") or link,
+            image_url=_image(entry),
+        ))
+    return ParseResult(stories, problems)
+
+
+def _entry_time(entry: Any, name: str) -> datetime | None:
+    parsed: struct_time | None = entry.get(f"{name}_parsed")
+    if parsed is not None:
+        return datetime.fromtimestamp(timegm(parsed), UTC)
+    raw = entry.get(name)
+    if raw:  # feedparser could not read it; ours reports why instead of guessing
+        return parse_date(raw, locales=("en", "ru"))
+    return None
+
+
+def _safe_time(entry: Any, name: str) -> datetime | None:
+    try:
+        return _entry_time(entry, name)
+    except DateError:
+        return None
+
+
+def _content(entry: Any) -> str:
+    for content in entry.get("content") or []:
+        if content.get("value"):
+            return str(content["value"])
+    return str(entry.get("summary", ""))
+
+
+def _image(entry: Any) -> str | None:
+    for thumbnail in entry.get("media_thumbnail") or []:
+        if thumbnail.get("url"):
+            return str(thumbnail["url"])
+    for enclosure in entry.get("enclosures") or []:
+        if str(enclosure.get("type", "")).startswith("image/") and enclosure.get("href"):
+            return str(enclosure["href"])
+    return None

@@ -1,0 +1,199 @@
+"""One ingest: fetch, parse, prepare and store every source. Does I/O through what it is given.
+
+A failing source is reported and the others go on; a bad story is reported and the good
+ones are stored. Items are written in batches, so memory does not grow with a source's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, tzinfo
+from functools import cached_property
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from cmsfeed.classify import LanguageIdentifier, TopicMatcher
+from cmsfeed.classify.topics import TopicTerms
+from cmsfeed.config import Config, SelectorsConfig, SourceConfig, SourceKind
+from cmsfeed.errors import SourceError
+from cmsfeed.ingest.feed import parse_feed
+from cmsfeed.ingest.fetch import fetch_source, http_client
+from cmsfeed.ingest.html_page import parse_html_page
+from cmsfeed.ingest.json_items import parse_json_items
+from cmsfeed.ingest.listing import parse_listing
+from cmsfeed.ingest.prepare import StoryPreparer
+from cmsfeed.model import Clock, Item, ParseResult, Problem, Story
+from cmsfeed.store import Store, UpsertCounts
+
+# Called as (source id, stories done, stories in the source) while a source is stored.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class SourceReport:
+    source_id: str
+    stories: int = 0
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    problems: list[Problem] = field(default_factory=list)
+    failure: str | None = None
+    not_modified: bool = False
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for problem in self.problems if problem.rejected)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for problem in self.problems if not problem.rejected)
+
+
+@dataclass
+class IngestReport:
+    sources: list[SourceReport] = field(default_factory=list)
+
+    @property
+    def counts(self) -> UpsertCounts:
+        total = UpsertCounts()
+        for source in self.sources:
+            total += source.counts
+        return total
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [problem for source in self.sources for problem in source.problems]
+
+    @property
+    def rejected(self) -> int:
+        return sum(source.rejected for source in self.sources)
+
+    @property
+    def failed_sources(self) -> list[SourceReport]:
+        return [source for source in self.sources if source.failure is not None]
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected and not self.failed_sources
+
+
+class Ingester:
+    """Holds what is costly to build once per process: the language models and term index."""
+
+    def __init__(self, config: Config, store: Store, clock: Clock,
+                 client: httpx.Client | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self._client = client
+
+    @cached_property
+    def identifier(self) -> LanguageIdentifier:
+        return LanguageIdentifier(self.config.site.languages)
+
+    @cached_property
+    def matcher(self) -> TopicMatcher:
+        return TopicMatcher([TopicTerms(t.id, t.terms) for t in self.config.topics])
+
+    @cached_property
+    def client(self) -> httpx.Client:
+        return self._client or http_client(self.config.ingest.timeout_seconds,
+                                           self.config.ingest.user_agent)
+
+    def ingest(self, source_ids: Sequence[str] | None = None,
+               progress: Progress | None = None) -> IngestReport:
+        sources = ([self.config.source(s) for s in source_ids] if source_ids
+                   else [s for s in self.config.sources if s.enabled])
+        return IngestReport([self.ingest_source(source, progress) for source in sources])
+
+    def ingest_source(self, source: SourceConfig, progress: Progress | None = None) -> SourceReport:
+        report = SourceReport(source.id)
+        state = self.store.source_state(source.id)
+        try:
+            fetched = fetch_source(source, state, self.client, self.clock())
+            if fetched.data is None:
+                report.not_modified = True
+                self.store.save_source_state(fetched.state)
+                return report
+            options = options_for(source, self.config.site.languages, page_url=fetched.url)
+            parsed = parse_bytes(source.kind, fetched.data, source.id, options)
+        except SourceError as err:
+            report.failure = err.problem
+            # The validators are kept: a source that failed must be fetched in full next time
+            # only if it changed, and the old ETag still says what we hold.
+            self.store.save_source_state(replace(state, checked_at=self.clock(),
+                                                 last_error=err.problem))
+            return report
+        self.store_stories(source.id, parsed, report, progress, language=source.language)
+        self.store.save_source_state(fetched.state)
+        return report
+
+    def preparer(self, source_id: str, language: str | None = None) -> StoryPreparer:
+        return StoryPreparer(
+            source_id=source_id, identifier=self.identifier, matcher=self.matcher,
+            default_language=language or self.config.site.default_language,
+            known_topics=frozenset(self.config.topic_ids()),
+            max_summary_bytes=self.config.ingest.max_summary_bytes,
+        )
+
+    def store_stories(self, source_id: str, parsed: ParseResult, report: SourceReport,
+                      progress: Progress | None = None, language: str | None = None) -> None:
+        """Prepare and store parsed stories in batches, adding counts and problems to `report`."""
+        preparer = self.preparer(source_id, language)
+        report.problems.extend(parsed.problems)
+        report.stories = len(parsed.stories)
+        done = 0
+        for batch in _batches(parsed.stories, self.config.ingest.batch_size):
+            items: list[Item] = []
+            for story in batch:
+                prepared, problems = preparer.prepare(story)
+                items.extend(prepared)
+                report.problems.extend(problems)
+            report.counts += self.store.upsert_items(items, self.clock())
+            done += len(batch)
+            if progress is not None:
+                progress(source_id, done, report.stories)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOptions:
+    """How to read one source's bytes; defaults suit a file imported by hand."""
+
+    locales: tuple[str, ...] = ("en",)
+    zone: tzinfo = UTC
+    date_format: str | None = None
+    page_url: str | None = None
+    selectors: SelectorsConfig | None = None
+
+
+def options_for(source: SourceConfig, site_languages: Sequence[str],
+                page_url: str | None = None) -> ParseOptions:
+    locales = ([source.date_locale] if source.date_locale else []) + list(site_languages)
+    return ParseOptions(locales=tuple(dict.fromkeys(locales)), zone=ZoneInfo(source.timezone),
+                        date_format=source.date_format, page_url=page_url or source.url,
+                        selectors=source.selectors)
+
+
+def parse_bytes(kind: SourceKind, data: bytes, source_id: str, options: ParseOptions) -> ParseResult:
+    """Parse a source's bytes according to its kind. Pure."""
+    if kind == "listing":
+        return parse_listing(data, source_id, locales=options.locales, zone=options.zone,
+                             date_format=options.date_format)
+    if kind == "json":
+        return parse_json_items(data, source_id, locales=options.locales, zone=options.zone)
+    if kind == "feed":
+        return parse_feed(data, source_id, feed_url=options.page_url)
+    if options.selectors is None:
+        raise SourceError(source_id, "an html source needs [sources.selectors]")
+    return parse_html_page(data, source_id, options.selectors, page_url=options.page_url,
+                           locales=options.locales, zone=options.zone,
+                           date_format=options.date_format)
+
+
+def _batches(stories: Iterable[Story], size: int) -> Iterator[list[Story]]:
+    iterator = iter(stories)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
