@@ -1,0 +1,92 @@
+"""Shared fixtures: real databases, a fixed clock, and configs written to a temporary folder.
+
+The `store_url` fixture runs each store-backed test on a fresh SQLite file and, when
+CMSFEED_TEST_POSTGRES_URL names a PostgreSQL server (./scripts/test starts one), also on a
+fresh PostgreSQL database: one test suite, both backends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+from cmsfeed.config import Config, load_config
+from cmsfeed.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "src" / "cmsfeed" / "data" / "sample" / "cms-cami-news.txt"
+BUNDLED_CONFIG = REPO / "src" / "cmsfeed" / "data" / "config.toml"
+POSTGRES_URL = os.environ.get("CMSFEED_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: datetime = FIXED_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cmsfeed.db'}"
+        return
+    assert POSTGRES_URL is not None
+    name = f"cmsfeed_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
+                                     isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = Store.open(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, store_url: str) -> Callable[..., Config]:
+    """Write config.toml (the bundled topics and site, plus `extra` TOML) and load it.
+
+    `sources` is TOML for [[sources]] tables; by default the bundled sample listing.
+    """
+
+    def make(sources: str | None = None, extra: str = "", environ: dict[str, str] | None = None
+             ) -> Config:
+        shutil.copy(SEED, tmp_path / "seed.txt")
+        bundled = BUNDLED_CONFIG.read_text(encoding="utf-8")
+        head, _, topics = bundled.partition("\n[[topics]]")
+        head = head.split("\n[[sources]]")[0]
+        head = head.replace('url = "sqlite:///var/cmsfeed.db"', f'url = "{store_url}"')
+        default_sources = '[[sources]]\nid = "seed"\nkind = "listing"\npath = "seed.txt"\n'
+        text = f"{head}\n{extra}\n{sources if sources is not None else default_sources}\n" \
+               f"[[topics]]{topics}"
+        path = tmp_path / "config.toml"
+        path.write_text(text, encoding="utf-8")
+        return load_config(path, environ or {})
+
+    return make
