@@ -172,6 +172,47 @@ class SmtpConfig(_Section):
         return environ.get(self.password_env) if self.password_env else None
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Frequency = Literal["immediate", "daily", "weekly"]
+_TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class DkimConfig(_Section):
+    selector: str
+    domain: str
+    key_path: str
+
+
+class DigestsConfig(_Section):
+    """Email digests: where they go without SMTP, how fast they are sent, how links are signed."""
+
+    maildir: str = "var/maildir"           # used when smtp.host is not set
+    send_when_empty: bool = False
+    rate_per_second: float = Field(50.0, gt=0)
+    concurrency: int = Field(8, ge=1, le=100)
+    max_hard_failures: int = Field(3, ge=1)
+    max_attempts: int = Field(8, ge=1)
+    retry_seconds: float = Field(60.0, gt=0)  # first retry; doubles each time
+    lease_seconds: int = Field(300, ge=10)
+    secret_env: str = "CMSFEED_SECRET"
+    secret_path: str = "var/secret.key"    # made on first use when secret_env is not set
+    confirm_days: int = Field(7, ge=1)
+    signups_per_hour: int = Field(5, ge=1)  # per client address
+    local_hostname: str | None = None
+    list_id: str | None = None             # default: the site's host
+    dkim: DkimConfig | None = None
+
+
+class SubscriberConfig(_Section):
+    email: str
+    language: LanguageCode = "en"
+    topics: list[Slug] = Field(default_factory=list)  # empty: every topic
+    frequency: Frequency = "daily"
+    weekday: Weekday = "mon"
+    time: Annotated[str, Field(pattern=_TIME_OF_DAY)] = "08:00"
+    timezone: TimeZoneName = "UTC"
+
+
 class Config(_Section):
     site: SiteConfig = Field(default_factory=SiteConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -180,6 +221,8 @@ class Config(_Section):
     topics: list[TopicConfig] = Field(default_factory=list)
     feeds: FeedsConfig = Field(default_factory=FeedsConfig)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    digests: DigestsConfig = Field(default_factory=DigestsConfig)
+    subscribers: list[SubscriberConfig] = Field(default_factory=list)
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -329,6 +372,14 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     for source in data.get("sources") or []:
         if isinstance(source, dict) and isinstance(source.get("path"), str):
             source["path"] = str((base / source["path"]).resolve())
+    digests = data.get("digests")
+    if isinstance(digests, dict):
+        for key in ("maildir", "secret_path"):
+            if isinstance(digests.get(key), str):
+                digests[key] = str((base / digests[key]).resolve())
+        dkim = digests.get("dkim")
+        if isinstance(dkim, dict) and isinstance(dkim.get("key_path"), str):
+            dkim["key_path"] = str((base / dkim["key_path"]).resolve())
 
 
 def resolve_sqlite_url(url: str, base: Path) -> str:
@@ -365,4 +416,12 @@ def _consistency_problems(config: Config, label: str) -> list[str]:
         if source.language is not None and source.language not in languages:
             problems.append(f"{label}: sources[{index}].language: {source.language!r} is not one of "
                             f"site.languages {sorted(languages)}")
+    topic_ids = set(config.topic_ids())
+    for index, subscriber in enumerate(config.subscribers):
+        if subscriber.language not in languages:
+            problems.append(f"{label}: subscribers[{index}].language: {subscriber.language!r} is "
+                            f"not one of site.languages {sorted(languages)}")
+        for topic in subscriber.topics:
+            if topic not in topic_ids:
+                problems.append(f"{label}: subscribers[{index}].topics: no topic {topic!r}")
     return problems

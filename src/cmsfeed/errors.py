@@ -5,7 +5,10 @@
     ├── StoreError               the database could not be opened, migrated or written
     │   └── ItemNotFoundError    no item has the id asked for
     ├── SourceError              a source could not be fetched or parsed as a whole
-    └── DateError                a date string matches no known form (raised by `dates`)
+    ├── DateError                a date string matches no known form (raised by `dates`)
+    ├── SubscriberError          an address, a preference or a subscriber is not acceptable
+    ├── TokenError               a signed link is forged, altered or expired
+    └── DeliveryError            the mail server refused a message or could not be reached
 
 Each error renders as "subject: problem" so that the CLI can print it as one line.
 Third-party errors are wrapped with `raise ... from err`.
@@ -51,3 +54,25 @@ class SourceError(CmsfeedError):
 
 class DateError(CmsfeedError):
     """A date string could not be read; the subject is the string itself."""
+
+
+class SubscriberError(CmsfeedError):
+    """A subscriber cannot be added or changed; the subject is the address (or the key)."""
+
+
+class TokenError(CmsfeedError):
+    """A signed link is not valid; the subject is the link's purpose."""
+
+
+class DeliveryError(CmsfeedError):
+    """A message was not delivered; the subject is the recipient (or the server).
+
+    `permanent` is True for 5xx replies, which are not retried; 4xx replies, refused or dropped
+    connections and timeouts are temporary and retried with backoff. `code` is the SMTP reply
+    code when the server gave one.
+    """
+
+    def __init__(self, subject: str, problem: str, *, permanent: bool, code: int | None = None):
+        super().__init__(subject, problem)
+        self.permanent = permanent
+        self.code = code
