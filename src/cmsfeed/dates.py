@@ -21,7 +21,7 @@ from cmsfeed.errors import DateError
 
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})$")
 _MONTH_DAY_YEAR = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2}),?\s+(\d{4})$")
-_RFC822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}")
+_RFC822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+(\d{2,4})\s+\d{1,2}:\d{2}")
 _ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
 # "г.", "года" and "г" follow a year in Russian; they carry no information.
 _YEAR_SUFFIX = re.compile(r"\s+(?:г\.?|года)$")
@@ -80,21 +80,25 @@ def _parse_iso(text: str, zone: tzinfo) -> datetime:
         if len(text) == 10:
             return _at_midnight(date.fromisoformat(text), zone)
         parsed = datetime.fromisoformat(text)
-    except ValueError as err:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as err:  # Overflow: UTC is past year 1 or 9999
         raise DateError(repr(text), f"not a valid ISO 8601 date ({err})") from err
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
 
 
 def _parse_rfc822(text: str) -> datetime:
+    year = _RFC822.match(text)
+    # email.utils reads "0001" as 2001, like "01"; four digits mean what they say.
+    if year is not None and len(year.group(1)) > 2 and int(year.group(1)) < 1000:
+        raise DateError(repr(text), f"not a valid RFC 822 date (year {year.group(1)})")
     try:
         parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError) as err:
+        if parsed.tzinfo is None:  # "-0000" means "zone unknown"; RFC 5322 says read it as UTC
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError) as err:
         raise DateError(repr(text), f"not a valid RFC 822 date ({err})") from err
-    if parsed.tzinfo is None:  # "-0000" means "zone unknown"; RFC 5322 says read it as UTC
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _parse_named_month(text: str, locales: tuple[str, ...], zone: tzinfo) -> datetime:
@@ -127,8 +131,11 @@ def _parse_with_format(
         month = months[parts["month_name"]]
     else:
         month = int(parts["month"])
-    clock = time(int(parts.get("hour") or 0), int(parts.get("minute") or 0),
-                 int(parts.get("second") or 0))
+    try:
+        clock = time(int(parts.get("hour") or 0), int(parts.get("minute") or 0),
+                     int(parts.get("second") or 0))
+    except ValueError as err:
+        raise DateError(repr(text), f"no such time ({err})") from err
     return _build(text, int(parts["year"]), month, int(parts["day"]), zone, clock)
 
 
@@ -137,7 +144,7 @@ def _build(
 ) -> datetime:
     try:
         return datetime.combine(date(year, month, day), clock, zone).astimezone(UTC)
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:
         raise DateError(repr(text), f"no such day ({err})") from err
 
 
