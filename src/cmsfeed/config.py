@@ -157,6 +157,15 @@ class TopicConfig(_Section):
 class FeedsConfig(_Section):
     entries: int = Field(50, ge=1, le=1000)
     ttl_minutes: int = Field(60, ge=1)
+    # HTTP Cache-Control max-age for feeds and pages served by `cmsfeed serve`.
+    max_age_seconds: int = Field(300, ge=0)
+    # A WebSub hub to ping after a feed changed; feeds then carry rel="hub" links.
+    hub_url: AbsoluteUrl | None = None
+    # The authority of entry ids (tag:AUTHORITY,2024:item:ID); default: the host of site.base_url.
+    # Set it once and never change it, or readers will show every story again.
+    tag_authority: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]*$")
+    # How often `cmsfeed serve` looks for changes in the store.
+    refresh_seconds: float = Field(30.0, gt=0)
 
 
 class SmtpConfig(_Section):

@@ -5,6 +5,7 @@
     ├── StoreError               the database could not be opened, migrated or written
     │   └── ItemNotFoundError    no item has the id asked for
     ├── SourceError              a source could not be fetched or parsed as a whole
+    ├── PublishError             feeds could not be written out or announced to a WebSub hub
     ├── DateError                a date string matches no known form (raised by `dates`)
     ├── SubscriberError          an address, a preference or a subscriber is not acceptable
     ├── TokenError               a signed link is forged, altered or expired
@@ -50,6 +51,10 @@ class ItemNotFoundError(StoreError):
 
 class SourceError(CmsfeedError):
     """A whole source failed (HTTP error, timeout, malformed document); the subject is its id."""
+
+
+class PublishError(CmsfeedError):
+    """A site could not be written (subject: the path) or a hub refused a ping (the hub URL)."""
 
 
 class DateError(CmsfeedError):

@@ -1,0 +1,198 @@
+"""What one feed says, independent of its format. Pure: no I/O.
+
+`FeedDocument` is built from items and the site's metadata by `make_document`; the format
+writers (`atom`, `rss`, `jsonfeed`, `pages`) only turn it into bytes. Everything that must be
+the same in every format is decided here once: entry ids, absolute links, the links to other
+language versions, the feed's `updated` time (the newest entry's, never the build time),
+and the cleaning of titles and summaries (again, even though the store keeps them clean:
+a feed must be safe whatever got into the database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from cmsfeed.config import Config
+from cmsfeed.feeds import urls
+from cmsfeed.feeds.urls import Format, Selection
+from cmsfeed.model import Item
+from cmsfeed.sanitize import clean_html, plain_text, remove_xml_forbidden
+
+# The `updated` of a feed with no entries: fixed, so an empty feed has stable bytes too.
+EMPTY_FEED_UPDATED_AT = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """The site-wide facts every feed needs, read from the configuration once."""
+
+    base_url: str
+    title: str
+    description: str
+    languages: tuple[str, ...]
+    author_name: str
+    author_email: str | None
+    topic_names: Mapping[str, Mapping[str, str]]  # topic id -> language -> name
+    authority: str
+    entries: int = 50
+    ttl_minutes: int = 60
+    hub_url: str | None = None
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    @property
+    def topic_ids(self) -> tuple[str, ...]:
+        return tuple(self.topic_names)
+
+    def topic_name(self, topic: str, language: str | None) -> str:
+        names = self.topic_names.get(topic) or {}
+        return names.get(language or self.default_language) or next(iter(names.values()), topic)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def selections(self) -> list[Selection]:
+        """Every standard feed: each topic and all topics, in each language and all languages."""
+        topics: list[tuple[str, ...]] = [()] + [(topic,) for topic in self.topic_ids]
+        languages: list[str | None] = [None, *self.languages]
+        return [Selection(chosen, language) for chosen in topics for language in languages]
+
+
+def site_info(config: Config) -> SiteInfo:
+    site = config.site
+    return SiteInfo(
+        base_url=site.base_url, title=site.title, description=site.description,
+        languages=tuple(site.languages), author_name=site.author_name,
+        author_email=site.author_email,
+        topic_names={topic.id: dict(topic.name) for topic in config.topics},
+        authority=urls.tag_authority(site.base_url, config.feeds.tag_authority),
+        entries=config.feeds.entries, ttl_minutes=config.feeds.ttl_minutes,
+        hub_url=config.feeds.hub_url,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    language: str
+    url: str
+    title: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    item_id: str
+    title: str
+    link: str
+    summary_html: str
+    language: str
+    published_at: datetime
+    updated_at: datetime
+    topics: tuple[tuple[str, str], ...]  # (topic id, name in the entry's language)
+    image_url: str | None = None
+    translations: tuple[Translation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDocument:
+    selection: Selection
+    feed_id: str
+    title: str
+    subtitle: str
+    language: str  # the feed's language; the site's default for an all-languages feed
+    site: SiteInfo
+    entries: tuple[Entry, ...] = ()
+    updated_at: datetime = EMPTY_FEED_UPDATED_AT
+
+    def url(self, fmt: Format) -> str:
+        return urls.feed_url(self.site.base_url, self.selection, fmt)
+
+    @property
+    def html_url(self) -> str:
+        return self.url("html")
+
+
+def feed_title(site: SiteInfo, chosen: Selection, interface_language: str) -> str:
+    names = [site.topic_name(topic, interface_language) for topic in chosen.topics]
+    subject = ", ".join(names) if names else _ALL_TOPICS.get(interface_language, "All topics")
+    if chosen.language is None:
+        return f"{site.title}: {subject}"
+    return f"{site.title}: {subject} ({chosen.language})"
+
+
+_ALL_TOPICS = {"en": "All topics", "ru": "Все темы"}
+
+
+def make_document(site: SiteInfo, chosen: Selection, items: Sequence[Item],
+                  siblings: Mapping[str, Item]) -> FeedDocument:
+    """The feed for `chosen` holding `items` (newest first); `siblings` maps translation ids."""
+    language = chosen.language or site.default_language
+    html_url = urls.feed_url(site.base_url, chosen, "html")
+    entries = tuple(_entry(site, item, html_url, siblings) for item in items[: site.entries])
+    newest = max((entry.updated_at for entry in entries), default=EMPTY_FEED_UPDATED_AT)
+    title = feed_title(site, chosen, language)
+    return FeedDocument(
+        selection=chosen, feed_id=urls.feed_id(site.authority, chosen), title=title,
+        subtitle=site.description.strip() or site.title, language=language, site=site, entries=entries,
+        updated_at=newest,
+    )
+
+
+def _entry(site: SiteInfo, item: Item, html_url: str, siblings: Mapping[str, Item]) -> Entry:
+    link = absolute_http_url(item.url) or f"{html_url}#{urls.item_anchor(item.id)}"
+    translations = []
+    for sibling_id in item.translations:
+        sibling = siblings.get(sibling_id)
+        if sibling is None or sibling.language == item.language:
+            continue
+        sibling_page = urls.feed_url(site.base_url, Selection((), sibling.language), "html")
+        translations.append(Translation(
+            language=sibling.language,
+            url=absolute_http_url(sibling.url) or f"{sibling_page}#{urls.item_anchor(sibling.id)}",
+            title=clean_title(sibling.title),
+            id=urls.entry_id(site.authority, sibling.id),
+        ))
+    published = _seconds(item.published_at)
+    return Entry(
+        id=urls.entry_id(site.authority, item.id),
+        item_id=item.id,
+        title=clean_title(item.title),
+        link=link,
+        summary_html=clean_summary(item.summary, link),
+        language=item.language,
+        published_at=published,
+        updated_at=max(published, _seconds(item.updated_at)),
+        topics=tuple((topic, site.topic_name(topic, item.language)) for topic in item.topics
+                     if topic in site.topic_names),
+        image_url=absolute_http_url(item.image_url),
+        translations=tuple(sorted(translations, key=lambda t: (t.language, t.id))),
+    )
+
+
+def clean_title(title: str) -> str:
+    """Plain text on one line: a title never carries markup, whatever the store holds."""
+    text = plain_text(title) if "<" in title or "&" in title else " ".join(title.split())
+    return remove_xml_forbidden(text)[0] or "(untitled)"
+
+
+def clean_summary(summary: str, base_url: str) -> str:
+    return remove_xml_forbidden(clean_html(summary, base_url))[0]
+
+
+def absolute_http_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url.strip()):
+        return None
+    return url.strip()
+
+
+def _seconds(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)

@@ -1,0 +1,173 @@
+"""Pages for people: the index of every feed, a readable page per feed, and OPML lists.
+
+Pure apart from reading the Jinja2 templates in `templates/web/` (once, at import of the
+environment). The same content gives the same bytes: no build time appears anywhere.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from lxml import etree
+
+from cmsfeed.feeds import urls
+from cmsfeed.feeds.document import FeedDocument, SiteInfo
+from cmsfeed.feeds.urls import Selection
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "web"
+
+# Interface strings; a language without its own falls back to English.
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "language_name": "English", "all_languages": "All languages", "all_topics": "All topics",
+        "topic": "Topic", "read": "Read", "copy": "Feed address",
+        "how_to": "Paste a feed address into your feed reader (Feedly, Inoreader, NetNewsWire, "
+                  "Miniflux, newsboat, Thunderbird...). Each topic has a feed per language.",
+        "combine_title": "Several topics in one feed",
+        "combine": "List the topics you follow, separated by commas, and choose a language:",
+        "opml_title": "Every feed at once",
+        "opml": "Import an OPML file into your reader to subscribe to many feeds in one step.",
+        "opml_all": "All feeds", "opml_language": "Feeds in {language}",
+        "all_feeds": "All feeds", "subscribe": "Subscribe: paste this address into your feed "
+                                               "reader, or pick a format.",
+        "also_in": "Also in:", "empty": "No news yet.",
+        "footer": "Feeds are Atom 1.0, RSS 2.0 and JSON Feed 1.1.",
+    },
+    "ru": {
+        "language_name": "Русский", "all_languages": "Все языки", "all_topics": "Все темы",
+        "topic": "Тема", "read": "Читать", "copy": "Адрес ленты",
+        "how_to": "Вставьте адрес ленты в программу для чтения новостей (Feedly, Inoreader, "
+                  "NetNewsWire, Miniflux, newsboat, Thunderbird...). У каждой темы есть лента "
+                  "на каждом языке.",
+        "combine_title": "Несколько тем в одной ленте",
+        "combine": "Перечислите темы через запятую и выберите язык:",
+        "opml_title": "Все ленты сразу",
+        "opml": "Импортируйте файл OPML в программу чтения, чтобы подписаться на все ленты сразу.",
+        "opml_all": "Все ленты", "opml_language": "Ленты на языке: {language}",
+        "all_feeds": "Все ленты", "subscribe": "Подписка: вставьте этот адрес в программу "
+                                               "для чтения лент или выберите формат.",
+        "also_in": "На других языках:", "empty": "Новостей пока нет.",
+        "footer": "Ленты в форматах Atom 1.0, RSS 2.0 и JSON Feed 1.1.",
+    },
+}
+_FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml",
+          "json": "application/feed+json"}
+
+
+def strings(language: str) -> dict[str, str]:
+    return STRINGS.get(language, STRINGS["en"])
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       undefined=StrictUndefined, keep_trailing_newline=True,
+                       trim_blocks=False, auto_reload=False)
+
+
+def _render(template: str, **context: Any) -> bytes:
+    return _environment().get_template(template).render(**context).encode()
+
+
+def interface_language(site: SiteInfo, language: str | None) -> str:
+    return language if language in site.languages else site.default_language
+
+
+def render_index(site: SiteInfo, language: str) -> bytes:
+    t = strings(language)
+    languages: list[str | None] = [*site.languages, None]
+    columns = [{"lang": lang, "label": lang if lang else t["all_languages"]} for lang in languages]
+    topic_rows: list[tuple[tuple[str, ...], str]] = [((), t["all_topics"])] + [
+        ((topic,), site.topic_name(topic, language)) for topic in site.topic_ids]
+    rows = []
+    for topics, label in topic_rows:
+        cells = []
+        for column in columns:
+            chosen = Selection(topics, column["lang"])
+            cells.append({fmt: urls.feed_url(site.base_url, chosen, fmt)  # type: ignore[arg-type]
+                          for fmt in ("atom", "rss", "json", "html")} | {"column": column["label"]})
+        rows.append({"label": label, "cells": cells})
+    example_topics = site.topic_ids[:2] or ("topic-a", "topic-b")
+    custom = Selection(tuple(sorted(example_topics)) if len(example_topics) > 1
+                       else (example_topics[0], example_topics[0] + "-2"), language)
+    discovery = [_discovery(site.base_url, Selection((), language), fmt, f"{site.title} ({language})")
+                 for fmt in ("atom", "rss", "json")]
+    discovery += [_discovery(site.base_url, Selection((topic,), language), "atom",
+                             site.topic_name(topic, language)) for topic in site.topic_ids]
+    opmls = [{"href": site.url(urls.opml_path()), "label": t["opml_all"]}] + [
+        {"href": site.url(urls.opml_path(lang)),
+         "label": t["opml_language"].format(language=strings(lang)["language_name"]
+                                            if lang in STRINGS else lang)}
+        for lang in site.languages]
+    return _render(
+        "index.html", lang=language, t=t, site=site, columns=columns, rows=rows,
+        page_title=site.title, discovery=discovery, opmls=opmls,
+        custom_example=urls.feed_url(site.base_url, custom, "atom"),
+        switcher=_switcher(site, language),
+    )
+
+
+def render_feed_page(document: FeedDocument) -> bytes:
+    site = document.site
+    language = interface_language(site, document.selection.language)
+    t = strings(language)
+    discovery = [_discovery(site.base_url, document.selection, fmt, document.title)
+                 for fmt in ("atom", "rss", "json")]
+    entries = [{
+        "anchor": urls.item_anchor(entry.item_id), "language": entry.language,
+        "link": entry.link, "title": entry.title, "image_url": entry.image_url,
+        "published_iso": entry.published_at.isoformat().replace("+00:00", "Z"),
+        "published_text": entry.published_at.strftime("%Y-%m-%d"),
+        "topics": ", ".join(name for _topic, name in entry.topics),
+        "summary_html": entry.summary_html, "translations": entry.translations,
+    } for entry in document.entries]
+    return _render(
+        "feed.html", lang=language, t=t, feed={"title": document.title, "entries": entries},
+        page_title=document.title, discovery=discovery,
+        feed_url=document.url("atom"),
+        index_url=urls.index_url(site.base_url, language, site.default_language),
+        switcher=_switcher(site, language),
+    )
+
+
+def _discovery(base_url: str, chosen: Selection, fmt: str, title: str) -> dict[str, str]:
+    return {"type": _TYPES[fmt], "title": f"{title} ({_FORMAT_LABELS[fmt]})",
+            "label": _FORMAT_LABELS[fmt],
+            "href": urls.feed_url(base_url, chosen, fmt)}  # type: ignore[arg-type]
+
+
+def _switcher(site: SiteInfo, current: str) -> list[dict[str, Any]]:
+    return [{"lang": lang, "label": strings(lang)["language_name"] if lang in STRINGS else lang,
+             "href": urls.index_url(site.base_url, lang, site.default_language),
+             "current": lang == current} for lang in site.languages]
+
+
+def render_opml(site: SiteInfo, language: str | None = None) -> bytes:
+    """OPML 2.0: every standard feed (Atom), or each topic's feed in one language."""
+    t = strings(language or site.default_language)
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    title = etree.SubElement(head, "title")
+    title.text = site.title if language is None else f"{site.title} ({language})"
+    body = etree.SubElement(root, "body")
+    topics: list[tuple[str, ...]] = [()] + [(topic,) for topic in site.topic_ids]
+    languages: list[str | None] = [None, *site.languages] if language is None else [language]
+    for chosen_topics in topics:
+        if language is not None and not chosen_topics:
+            continue
+        label = (site.topic_name(chosen_topics[0], language) if chosen_topics
+                 else t["all_topics"])
+        group = etree.SubElement(body, "outline", text=label, title=label)
+        for lang in languages:
+            chosen = Selection(chosen_topics, lang)
+            name = f"{label} ({lang or t['all_languages']})"
+            etree.SubElement(group, "outline", type="rss", text=name, title=name,
+                             xmlUrl=urls.feed_url(site.base_url, chosen, "atom"),
+                             htmlUrl=urls.feed_url(site.base_url, chosen, "html"),
+                             language=lang or site.default_language)
+    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")

@@ -1,0 +1,106 @@
+"""What was last published at each feed path, and whether the WebSub hub heard of it.
+
+Does I/O (the database). Works on a `Store`'s engine; the table is `schema.feed_states`.
+A path's `changed_at` moves only when its content hash changes, so it serves as a stable
+Last-Modified across restarts, and a row whose `pinged_at` is older than `changed_at` is
+a ping still owed to the hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from cmsfeed.errors import StoreError
+from cmsfeed.store.items import Store
+from cmsfeed.store.schema import feed_states, item_topics, items
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The outcome of recording a set of hashes."""
+
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed_at: Mapping[str, datetime] = field(default_factory=dict)
+
+
+def record_hashes(store: Store, hashes: Mapping[str, str], now: datetime, *,
+                  complete: bool = False) -> Recorded:
+    """Store each path's content hash; return which changed and every path's `changed_at`.
+
+    With `complete`, `hashes` is every path there is, and rows for other paths are removed.
+    """
+    try:
+        with store.engine.begin() as connection:
+            rows = {row.path: row for row in connection.execute(
+                select(feed_states.c.path, feed_states.c.content_hash, feed_states.c.changed_at))}
+            changed: list[str] = []
+            changed_at: dict[str, datetime] = {}
+            new_rows: list[dict[str, Any]] = []
+            for path, content_hash in sorted(hashes.items()):
+                row = rows.get(path)
+                if row is not None and row.content_hash == content_hash:
+                    changed_at[path] = row.changed_at
+                    continue
+                changed.append(path)
+                changed_at[path] = now
+                if row is None:
+                    new_rows.append({"path": path, "content_hash": content_hash,
+                                     "changed_at": now, "pinged_at": None})
+                else:
+                    connection.execute(update(feed_states).where(feed_states.c.path == path)
+                                       .values(content_hash=content_hash, changed_at=now))
+            if new_rows:
+                connection.execute(insert(feed_states), new_rows)
+            removed = sorted(set(rows) - set(hashes)) if complete else []
+            if removed:
+                connection.execute(delete(feed_states).where(feed_states.c.path.in_(removed)))
+    except SQLAlchemyError as err:
+        raise StoreError(store.label, f"cannot record feed states: {err}") from err
+    return Recorded(tuple(changed), tuple(removed), changed_at)
+
+
+def pending_pings(store: Store) -> list[str]:
+    """Paths whose last change the hub has not been told about, oldest change first."""
+    query = (select(feed_states.c.path)
+             .where(or_(feed_states.c.pinged_at.is_(None),
+                        feed_states.c.pinged_at < feed_states.c.changed_at))
+             .order_by(feed_states.c.changed_at, feed_states.c.path))
+    with store.engine.connect() as connection:
+        return list(connection.execute(query).scalars())
+
+
+def mark_pinged(store: Store, path: str, now: datetime, error: str | None = None) -> None:
+    """Record a ping: on success `pinged_at` moves to `now`; on failure only the error is kept."""
+    values: dict[str, Any] = {"ping_error": error}
+    if error is None:
+        values["pinged_at"] = now
+    with store.engine.begin() as connection:
+        connection.execute(update(feed_states).where(feed_states.c.path == path).values(**values))
+
+
+def ping_errors(store: Store) -> dict[str, str]:
+    with store.engine.connect() as connection:
+        return {row.path: row.ping_error for row in connection.execute(
+            select(feed_states.c.path, feed_states.c.ping_error)
+            .where(feed_states.c.ping_error.is_not(None)))}
+
+
+def content_marker(store: Store) -> tuple[Any, ...]:
+    """A cheap summary of the items that changes whenever a feed's content can have changed.
+
+    Counts and newest times of items and their topics: an insert, an edit or a retag moves it.
+    """
+    with store.engine.connect() as connection:
+        item_row = connection.execute(
+            select(func.count(), func.max(items.c.updated_at), func.max(items.c.first_seen_at),
+                   func.count(items.c.language_override), func.count(items.c.topics_override))
+        ).one()
+        topics_row = connection.execute(select(func.count()).select_from(item_topics)).one()
+    return (*tuple(item_row), *tuple(topics_row))
