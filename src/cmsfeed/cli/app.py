@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,7 +84,8 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except CmsfeedError as err:
             if context is not None and context.debug:
-                raise
+                # The traceback, then the same line and exit code: scripts see no difference.
+                traceback.print_exc()
             fail(err)
 
     return wrapper  # type: ignore[return-value]
