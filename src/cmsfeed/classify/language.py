@@ -6,12 +6,14 @@ Russian share a script, and because its confidence lets short or mixed texts say
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 # Below this many letters a paragraph says too little to be told apart from its neighbours.
 MIN_LETTERS = 12
+_ENOUGH_LETTERS = re.compile(r"(?:[^\W\d_][\W\d_]*){%d}" % MIN_LETTERS)
 
 
 class LanguageIdentifier:
@@ -30,7 +32,7 @@ class LanguageIdentifier:
 
     def identify(self, text: str) -> str | None:
         """The ISO 639-1 code of `text`'s language, or None when the text is too short or mixed."""
-        if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+        if _ENOUGH_LETTERS.search(text) is None:
             return None
         if self._only is not None or self._detector is None:
             return self._only

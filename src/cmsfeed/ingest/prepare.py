@@ -25,6 +25,7 @@ from cmsfeed.sanitize import (
 )
 
 DERIVED_TITLE_LENGTH = 110
+IDENTIFY_CHARS = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
 _SLUG_WORD = re.compile(r"\w+")
 
@@ -81,7 +82,7 @@ class StoryPreparer:
         versions = self._versions(story, title, summary)
         # Keys are namespaced by source: two sources may both number their entries "1".
         base_key = f"{self.source_id}|{story.key}" if story.key else self._derived_key(story, title)
-        title_language = self.identifier.identify(title)
+        title_language = self.identifier.identify(title) if len(versions) > 1 else None
         main = next((v for v in versions if v.language == title_language), versions[0])
         group = make_item_id(base_key) if len(versions) > 1 else None
         items = []
@@ -110,12 +111,14 @@ class StoryPreparer:
         paragraphs = _paragraphs(summary)
         if story.language is not None and story.language in self.identifier.languages:
             return [_Version(story.language, paragraphs)]
-        languages = [self.identifier.identify(plain_text(p)) for p in paragraphs]
+        # The opening of a paragraph tells its language as well as the whole does, for less.
+        languages = [self.identifier.identify(plain_text(p)[:IDENTIFY_CHARS]) for p in paragraphs]
         distinct = list(dict.fromkeys(lang for lang in languages if lang is not None))
         if len(distinct) < 2:
-            whole = self.identifier.identify(f"{title}\n{plain_text(summary)}")
-            return [_Version(whole or (distinct[0] if distinct else self.default_language),
-                             paragraphs)]
+            language = distinct[0] if distinct else (
+                self.identifier.identify(f"{title}\n{plain_text(summary)}"[:IDENTIFY_CHARS])
+                or self.default_language)
+            return [_Version(language, paragraphs)]
         grouped: dict[str, list[str]] = {lang: [] for lang in distinct}
         current = distinct[0]
         for paragraph, language in zip(paragraphs, languages, strict=True):

@@ -140,20 +140,25 @@ class Ingester:
     def store_stories(self, source_id: str, parsed: ParseResult, report: SourceReport,
                       progress: Progress | None = None, language: str | None = None) -> None:
         """Prepare and store parsed stories in batches, adding counts and problems to `report`."""
-        preparer = self.preparer(source_id, language)
         report.problems.extend(parsed.problems)
-        report.stories = len(parsed.stories)
-        done = 0
-        for batch in _batches(parsed.stories, self.config.ingest.batch_size):
+        self.store_story_stream(source_id, parsed.stories, report, progress, language,
+                                total=len(parsed.stories))
+
+    def store_story_stream(self, source_id: str, stories: Iterable[Story], report: SourceReport,
+                           progress: Progress | None = None, language: str | None = None,
+                           total: int = 0) -> None:
+        """Like `store_stories` for a stream: only one batch is held in memory at a time."""
+        preparer = self.preparer(source_id, language)
+        for batch in _batches(stories, self.config.ingest.batch_size):
             items: list[Item] = []
             for story in batch:
                 prepared, problems = preparer.prepare(story)
                 items.extend(prepared)
                 report.problems.extend(problems)
             report.counts += self.store.upsert_items(items, self.clock())
-            done += len(batch)
+            report.stories += len(batch)
             if progress is not None:
-                progress(source_id, done, report.stories)
+                progress(source_id, report.stories, max(total, report.stories))
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,16 +165,16 @@ class Store:
         return UpsertCounts(inserted, updated, retagged, unchanged)
 
     def _insert_items(self, connection: Connection, new: list[Item], now: datetime) -> int:
+        """Insert in two statements; a row another worker inserted first is skipped, not an error."""
         if not new:
             return 0
-        statement = _insert_ignoring_conflicts(connection, items)
-        inserted = 0
-        for item in new:
-            result = connection.execute(statement, [_row(item, now)])
-            if result.rowcount:
-                inserted += 1
-                self._replace_topics(connection, item.id, item.topics)
-        return inserted
+        result = connection.execute(_insert_ignoring_conflicts(connection, items),
+                                    [_row(item, now) for item in new])
+        topics = [{"item_id": item.id, "topic_id": topic}
+                  for item in new for topic in dict.fromkeys(item.topics)]
+        if topics:
+            connection.execute(_insert_ignoring_conflicts(connection, item_topics), topics)
+        return max(result.rowcount, 0)
 
     def _replace_topics(self, connection: Connection, item_id: str, topics: Iterable[str]) -> None:
         connection.execute(delete(item_topics).where(item_topics.c.item_id == item_id))
