@@ -3,8 +3,9 @@ tagged and stored in SQLite, beside a bare sqlite3 insert of the same rows in th
 
     .venv/bin/python bench/bench_ingest.py [--items 100000]
 
-Prints items per second for cmsfeed and for the floor, their ratio, and peak memory
-(tracemalloc) at a tenth of N and at N, to show memory does not grow with the number of items.
+Prints items per second for cmsfeed and for the floor, their ratio, and peak memory (the peak
+resident set of a fresh process for each run) at a tenth of N and at N, to show memory does
+not grow with the number of items.
 Not a test: the machine is shared and noisy, so read the ratio, not the absolute rate.
 """
 
@@ -13,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,7 +78,7 @@ def stories(count: int) -> Iterator[Story]:
         yield story_from_object(json.loads(line), f"line {number}")
 
 
-def bench_cmsfeed(count: int, folder: Path) -> tuple[float, int]:
+def bench_cmsfeed(count: int, folder: Path) -> float:
     config_path = folder / "config.toml"
     config_path.write_text(
         (REPO / "config.toml").read_text(encoding="utf-8")
@@ -86,26 +89,22 @@ def bench_cmsfeed(count: int, folder: Path) -> tuple[float, int]:
     ingester = Ingester(config, store, lambda: datetime.now(UTC))
     ingester.identifier, ingester.matcher  # noqa: B018  (load models outside the timing)
     report = SourceReport("bench")
-    tracemalloc.start()
     began = time.perf_counter()
     ingester.store_story_stream("bench", stories(count), report)
     elapsed = time.perf_counter() - began
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     assert report.counts.inserted == count, report.counts
     assert not report.problems, report.problems[:3]
     store.close()
-    return count / elapsed, peak
+    return count / elapsed
 
 
-def bench_floor(count: int, folder: Path) -> tuple[float, int]:
+def bench_floor(count: int, folder: Path) -> float:
     """The same rows through bare sqlite3 executemany: no parsing, tagging or SQLAlchemy."""
     connection = sqlite3.connect(folder / "floor.db")
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("CREATE TABLE items (id TEXT PRIMARY KEY, key TEXT UNIQUE, title TEXT, "
                        "summary TEXT, url TEXT, published TEXT)")
-    tracemalloc.start()
     began = time.perf_counter()
     batch: list[tuple[str, ...]] = []
     for line in generate(count):
@@ -119,27 +118,39 @@ def bench_floor(count: int, folder: Path) -> tuple[float, int]:
     with connection:
         connection.executemany("INSERT INTO items VALUES (?,?,?,?,?,?)", batch)
     elapsed = time.perf_counter() - began
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     connection.close()
-    return count / elapsed, peak
+    return count / elapsed
+
+
+def run_one(kind: str, count: int) -> dict[str, float]:
+    """One measurement in this (fresh) process: rate and peak resident memory."""
+    with tempfile.TemporaryDirectory() as folder:
+        rate = (bench_cmsfeed if kind == "cmsfeed" else bench_floor)(count, Path(folder))
+    return {"rate": rate, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--one", nargs=2, metavar=("KIND", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rows = []
-    for count in (args.items // 10, args.items):
-        with tempfile.TemporaryDirectory() as folder:
-            rate, peak = bench_cmsfeed(count, Path(folder))
-            floor_rate, floor_peak = bench_floor(count, Path(folder))
-        rows.append((count, rate, peak, floor_rate, floor_peak))
+    if args.one:
+        print(json.dumps(run_one(args.one[0], int(args.one[1]))))
+        return
+
+    def measure(kind: str, count: int) -> dict[str, float]:
+        output = subprocess.run([sys.executable, __file__, "--one", kind, str(count)],
+                                check=True, capture_output=True, text=True).stdout
+        return dict(json.loads(output.splitlines()[-1]))
+
     print(f"{'items':>8} {'cmsfeed items/s':>16} {'peak MiB':>9} {'floor items/s':>14} "
           f"{'peak MiB':>9} {'ratio':>6}")
-    for count, rate, peak, floor_rate, floor_peak in rows:
-        print(f"{count:>8} {rate:>16,.0f} {peak / 2**20:>9.1f} {floor_rate:>14,.0f} "
-              f"{floor_peak / 2**20:>9.1f} {rate / floor_rate:>6.3f}")
+    results = []
+    for count in (args.items // 10, args.items):
+        ours, floor = measure("cmsfeed", count), measure("floor", count)
+        results.append({"items": count, "cmsfeed": ours, "floor": floor})
+        print(f"{count:>8} {ours['rate']:>16,.0f} {ours['peak_mib']:>9.1f} {floor['rate']:>14,.0f} "
+              f"{floor['peak_mib']:>9.1f} {ours['rate'] / floor['rate']:>6.3f}", flush=True)
     print("target: >= 2,000 items/s for cmsfeed; peak memory flat from N/10 to N")
 
 
