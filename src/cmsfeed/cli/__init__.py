@@ -8,6 +8,6 @@ with `--debug`.
 from __future__ import annotations
 
 from cmsfeed.cli.app import main
-from cmsfeed.cli import db, ingest, items, run, setup  # noqa: F401  (registers the commands)
+from cmsfeed.cli import db, feeds, ingest, items, run, setup  # noqa: F401  (registers the commands)
 
 __all__ = ["main"]

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian interface strings)
 """What one feed says, independent of its format. Pure: no I/O.
 
 `FeedDocument` is built from items and the site's metadata by `make_document`; the format
@@ -139,8 +140,8 @@ def make_document(site: SiteInfo, chosen: Selection, items: Sequence[Item],
     title = feed_title(site, chosen, language)
     return FeedDocument(
         selection=chosen, feed_id=urls.feed_id(site.authority, chosen), title=title,
-        subtitle=site.description.strip() or site.title, language=language, site=site, entries=entries,
-        updated_at=newest,
+        subtitle=site.description.strip() or site.title, language=language, site=site,
+        entries=entries, updated_at=newest,
     )
 
 
@@ -188,10 +189,11 @@ def clean_summary(summary: str, base_url: str) -> str:
 def absolute_http_url(url: str | None) -> str | None:
     if not url:
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url.strip()):
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
         return None
-    return url.strip()
+    return url
 
 
 def _seconds(moment: datetime) -> datetime:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian interface strings)
 """Pages for people: the index of every feed, a readable page per feed, and OPML lists.
 
 Pure apart from reading the Jinja2 templates in `templates/web/` (once, at import of the
@@ -23,7 +24,7 @@ TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "web"
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "language_name": "English", "all_languages": "All languages", "all_topics": "All topics",
-        "topic": "Topic", "read": "Read", "copy": "Feed address",
+        "topic": "Topic", "read": "Read", "address": "Feed address",
         "how_to": "Paste a feed address into your feed reader (Feedly, Inoreader, NetNewsWire, "
                   "Miniflux, newsboat, Thunderbird...). Each topic has a feed per language.",
         "combine_title": "Several topics in one feed",
@@ -38,7 +39,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "ru": {
         "language_name": "Русский", "all_languages": "Все языки", "all_topics": "Все темы",
-        "topic": "Тема", "read": "Читать", "copy": "Адрес ленты",
+        "topic": "Тема", "read": "Читать", "address": "Адрес ленты",
         "how_to": "Вставьте адрес ленты в программу для чтения новостей (Feedly, Inoreader, "
                   "NetNewsWire, Miniflux, newsboat, Thunderbird...). У каждой темы есть лента "
                   "на каждом языке.",
@@ -95,7 +96,8 @@ def render_index(site: SiteInfo, language: str) -> bytes:
     example_topics = site.topic_ids[:2] or ("topic-a", "topic-b")
     custom = Selection(tuple(sorted(example_topics)) if len(example_topics) > 1
                        else (example_topics[0], example_topics[0] + "-2"), language)
-    discovery = [_discovery(site.base_url, Selection((), language), fmt, f"{site.title} ({language})")
+    everything = Selection((), language)
+    discovery = [_discovery(site.base_url, everything, fmt, f"{site.title} ({language})")
                  for fmt in ("atom", "rss", "json")]
     discovery += [_discovery(site.base_url, Selection((topic,), language), "atom",
                              site.topic_name(topic, language)) for topic in site.topic_ids]

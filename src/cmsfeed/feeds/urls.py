@@ -141,7 +141,8 @@ def parse_feed_path(path: str, query_topics: str | None = None,
     fmt: Format = extension  # type: ignore[assignment]
     if len(parts) == 2:
         if name != CUSTOM:
-            raise UnknownPathError("a feed for several topics is /feeds/custom.atom?topics=a,b&lang=ru")
+            raise UnknownPathError(
+                "a feed for several topics is /feeds/custom.atom?topics=a,b&lang=ru")
         topics = [t.strip() for t in (query_topics or "").split(",") if t.strip()]
         if not topics:
             raise UnknownPathError("/feeds/custom needs ?topics=a,b (and optionally &lang=xx)")

@@ -1,0 +1,60 @@
+"""`cmsfeed build` and `cmsfeed serve`: the feeds as static files, or over HTTP."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
+from cmsfeed.feeds import site_info
+from cmsfeed.publish import refresh_feeds, write_site
+
+
+@cli.command()
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@pass_context
+@reports_errors
+def build(context: Context, outdir: Path) -> None:
+    """Write every feed, the index pages and the OPML files into OUTDIR.
+
+    Only files whose content changed are rewritten; feeds of topics removed from the
+    configuration are deleted. Serve OUTDIR with nginx or a CDN (see docs/feeds.md).
+    """
+    site = site_info(context.config)
+    store = context.store
+    feeds = len(site.selections())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=context.err, transient=True) as progress:
+        rendering = progress.add_task("rendering feeds", total=feeds)
+        result = refresh_feeds(site, store, context.clock(),
+                               progress=lambda n: progress.advance(rendering, n))
+        writing = progress.add_task("writing files", total=len(result.files))
+        report = write_site(outdir, result.files, lambda n: progress.advance(writing, n))
+    context.out.print(f"{outdir}: {len(report.written)} written, {len(report.unchanged)} "
+                      f"unchanged, {len(report.removed)} removed ({feeds} feeds)")
+    if result.pings.sent or result.pings.failed:
+        context.out.print(f"WebSub: {len(result.pings.sent)} pinged, "
+                          f"{len(result.pings.failed)} failed (retried next time)")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@pass_context
+@reports_errors
+def serve(context: Context, host: str, port: int) -> None:
+    """Serve the feeds and pages over HTTP (Ctrl-C stops)."""
+    import uvicorn
+
+    from cmsfeed.web import create_app
+
+    app = create_app(context.config, context.store, context.clock)
+    context.out.print(f"serving {context.config.site.base_url} on http://{host}:{port}/ "
+                      f"(feeds at /feeds/..., health at /healthz)")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
