@@ -15,11 +15,13 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 metadata = MetaData(naming_convention={
@@ -97,4 +99,49 @@ feed_states = Table(
     Column("changed_at", UtcDateTime, nullable=False),
     Column("pinged_at", UtcDateTime),
     Column("ping_error", Text),
+)
+
+# -- digests (migration 0003) ----------------------------------------------------------------
+
+subscribers = Table(
+    "subscribers", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("email", Text, nullable=False, unique=True),
+    Column("language", String(8), nullable=False),
+    Column("topics", Text, nullable=False),  # JSON list of topic ids; empty: every topic
+    Column("frequency", String(16), nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("send_time", String(5), nullable=False),  # HH:MM, local to `timezone`
+    Column("timezone", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, active, suspended, unsubscribed
+    Column("origin", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime),
+    Column("last_slot_at", UtcDateTime),
+    Column("covered_until", UtcDateTime),
+    Column("hard_failures", Integer, nullable=False),
+    Index("ix_subscribers_status", "status"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscriber_id", String(16), ForeignKey("subscribers.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("period", String(32), nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("item_ids", Text, nullable=False),  # JSON list: the items this digest covers
+    Column("status", String(16), nullable=False),  # queued, sending, sent, failed, cancelled
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_owner", String(32)),
+    Column("lease_until", UtcDateTime),
+    Column("sent_at", UtcDateTime),
+    Column("smtp_reply", Text),
+    Column("last_error", Text),
+    UniqueConstraint("subscriber_id", "period"),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_outbox_subscriber_id_created_at", "subscriber_id", "created_at"),
 )

@@ -1,0 +1,235 @@
+"""Digest rounds: queue what is due, then send the outbox. Does I/O through what it is given.
+
+`queue_round` streams subscribers from the store in chunks, asks the pure `digest.select` what
+each due subscriber gets, and queues it (outbox row + cursor, one transaction). `send_outbox`
+claims queued rows with a lease, renders each digest (once per language and set of items,
+personalised cheaply), sends it through the transport with its deterministic Message-ID and
+records the reply. `Mailer` holds the pieces; tests build one around a real SMTP server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cmsfeed.config import Config
+from cmsfeed.digest.links import preferences_link, unsubscribe_link
+from cmsfeed.digest.message import DkimKey, Sender, build_message, message_bytes
+from cmsfeed.digest.render import EmailRenderer, Personal, RenderedEmail, personalise
+from cmsfeed.digest.select import plan_round, window_start
+from cmsfeed.errors import ConfigError, DeliveryError
+from cmsfeed.mail import MaildirTransport, SmtpTransport, Transport
+from cmsfeed.mail.smtp import SmtpSettings
+from cmsfeed.model import Clock, Item
+from cmsfeed.store.digests import DigestStore, OutboxRow, new_lease_owner
+from cmsfeed.subscribers import Subscriber, due_slot
+
+log = logging.getLogger(__name__)
+_MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass
+class RoundReport:
+    due: int = 0
+    queued: int = 0
+    empty: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    suspended: int = 0
+    cancelled: int = 0
+
+    def summary(self) -> str:
+        return (f"{self.due} due, {self.queued} queued, {self.empty} with nothing new; "
+                f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, "
+                f"{self.suspended} suspended")
+
+
+@dataclass
+class Mailer:
+    config: Config
+    digests: DigestStore
+    transport: Transport
+    clock: Clock
+    secret: bytes
+    renderer: EmailRenderer = field(init=False)
+    dkim_key: DkimKey | None = None
+
+    def __post_init__(self) -> None:
+        self.renderer = EmailRenderer(self.config)
+
+    @property
+    def sender(self) -> Sender:
+        return Sender(self.config.smtp.from_address, self.config.smtp.from_name)
+
+    @property
+    def domain(self) -> str:
+        return self.config.smtp.from_address.rpartition("@")[2] or "localhost"
+
+    @property
+    def list_id(self) -> str:
+        name = self.config.digests.list_id or urlsplit(self.config.site.base_url).hostname
+        return f"{self.config.site.title} <digests.{name or 'localhost'}>"
+
+    def personal(self, subscriber: Subscriber) -> Personal:
+        base = self.config.site.base_url
+        return Personal(unsubscribe_link(base, self.secret, subscriber.id),
+                        preferences_link(base, self.secret, subscriber.id),
+                        self.renderer.why(subscriber))
+
+    def compose(self, rendered: RenderedEmail, to: str, message_id: str, now: datetime,
+                unsubscribe_url: str | None = None) -> bytes:
+        message = build_message(rendered, sender=self.sender, to=to, message_id=message_id,
+                                now=now, list_id=self.list_id if unsubscribe_url else None,
+                                unsubscribe_url=unsubscribe_url)
+        return message_bytes(message, self.dkim_key)
+
+    def digest_message(self, subscriber: Subscriber, items: list[Item], message_id: str,
+                       covered_at: datetime, now: datetime) -> tuple[RenderedEmail, bytes]:
+        personal = self.personal(subscriber)
+        rendered = personalise(self.renderer.digest(subscriber, items, covered_at), personal)
+        return rendered, self.compose(rendered, subscriber.email, message_id, now,
+                                      personal.unsubscribe_url)
+
+
+def queue_round(mailer: Mailer, now: datetime, report: RoundReport | None = None) -> RoundReport:
+    """Queue a digest for every subscriber due at `now`; one transaction per chunk."""
+    report = report or RoundReport()
+    digests = mailer.digests
+    for chunk in digests.iter_subscribers(statuses=["active"]):
+        due = [sub for sub in chunk if due_slot(sub, now) is not None]
+        if not due:
+            continue
+        lower = min(window_start(sub, now) for sub in due)
+        candidates = digests.available_items(lower, now, {sub.language for sub in due})
+        covered = digests.covered_items([sub.id for sub in due], lower)
+        decisions = plan_round(due, candidates, covered, now,
+                               send_when_empty=mailer.config.digests.send_when_empty,
+                               domain=mailer.domain)
+        report.due += len(decisions)
+        report.empty += sum(1 for d in decisions if d.message_id is None)
+        report.queued += digests.queue_digests(decisions, now)
+    return report
+
+
+async def send_outbox(mailer: Mailer, report: RoundReport | None = None, *,
+                      stop: asyncio.Event | None = None, batch_size: int = 200) -> RoundReport:
+    """Send every queued row that is due; return when none is left (or `stop` is set).
+
+    Rows claimed by this call are finished before it returns, so a stop lets in-flight sends
+    end. Rows waiting for a retry later than now are left for a later round.
+    """
+    report = report or RoundReport()
+    settings = mailer.config.digests
+    lease = timedelta(seconds=settings.lease_seconds)
+    items: dict[str, Item] = {}
+    while stop is None or not stop.is_set():
+        owner = new_lease_owner()
+        rows = mailer.digests.claim(owner, mailer.clock(), batch_size, lease)
+        if not rows:
+            break
+        missing = sorted({i for row in rows for i in row.item_ids} - items.keys())
+        if len(items) > 10_000:
+            items.clear()
+        items.update(mailer.digests.get_items(missing))
+        await asyncio.gather(*(_send_row(mailer, row, items, report) for row in rows))
+    return report
+
+
+async def _send_row(mailer: Mailer, row: OutboxRow, items: Mapping[str, Item],
+                    report: RoundReport) -> None:
+    settings = mailer.config.digests
+    subscriber = row.subscriber
+    digests = mailer.digests
+    if subscriber.status != "active":
+        digests.mark_failed(row, f"not sent: subscriber is {subscriber.status}", mailer.clock(),
+                            hard=False, max_hard_failures=settings.max_hard_failures,
+                            status="cancelled")
+        report.cancelled += 1
+        return
+    chosen = [items[item_id] for item_id in row.item_ids if item_id in items]
+    _, raw = mailer.digest_message(subscriber, chosen, row.message_id, row.created_at,
+                                   mailer.clock())
+    try:
+        reply = await mailer.transport.send(mailer.sender.address, subscriber.email, raw)
+    except DeliveryError as err:
+        now = mailer.clock()
+        if err.permanent or row.attempts >= settings.max_attempts:
+            suspended = digests.mark_failed(row, str(err), now, hard=err.permanent,
+                                            max_hard_failures=settings.max_hard_failures)
+            report.failed += 1
+            report.suspended += int(suspended)
+        else:
+            delay = timedelta(seconds=settings.retry_seconds * 2 ** (row.attempts - 1))
+            digests.mark_retry(row, str(err), now + min(delay, _MAX_BACKOFF))
+            report.retried += 1
+        log.warning("digest %s to %s: %s", row.period, subscriber.email, err)
+        return
+    digests.mark_sent(row, reply, mailer.clock())
+    report.sent += 1
+
+
+async def run_round(mailer: Mailer, now: datetime | None = None, *,
+                    stop: asyncio.Event | None = None) -> RoundReport:
+    """One round: queue what is due at `now` (default: the clock), then send the outbox."""
+    report = queue_round(mailer, now or mailer.clock())
+    return await send_outbox(mailer, report, stop=stop)
+
+
+# -- wiring helpers ---------------------------------------------------------------------------
+
+def site_secret(config: Config, environ: Mapping[str, str]) -> bytes:
+    """The key that signs links: from the environment, else a file made on first use."""
+    value = environ.get(config.digests.secret_env)
+    if value:
+        return value.encode()
+    path = Path(config.digests.secret_path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+    return path.read_text().strip().encode()
+
+
+def make_transport(config: Config, environ: Mapping[str, str]) -> Transport:
+    """SMTP when smtp.host is set, else the local Maildir folder."""
+    smtp = config.smtp
+    if smtp.host is None:
+        return MaildirTransport(Path(config.digests.maildir))
+    password = smtp.password(environ)
+    if smtp.username and smtp.password_env and password is None:
+        raise ConfigError([f"environment {smtp.password_env}: not set, but smtp.username is; "
+                           "put the SMTP password in it"])
+    return SmtpTransport(
+        SmtpSettings(host=smtp.host, port=smtp.port, security=smtp.security,
+                     username=smtp.username, password=password,
+                     local_hostname=config.digests.local_hostname),
+        concurrency=config.digests.concurrency,
+        rate_per_second=config.digests.rate_per_second)
+
+
+def load_dkim_key(config: Config) -> DkimKey | None:
+    dkim = config.digests.dkim
+    if dkim is None:
+        return None
+    try:
+        key = Path(dkim.key_path).read_bytes()
+    except OSError as err:
+        raise ConfigError([f"config.toml: digests.dkim.key_path: cannot read {dkim.key_path} "
+                           f"({err.strerror})"]) from err
+    return DkimKey(dkim.selector, dkim.domain, key)
+
+
+def make_mailer(config: Config, digests: DigestStore, clock: Clock,
+                environ: Mapping[str, str], transport: Transport | None = None) -> Mailer:
+    return Mailer(config=config, digests=digests,
+                  transport=transport or make_transport(config, environ), clock=clock,
+                  secret=site_secret(config, environ), dkim_key=load_dkim_key(config))

@@ -1,0 +1,224 @@
+"""Rendering emails from templates/email/ in the subscriber's language. Pure once built.
+
+The `EmailRenderer` reads the templates and gettext catalogs (package data) when it is built;
+after that it only computes. Every word goes through gettext (a language without a catalog
+gets the English words), dates through Babel. A digest body is rendered once per language,
+set of items and topics, with placeholders where the subscriber's own links and the "why you
+get this" line go; `personalise` fills them in with plain string replacement, which is cheap.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import css_inline
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, get_day_names
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from cmsfeed.config import Config
+from cmsfeed.model import Item
+from cmsfeed.sanitize import clean_html, plain_text
+from cmsfeed.subscribers import Subscriber
+
+PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES = PACKAGE / "templates" / "email"
+LOCALES = PACKAGE / "locale"
+DOMAIN = "cmsfeed"
+
+# Filled in per subscriber; letters only, so that escaping and CSS inlining leave them alone.
+UNSUBSCRIBE = "CMSFEEDxUNSUBSCRIBExURL"
+PREFERENCES = "CMSFEEDxPREFERENCESxURL"
+WHY = "CMSFEEDxWHYxLINE"
+_TEXT_SUMMARY_LIMIT = 600
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Personal:
+    """What differs between two subscribers who get the same items."""
+
+    unsubscribe_url: str
+    preferences_url: str
+    why: str
+
+
+def personalise(rendered: RenderedEmail, personal: Personal) -> RenderedEmail:
+    def fill(text: str, escape: bool) -> str:
+        quote = html.escape if escape else str
+        return (text.replace(UNSUBSCRIBE, quote(personal.unsubscribe_url))
+                .replace(PREFERENCES, quote(personal.preferences_url))
+                .replace(WHY, quote(personal.why)))
+
+    return RenderedEmail(rendered.subject, fill(rendered.text, False), fill(rendered.html, True))
+
+
+def header_text(text: str) -> str:
+    """Text safe for a header: no CR, LF or other control characters, one line."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+class EmailRenderer:
+    def __init__(self, config: Config, *, cache_size: int = 4096) -> None:
+        self.config = config
+        self._environments: dict[str, Environment] = {}
+        self._translations: dict[str, NullTranslations] = {}
+        self._bodies: OrderedDict[tuple[Any, ...], RenderedEmail] = OrderedDict()
+        self._cache_size = cache_size
+        self._topic_names = {topic.id: topic for topic in config.topics}
+
+    # -- languages --------------------------------------------------------------------------
+
+    def translations(self, language: str) -> NullTranslations:
+        if language not in self._translations:
+            found = Translations.load(str(LOCALES), [language], DOMAIN)
+            self._translations[language] = found
+        return self._translations[language]
+
+    def environment(self, language: str) -> Environment:
+        if language not in self._environments:
+            env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                              autoescape=select_autoescape(["html"]),
+                              extensions=["jinja2.ext.i18n"], trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True)
+            env.install_gettext_translations(self.translations(language),  # type: ignore[attr-defined]
+                                             newstyle=True)
+            self._environments[language] = env
+        return self._environments[language]
+
+    def gettext(self, language: str, message: str) -> str:
+        return self.translations(language).gettext(message)
+
+    def format_date(self, day: date, language: str) -> str:
+        return format_date(day, format="long", locale=_locale(language))
+
+    def topic_name(self, topic_id: str, language: str) -> str:
+        topic = self._topic_names.get(topic_id)
+        return topic.display_name(language) if topic else topic_id
+
+    # -- digests ----------------------------------------------------------------------------
+
+    def digest(self, subscriber: Subscriber, items: list[Item], now: datetime) -> RenderedEmail:
+        """The digest with placeholders; the same object for the same language, items, topics."""
+        key = (subscriber.language, subscriber.topics, tuple(item.id for item in items),
+               now.astimezone(ZoneInfo(subscriber.timezone)).date())
+        found = self._bodies.get(key)
+        if found is None:
+            found = self._render_digest(subscriber, items, key[3])
+            self._bodies[key] = found
+            if len(self._bodies) > self._cache_size:
+                self._bodies.popitem(last=False)
+        return found
+
+    def _render_digest(self, subscriber: Subscriber, items: list[Item], day: date) -> RenderedEmail:
+        language = subscriber.language
+        groups = self._groups(subscriber, items)
+        site = self.config.site
+        context = {
+            "language": language, "site_title": site.title, "count": len(items),
+            "date": self.format_date(day, language), "groups": groups, "why": WHY,
+            "preferences_url": PREFERENCES, "unsubscribe_url": UNSUBSCRIBE,
+        }
+        _ = self.translations(language)
+        if len(items) == 1:
+            subject = f"{site.title}: {items[0].title}"
+        else:
+            topics = ", ".join(group["name"] for group in groups)
+            subject = _.ngettext("%(site)s: %(count)d new story", "%(site)s: %(count)d new stories",
+                                 len(items)) % {"site": site.title, "count": len(items)}
+            if topics:
+                subject += f" ({topics})"
+        context["title"] = subject
+        return self._render("digest", language, header_text(subject), context)
+
+    def _groups(self, subscriber: Subscriber, items: list[Item]) -> list[dict[str, Any]]:
+        """Items by topic, in the order of the config; an item shows under its first topic."""
+        language = subscriber.language
+        order = [topic.id for topic in self.config.topics]
+        by_topic: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            wanted = [t for t in item.topics if not subscriber.topics or t in subscriber.topics]
+            wanted.sort(key=lambda t: order.index(t) if t in order else len(order))
+            topic = wanted[0] if wanted else ""
+            by_topic.setdefault(topic, []).append(self._item_view(item, language))
+        ordered = sorted(by_topic, key=lambda t: order.index(t) if t in order else len(order))
+        other = self.gettext(language, "Other news")
+        return [{"name": self.topic_name(t, language) if t else other, "entries": by_topic[t]}
+                for t in ordered]
+
+    def _item_view(self, item: Item, language: str) -> dict[str, Any]:
+        url = item.url or self.config.site.base_url
+        text = plain_text(item.summary)
+        if len(text) > _TEXT_SUMMARY_LIMIT:
+            text = text[:_TEXT_SUMMARY_LIMIT].rsplit(" ", 1)[0] + " …"
+        return {"title": item.title, "url": url, "summary_html": clean_html(item.summary, url),
+                "summary_text": text,
+                "date": self.format_date(item.published_at.date(), language)}
+
+    def why(self, subscriber: Subscriber) -> str:
+        """"Why you get this" in the subscriber's language, with the schedule and topics."""
+        language = subscriber.language
+        _ = self.translations(language)
+        if subscriber.topics:
+            topics = ", ".join(self.topic_name(t, language) for t in subscriber.topics)
+        else:
+            topics = _.gettext("all topics")
+        at = f"{subscriber.send_time:%H:%M}"
+        if subscriber.frequency == "immediate":
+            schedule = _.gettext("as soon as new stories arrive")
+        elif subscriber.frequency == "daily":
+            schedule = _.gettext("daily at %(time)s (%(timezone)s)") % {
+                "time": at, "timezone": subscriber.timezone}
+        else:
+            weekday = get_day_names("wide", locale=_locale(language))[subscriber.weekday]
+            schedule = _.gettext("weekly on %(weekday)s at %(time)s (%(timezone)s)") % {
+                "weekday": weekday, "time": at, "timezone": subscriber.timezone}
+        return _.gettext("You receive this at %(email)s because you subscribed to %(topics)s, "
+                         "%(schedule)s. You can change this at any time.") % {
+            "email": subscriber.email, "topics": topics, "schedule": schedule}
+
+    # -- confirmation and welcome -----------------------------------------------------------
+
+    def confirmation(self, language: str, confirm_url: str) -> RenderedEmail:
+        site = self.config.site
+        subject = self.gettext(language, "Please confirm your subscription to %(site)s") % {
+            "site": site.title}
+        context = {"language": language, "site_title": site.title, "title": subject,
+                   "confirm_url": confirm_url, "days": self.config.digests.confirm_days}
+        return self._render("confirm", language, header_text(subject), context)
+
+    def welcome(self, subscriber: Subscriber, personal: Personal) -> RenderedEmail:
+        site = self.config.site
+        language = subscriber.language
+        subject = self.gettext(language, "Welcome to %(site)s") % {"site": site.title}
+        context = {"language": language, "site_title": site.title, "title": subject,
+                   "why": WHY, "preferences_url": PREFERENCES, "unsubscribe_url": UNSUBSCRIBE}
+        return personalise(self._render("welcome", language, header_text(subject), context),
+                           personal)
+
+    def _render(self, name: str, language: str, subject: str,
+                context: dict[str, Any]) -> RenderedEmail:
+        env = self.environment(language)
+        text = env.get_template(f"{name}.txt").render(context)
+        page = env.get_template(f"{name}.html").render(context)
+        return RenderedEmail(subject, text, css_inline.inline(page))
+
+
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")

@@ -1,0 +1,163 @@
+"""Subscribers: who gets which digest, and when one is due. Pure: no I/O.
+
+A subscriber has a schedule (immediately after ingest, daily, or weekly on a weekday) at a
+local send time in an IANA time zone. `latest_slot` is the most recent scheduled moment at or
+before `now`; a digest is due when that slot is later than the last one handled, so after any
+downtime exactly one digest covers the whole gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+
+from cmsfeed.errors import SubscriberError
+
+Frequency = Literal["immediate", "daily", "weekly"]
+Status = Literal["pending", "active", "suspended", "unsubscribed"]
+FREQUENCIES: tuple[Frequency, ...] = ("immediate", "daily", "weekly")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One address and what it asked for. `topics` empty means every topic."""
+
+    email: str
+    language: str = "en"
+    topics: tuple[str, ...] = ()
+    frequency: Frequency = "daily"
+    weekday: int = 0  # Monday, for weekly digests
+    send_time: time = time(8, 0)
+    timezone: str = "UTC"
+    status: Status = "active"
+    created_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    last_slot_at: datetime | None = None   # the last scheduled slot handled
+    covered_until: datetime | None = None  # items seen up to here were considered
+    hard_failures: int = 0
+    origin: str = "cli"  # config, web or cli
+
+    @property
+    def id(self) -> str:
+        return subscriber_id(self.email)
+
+    def wants(self, topics: tuple[str, ...]) -> bool:
+        return not self.topics or any(topic in self.topics for topic in topics)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedDigest:
+    """A decision of a round: queue `item_ids` for `subscriber`'s `slot` (or, with no
+    message_id, only advance the cursor: nothing new and nothing to send)."""
+
+    subscriber: Subscriber
+    slot: datetime
+    period: str
+    item_ids: tuple[str, ...]
+    message_id: str | None
+
+
+def subscriber_id(email: str) -> str:
+    """A stable id from the normalized address, the same on every machine."""
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+
+
+def normalize_email(address: str) -> str:
+    """The address as stored, checked by email-validator; raises SubscriberError.
+
+    Internationalised domains are kept in their Unicode form (the SMTP edge encodes them in
+    IDNA); local parts must be ASCII, since most servers do not offer SMTPUTF8. Deliverability
+    (DNS) is not checked here: the mail server is the judge of that.
+    """
+    try:
+        checked = validate_email(address.strip(), check_deliverability=False,
+                                 allow_smtputf8=False)
+    except EmailNotValidError as err:
+        raise SubscriberError(address.strip() or "(empty)", str(err)) from err
+    local, _, domain = checked.normalized.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def ascii_email(address: str) -> str:
+    """The address with its domain in IDNA (punycode), as an SMTP envelope needs it."""
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
+def parse_send_time(text: str) -> time:
+    try:
+        hour, minute = (int(part) for part in text.split(":"))
+        return time(hour, minute)
+    except ValueError:
+        raise SubscriberError(text, "expected a time of day such as 08:00") from None
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SubscriberError(name, "expected an IANA time zone such as Asia/Almaty") from None
+    return name
+
+
+def parse_weekday(text: str) -> int:
+    if text.lower()[:3] not in WEEKDAYS:
+        raise SubscriberError(text, "expected a weekday such as mon") from None
+    return WEEKDAYS.index(text.lower()[:3])
+
+
+def latest_slot(subscriber: Subscriber, now: datetime) -> datetime:
+    """The most recent scheduled send moment at or before `now`, in UTC.
+
+    For `immediate` subscribers every moment is a slot: `now` itself.
+    """
+    if subscriber.frequency == "immediate":
+        return now
+    zone = ZoneInfo(subscriber.timezone)
+    local_now = now.astimezone(zone)
+    day = local_now.date()
+    if subscriber.frequency == "weekly":
+        day -= timedelta(days=(day.weekday() - subscriber.weekday) % 7)
+    step = timedelta(days=7 if subscriber.frequency == "weekly" else 1)
+    slot = datetime.combine(day, subscriber.send_time, tzinfo=zone)
+    if slot > local_now:
+        slot = datetime.combine(day - step, subscriber.send_time, tzinfo=zone)
+    return slot.astimezone(UTC)
+
+
+def due_slot(subscriber: Subscriber, now: datetime) -> datetime | None:
+    """The slot a digest is due for now, or None when the subscriber is not due.
+
+    Due means: active, and a scheduled moment has passed since the last digest (or since
+    confirmation). Several missed moments make one slot, the latest.
+    """
+    if subscriber.status != "active":
+        return None
+    slot = latest_slot(subscriber, now)
+    handled = subscriber.last_slot_at or subscriber.confirmed_at or subscriber.created_at
+    if handled is not None and slot <= handled:
+        return None
+    return slot
+
+
+def period_key(subscriber: Subscriber, slot: datetime) -> str:
+    """The outbox key of a digest: one per subscriber and scheduled slot."""
+    return f"{subscriber.frequency[0]}:{slot.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+
+
+def describe_schedule(subscriber: Subscriber) -> str:
+    if subscriber.frequency == "immediate":
+        return "immediate"
+    at = f"{subscriber.send_time:%H:%M} {subscriber.timezone}"
+    if subscriber.frequency == "weekly":
+        return f"weekly {WEEKDAYS[subscriber.weekday]} {at}"
+    return f"daily {at}"

@@ -1,0 +1,153 @@
+"""Helpers for the digest, mail, subscriber and scheduler tests: a real SMTP server
+(aiosmtpd on 127.0.0.1), a fixed clock, a store with items and a config to match."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from cmsfeed.config import Config
+from cmsfeed.model import Item, make_item_id
+from cmsfeed.store import Store
+from cmsfeed.store.digests import DigestStore
+
+SECRET = "test-secret-for-links"
+T0 = datetime(2024, 12, 2, 6, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    """A clock the test moves by hand; nothing ever sleeps to wait for it."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.data, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class Handler:
+    """Records what arrives; `rcpt_replies` and `data_replies` make it refuse on purpose."""
+
+    received: list[Received] = field(default_factory=list)
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    data_replies: dict[str, str] = field(default_factory=dict)
+    drop_data_for: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: Any) -> str:
+        reply = self.rcpt_replies.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        recipient = envelope.rcpt_tos[0]
+        if recipient in self.drop_data_for:
+            self.drop_data_for.discard(recipient)
+            server.transport.close()
+            return "421 closing"
+        reply = self.data_replies.get(recipient)
+        if reply:
+            return reply
+        with self.lock:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                          bytes(envelope.original_content or envelope.content)))
+        return "250 2.0.0 OK queued as test"
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if address in r.recipients]
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.handler = Handler()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=free_port())
+
+    def __enter__(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+    @property
+    def port(self) -> int:
+        return int(self.controller.port)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def smtp_server() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+TOPICS = [
+    {"id": "argali", "name": {"en": "Argali", "ru": "Аргали"}, "terms": {"en": ["argali"]}},
+    {"id": "saiga", "name": {"en": "Saiga antelope", "ru": "Сайгак"}, "terms": {"en": ["saiga"]}},
+    {"id": "bukhara-deer", "name": {"en": "Bukhara deer", "ru": "Бухарский олень"},
+     "terms": {"en": ["Bukhara deer"]}},
+]
+
+
+def make_config(tmp_path: Path, smtp_port: int | None = None, **digests: Any) -> Config:
+    smtp: dict[str, Any] = {"from_address": "news@cmsfeed.example", "from_name": "ЦАМИ новости"}
+    if smtp_port is not None:
+        smtp.update(host="127.0.0.1", port=smtp_port, security="none")
+    return Config.model_validate({
+        "site": {"title": "CAMI news", "base_url": "http://127.0.0.1:8080/",
+                 "languages": ["en", "ru"]},
+        "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
+        "topics": TOPICS,
+        "smtp": smtp,
+        "digests": {"maildir": str(tmp_path / "maildir"), "secret_path":
+                    str(tmp_path / "secret.key"), "retry_seconds": 60, **digests},
+    })
+
+
+def make_item(title: str, *, topics: tuple[str, ...] = ("argali",), language: str = "en",
+              published_at: datetime = T0, url: str | None = None,
+              summary: str = "<p>Rangers counted the herd.</p>") -> Item:
+    key = f"test:{language}:{title}"
+    return Item(id=make_item_id(key), key=key, source_id="test", title=title, summary=summary,
+                language=language, published_at=published_at, updated_at=published_at,
+                topics=topics, url=url or f"https://news.example/{make_item_id(key)}")
+
+
+def open_stores(config: Config) -> tuple[Store, DigestStore]:
+    store = Store.open(config.store.url)
+    return store, DigestStore(store)
