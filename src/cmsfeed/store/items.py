@@ -63,8 +63,9 @@ class SourceState:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, label: str = "store") -> None:
         self.engine = engine
+        self.label = label  # the URL without its password, the subject of StoreError
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Store:
@@ -85,13 +86,10 @@ class Store:
             raise StoreError(label, f"cannot use this database: {err}") from err
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _tune_sqlite)
-        store = cls(engine)
-        store.label = label
+        store = cls(engine, label)
         if upgrade:
             store.upgrade()
         return store
-
-    label: str = "store"
 
     def upgrade(self) -> None:
         try:
