@@ -17,19 +17,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from cmsfeed.config import Config
+from pydantic import ValidationError
+
+from cmsfeed.config import Config, SubscriberConfig
 from cmsfeed.digest.links import preferences_link, unsubscribe_link
 from cmsfeed.digest.message import DkimKey, Sender, build_message, message_bytes
 from cmsfeed.digest.render import EmailRenderer, Personal, RenderedEmail, personalise
 from cmsfeed.digest.select import plan_round, window_start
-from cmsfeed.errors import ConfigError, DeliveryError
+from cmsfeed.errors import ConfigError, DeliveryError, SubscriberError
 from cmsfeed.mail import MaildirTransport, SmtpTransport, Transport
 from cmsfeed.mail.smtp import SmtpSettings
 from cmsfeed.model import Clock, Item
 from cmsfeed.store.digests import DigestStore, OutboxRow, new_lease_owner
-from cmsfeed.subscribers import Subscriber, due_slot
+from cmsfeed.subscribers import (
+    Subscriber,
+    check_timezone,
+    due_slot,
+    normalize_email,
+    parse_send_time,
+    parse_weekday,
+)
 
 log = logging.getLogger(__name__)
 _MAX_BACKOFF = timedelta(hours=6)
@@ -233,3 +243,28 @@ def make_mailer(config: Config, digests: DigestStore, clock: Clock,
     return Mailer(config=config, digests=digests,
                   transport=transport or make_transport(config, environ), clock=clock,
                   secret=site_secret(config, environ), dkim_key=load_dkim_key(config))
+
+
+def subscriber_from_settings(settings: SubscriberConfig | Mapping[str, Any],
+                             origin: str) -> Subscriber:
+    """A subscriber from a [[subscribers]] table (or an imported record), validated."""
+    if not isinstance(settings, SubscriberConfig):
+        try:
+            settings = SubscriberConfig.model_validate(dict(settings))
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "record"
+            raise SubscriberError(str(dict(settings).get("email", "record")),
+                                  f"{where}: {first['msg']}") from err
+    return Subscriber(
+        email=normalize_email(settings.email), language=settings.language,
+        topics=tuple(settings.topics), frequency=settings.frequency,
+        weekday=parse_weekday(settings.weekday), send_time=parse_send_time(settings.time),
+        timezone=check_timezone(settings.timezone), status="active", origin=origin)
+
+
+def import_configured(config: Config, digests: DigestStore, now: datetime) -> int:
+    """Save the subscribers declared in config.toml; the file wins over the store."""
+    for settings in config.subscribers:
+        digests.save_subscriber(subscriber_from_settings(settings, "config"), now)
+    return len(config.subscribers)

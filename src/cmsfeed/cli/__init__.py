@@ -8,6 +8,15 @@ with `--debug`.
 from __future__ import annotations
 
 from cmsfeed.cli.app import main
-from cmsfeed.cli import db, feeds, ingest, items, run, setup  # noqa: F401  (registers the commands)
+from cmsfeed.cli import (  # noqa: F401  (registers the commands)
+    db,
+    digest,
+    feeds,
+    ingest,
+    items,
+    run,
+    setup,
+    subscribers,
+)
 
 __all__ = ["main"]

@@ -1,0 +1,125 @@
+"""`cmsfeed digest`: run a round by hand, look at the outbox, preview a subscriber's digest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
+from cmsfeed.delivery import Mailer, import_configured, make_mailer, run_round
+from cmsfeed.digest.select import choose_items, message_id, window_start
+from cmsfeed.errors import SubscriberError
+from cmsfeed.model import Clock
+from cmsfeed.store.digests import DigestStore
+
+FORMATS = click.Choice(["table", "json"])
+
+
+@cli.group()
+def digest() -> None:
+    """Send digest rounds, see the outbox, preview what a subscriber gets."""
+
+
+def parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter("expected an ISO time such as 2024-12-02T08:00:00Z") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def fixed_clock(now: datetime) -> Clock:
+    return lambda: now
+
+
+def build_mailer(context: Context, clock: Clock) -> Mailer:
+    digests = DigestStore(context.store)
+    import_configured(context.config, digests, clock())
+    return make_mailer(context.config, digests, clock, context.environ)
+
+
+@digest.command("send")
+@click.option("--now", "now_text", metavar="ISO-TIME",
+              help="Run the round as if it were this time (default: now).")
+@pass_context
+@reports_errors
+def send_digests(context: Context, now_text: str | None) -> None:
+    """Build and send every digest due now; return when the round is done."""
+    now = parse_now(now_text)
+    mailer = build_mailer(context, fixed_clock(now) if now else context.clock)
+
+    async def round_once() -> str:
+        try:
+            return (await run_round(mailer)).summary()
+        finally:
+            await mailer.transport.close()
+
+    click.echo(asyncio.run(round_once()))
+
+
+@digest.command("status")
+@click.option("--format", "output", type=FORMATS, default="table", show_default=True)
+@pass_context
+@reports_errors
+def digest_status(context: Context, output: str) -> None:
+    """Queued, sending, sent and failed digests, and the last errors."""
+    status = DigestStore(context.store).status()
+    if output == "json":
+        data = asdict(status)
+        for error in data["last_errors"]:
+            error["at"] = error["at"].isoformat() if error["at"] else None
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table("queued", "sending", "sent", "failed", "suspended subscribers")
+    counts = status.counts
+    table.add_row(*(str(counts.get(k, 0)) for k in ("queued", "sending", "sent", "failed")),
+                  str(status.suspended))
+    context.out.print(table)
+    for error in status.last_errors:
+        context.out.print(f"{error.email} {error.period} {error.status}: {error.error}",
+                          markup=False)
+
+
+@digest.command("retry")
+@pass_context
+@reports_errors
+def retry_digests(context: Context) -> None:
+    """Queue failed digests again (after fixing the cause)."""
+    count = DigestStore(context.store).retry_failed(context.clock())
+    click.echo(f"{count} digest(s) queued again")
+
+
+@digest.command("preview")
+@click.option("--subscriber", "email", required=True, metavar="EMAIL")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True)
+@click.option("--now", "now_text", metavar="ISO-TIME")
+@pass_context
+@reports_errors
+def preview_digest(context: Context, email: str, out_dir: Path, now_text: str | None) -> None:
+    """Write the .eml and .html of what EMAIL would get now; nothing is sent or recorded."""
+    now = parse_now(now_text) or context.clock()
+    mailer = build_mailer(context, fixed_clock(now))
+    subscriber = mailer.digests.get_subscriber(email)
+    if subscriber is None:
+        raise SubscriberError(email, "no such subscriber (see `cmsfeed subscribers list`)")
+    start = window_start(subscriber, now)
+    candidates = mailer.digests.available_items(start, now, [subscriber.language])
+    covered = mailer.digests.covered_items([subscriber.id], start).get(subscriber.id, set())
+    items = choose_items(subscriber, candidates, covered, now)
+    rendered, raw = mailer.digest_message(subscriber, items,
+                                          message_id(subscriber, "preview", mailer.domain),
+                                          now, now)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"digest-{subscriber.id}"
+    stem.with_suffix(".eml").write_bytes(raw)
+    stem.with_suffix(".html").write_text(rendered.html, encoding="utf-8")
+    click.echo(f"{len(items)} item(s): {stem}.eml, {stem}.html")
