@@ -6,8 +6,9 @@ feedgen has traps, each guarded here:
   from the newest entry, so the same content gives the same bytes.
 - the RSS `<link>` is the last link added: the channel's HTML page is added last, and an
   entry's own page is its only `link()`.
-- feedgen 1.0 drops `rel`, `type` and `hreflang` of entry-level Atom links, so the links to
-  other language versions are written by the `_Extension` below, as is everything feedgen
+- feedgen 1.0 drops `rel`, `type` and `hreflang` of entry-level Atom links, so an entry's
+  links (its page and its other language versions) are written by the `_Extension` below,
+  as is everything feedgen
   has no words for (an entry's `xml:lang`, media thumbnails, RSS `dc:creator` and hub link).
 - its default generator carries its version, which would change the bytes on an upgrade.
 """
@@ -66,7 +67,8 @@ def _add_entry(generator: FeedGenerator, entry: Entry, author: str, fmt: Format)
     item = generator.add_entry(order="append")
     item.guid(entry.id, permalink=False)  # also the Atom id; a tag URI, never a URL
     item.title(entry.title)
-    item.link(href=entry.link)
+    if fmt == "rss":
+        item.link(href=entry.link)  # Atom entry links are written by _Extension
     item.published(entry.published_at)
     item.updated(entry.updated_at)
     if fmt == "atom":
@@ -110,14 +112,22 @@ class _Extension:
 
     def extend_atom(self, element: Any) -> Any:
         element.set(XML_LANG, self.entry.language)
-        for translation in self.entry.translations:
+        own = (self.entry.language, self.entry.link, None)
+        others = [(t.language, t.url, t.title) for t in self.entry.translations]
+        for language, href, title in [own, *others]:
             # feedgen writes Atom elements without a namespace and a literal xmlns attribute
             link = etree.SubElement(element, "link")
             link.set("rel", "alternate")
             link.set("type", "text/html")
-            link.set("hreflang", translation.language)
-            link.set("href", translation.url)
-            link.set("title", translation.title)
+            link.set("hreflang", language)
+            link.set("href", href)
+            if title:
+                link.set("title", title)
+        if others:
+            # Readers disagree on which alternate link is the entry's page: Miniflux and most
+            # take the first, feedparser (and what is built on it) the last. Its own page is
+            # both; the bare link differs in type and hreflang, as Atom requires.
+            etree.SubElement(element, "link").set("href", self.entry.link)
         self._thumbnail(element)
         return element
 
