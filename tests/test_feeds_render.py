@@ -6,6 +6,12 @@ import json
 from datetime import timedelta
 
 import pytest
+from lxml import etree
+
+from cmsfeed.feeds import Selection, make_document, render_feed, render_pages
+from cmsfeed.feeds.document import EMPTY_FEED_UPDATED_AT
+from cmsfeed.feeds.urls import entry_id, feed_url
+from cmsfeed.model import Item
 from feeds_support import (
     BASE_URL,
     CHECKS,
@@ -20,12 +26,6 @@ from feeds_support import (
     sample_items,
     with_translations,
 )
-from lxml import etree
-
-from cmsfeed.feeds import Selection, make_document, render_feed, render_pages
-from cmsfeed.feeds.document import EMPTY_FEED_UPDATED_AT
-from cmsfeed.feeds.urls import entry_id, feed_url
-from cmsfeed.model import Item
 
 SITE = make_site()
 
@@ -86,8 +86,8 @@ def test_entries_are_newest_first_and_limited_by_configuration():
 
 
 def test_feed_updated_is_the_newest_entry_not_the_build_time():
-    document = make_document(SITE, Selection(("saiga",), None), select(ITEMS, Selection(("saiga",))),
-                             {})
+    saiga = Selection(("saiga",), None)
+    document = make_document(SITE, saiga, select(ITEMS, saiga), {})
     atom, rss, feed_json, _html = (f.body for f in render_feed(document))
     newest = max(item.updated_at for item in select(ITEMS, Selection(("saiga",))))
     tree = etree.fromstring(atom)
