@@ -36,9 +36,9 @@ def make_site(**overrides: Any) -> SiteInfo:
     values: dict[str, Any] = {
         "base_url": BASE_URL, "title": "CAMI news", "description": "News of Central Asian mammals.",
         "languages": ("en", "ru"), "author_name": "CMS CAMI", "author_email": None,
-        "topic_names": {"argali": {"en": "Argali", "ru": "Аргали"},  # noqa: RUF001
+        "topic_names": {"argali": {"en": "Argali", "ru": "Аргали"},
                         "bukhara-deer": {"en": "Bukhara deer", "ru": "Бухарский олень"},
-                        "saiga": {"en": "Saiga antelope", "ru": "Сайгак"}},  # noqa: RUF001
+                        "saiga": {"en": "Saiga antelope", "ru": "Сайгак"}},
         "authority": "news.example.org", "entries": 50, "ttl_minutes": 60, "hub_url": None,
     }
     values.update(overrides)
