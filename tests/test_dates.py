@@ -144,7 +144,8 @@ def test_a_source_date_format_never_lets_a_bad_value_through(text: str, date_for
 
 
 @pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00",
-                                  "0001-01-01", "1 January 0001", "Mon, 01 Jan 0001 00:00:00 +0100"])
+                                  "0001-01-01", "1 January 0001",
+                                  "Mon, 01 Jan 0001 00:00:00 +0100"])
 def test_dates_at_the_edge_of_the_calendar_raise_date_error(text: str):
     # Converting to UTC leaves the range datetime can hold.
     with pytest.raises(DateError):

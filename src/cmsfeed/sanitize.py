@@ -83,3 +83,12 @@ def first_undecodable_byte(text: str) -> int | None:
     """The first byte that was not valid UTF-8 (decoded with surrogateescape), if any."""
     found = _UNDECODABLE.search(text)
     return None if found is None else ord(found.group(0)) - 0xDC00
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines ended by \\n, \\r\\n or \\r only.
+
+    str.splitlines also breaks at \\v, \\f, \\x1c-\\x1e, \\x85 and U+2028/U+2029, which would
+    split a story in two and shift every line number after it.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

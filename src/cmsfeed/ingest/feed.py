@@ -1,7 +1,8 @@
 """RSS and Atom sources, read with feedparser. Pure: bytes in.
 
-feedparser tolerates broken feeds; a document with no entries that it could not parse is
-a failed source (`SourceError`), while one bad entry is one problem.
+feedparser tolerates broken feeds; a document with no entries that it could not parse (or
+that is no feed at all, such as an HTML error page) is a failed source (`SourceError`), a
+malformed one whose entries could still be read is a warning, and one bad entry is one problem.
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ from cmsfeed.model import ParseResult, Problem, Story
 
 
 def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> ParseResult:
-    parsed = feedparser.parse(data, response_headers={"content-location": feed_url or ""})
-    if parsed.bozo and not parsed.entries:
-        reason = parsed.get("bozo_exception") or "not an RSS or Atom document"
-        raise SourceError(source_id, f"malformed feed: {reason}")
+    # Without a content type feedparser flags every document as doubtful; XML is what we expect.
+    parsed = feedparser.parse(data, response_headers={"content-location": feed_url or "",
+                                                      "content-type": "application/xml"})
     stories: list[Story] = []
     problems: list[Problem] = []
+    if parsed.bozo:
+        reason = parsed.get("bozo_exception") or "not an RSS or Atom document"
+        if not parsed.entries:
+            raise SourceError(source_id, f"malformed feed: {reason}")
+        problems.append(Problem(source_id, "", f"malformed feed ({reason}); kept the "
+                                f"{len(parsed.entries)} entries that could be read",
+                                rejected=False))
+    elif not parsed.version and not parsed.entries:
+        raise SourceError(source_id, "not an RSS or Atom document (is the URL a web page?)")
     for number, entry in enumerate(parsed.entries, start=1):
         position = f"entry {number}"
         try:
@@ -51,10 +60,13 @@ def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> P
 
 
 def _entry_time(entry: Any, name: str) -> datetime | None:
-    parsed: struct_time | None = entry.get(f"{name}_parsed")
+    # `in` before reading: feedparser answers a missing "updated" with "published" (and a
+    # DeprecationWarning); an entry that was never updated has no updated time.
+    parsed: struct_time | None = (entry[f"{name}_parsed"]  # noqa: SIM401  (see above)
+                                   if f"{name}_parsed" in entry else None)
     if parsed is not None:
         return datetime.fromtimestamp(timegm(parsed), UTC)
-    raw = entry.get(name)
+    raw = entry[name] if name in entry else None  # noqa: SIM401  (see above)
     if raw:  # feedparser could not read it; ours reports why instead of guessing
         return parse_date(raw, locales=("en", "ru"))
     return None

@@ -15,6 +15,7 @@ from typing import Any
 from cmsfeed.dates import parse_date
 from cmsfeed.errors import DateError, SourceError
 from cmsfeed.model import ParseResult, Problem, Story
+from cmsfeed.sanitize import split_lines
 
 FIELDS = frozenset({"id", "title", "summary", "url", "published", "updated", "language",
                     "topics", "image"})
@@ -43,7 +44,7 @@ def _objects(text: str, source_id: str, problems: list[Problem]) -> Iterator[tup
         for number, value in enumerate(values, start=1):
             yield f"item {number}", value
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
         try:

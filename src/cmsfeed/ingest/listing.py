@@ -22,7 +22,7 @@ from datetime import UTC, tzinfo
 from cmsfeed.dates import looks_like_date, parse_date
 from cmsfeed.errors import DateError
 from cmsfeed.model import ParseResult, Problem, Story
-from cmsfeed.sanitize import paragraphs_to_html
+from cmsfeed.sanitize import paragraphs_to_html, split_lines
 
 
 @dataclass
@@ -60,7 +60,7 @@ def parse_listing(
 def _blocks(text: str) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if line.strip():
             if current is None:
                 current = _Block(number)

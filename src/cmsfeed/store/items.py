@@ -166,13 +166,16 @@ class Store:
         """Insert in two statements; a row another worker inserted first is skipped, not an error."""
         if not new:
             return 0
-        result = connection.execute(_insert_ignoring_conflicts(connection, items),
-                                    [_row(item, now) for item in new])
+        # RETURNING, not rowcount: a many-row insert on PostgreSQL reports no usable rowcount.
+        inserted = set(connection.execute(
+            _insert_ignoring_conflicts(connection, items).returning(items.c.id),
+            [_row(item, now) for item in new],
+        ).scalars())
         topics = [{"item_id": item.id, "topic_id": topic}
-                  for item in new for topic in dict.fromkeys(item.topics)]
+                  for item in new if item.id in inserted for topic in dict.fromkeys(item.topics)]
         if topics:
             connection.execute(_insert_ignoring_conflicts(connection, item_topics), topics)
-        return max(result.rowcount, 0)
+        return len(inserted)
 
     def _replace_topics(self, connection: Connection, item_id: str, topics: Iterable[str]) -> None:
         connection.execute(delete(item_topics).where(item_topics.c.item_id == item_id))
