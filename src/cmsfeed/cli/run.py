@@ -1,25 +1,110 @@
-"""`cmsfeed run`: the main job."""
+"""`cmsfeed run`: the main job. Ingest once (with progress and a summary), then serve the web
+app and run the scheduler (ingest, digest rounds, retries) in one process until SIGTERM or
+Ctrl-C, which stop taking new work and let in-flight sends finish."""
 
 from __future__ import annotations
 
-import sys
+import asyncio
+import logging
+import signal
+from urllib.parse import urlsplit
 
 import click
 
-from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
+from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, run_ingest
-from cmsfeed.cli.items import list_items
+from cmsfeed.delivery import Mailer, import_configured, make_mailer, run_round, send_outbox
+from cmsfeed.ingest.run import Ingester
+from cmsfeed.scheduler import Scheduler, schedule_keys
+from cmsfeed.store.digests import DigestStore
+
+log = logging.getLogger("cmsfeed.run")
 
 
 @cli.command()
+@click.option("--host", help="Address to listen on (default: from site.base_url).")
+@click.option("--port", type=click.IntRange(1, 65535),
+              help="Port to listen on (default: from site.base_url).")
 @pass_context
 @reports_errors
-def run(context: Context) -> None:
-    """Ingest every source and show what is in the store."""
+def run(context: Context, host: str | None, port: int | None) -> None:
+    """Ingest, then serve the site and send digests on schedule until stopped."""
+    # Subscribers first, so that what this ingest finds is new to them.
+    digests = DigestStore(context.store)
+    count = import_configured(context.config, digests, context.clock())
     report = run_ingest(context)
     print_report(report, context.out, context.err)
-    context.out.print()
-    click.get_current_context().invoke(list_items, topics=(), language=None, since=None,
-                                       limit=20, output="table")
-    if not report.ok:
-        sys.exit(EXIT_FAILURE)
+    mailer = make_mailer(context.config, digests, context.clock, context.environ)
+    smtp = context.config.smtp
+    where = f"SMTP {smtp.host}:{smtp.port}" if smtp.host else \
+        f"the Maildir {context.config.digests.maildir}"
+    url = urlsplit(context.config.site.base_url)
+    host = host or url.hostname or "127.0.0.1"
+    port = port or url.port or 8080
+    context.out.print(f"{count} subscriber(s) from config.toml; digests go to {where}")
+    context.out.print(f"serving http://{host}:{port}/ (sign-up at /subscribe); "
+                      "Ctrl-C or SIGTERM stops", markup=False)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve_and_schedule(context, mailer, host, port))
+
+
+async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: int) -> None:
+    import uvicorn
+
+    from cmsfeed.web import create_app
+    from cmsfeed.web.subscriptions import subscription_routes
+
+    stop = asyncio.Event()
+    busy = asyncio.Lock()  # one round at a time; taken at shutdown to wait for in-flight sends
+
+    async def digest_round() -> None:
+        if stop.is_set():
+            return
+        async with busy:
+            report = await run_round(mailer, stop=stop)
+        log.info("digest round: %s", report.summary())
+
+    async def retry() -> None:
+        if not stop.is_set():
+            async with busy:
+                await send_outbox(mailer, stop=stop)
+
+    async def ingest() -> None:
+        if stop.is_set():
+            return
+        ingester = Ingester(context.config, context.store, context.clock)
+        result = await asyncio.to_thread(ingester.ingest, None, None)
+        log.info("ingest: %d new, %d updated", result.counts.inserted, result.counts.updated)
+        await digest_round()
+
+    def schedules() -> set[str]:
+        return {key for chunk in mailer.digests.iter_subscribers(["active"])
+                for key in schedule_keys(chunk)}
+
+    scheduler = Scheduler(ingest=ingest, digest_round=digest_round, retry=retry,
+                          schedules=schedules,
+                          ingest_minutes=context.config.ingest.interval_minutes,
+                          retry_seconds=context.config.digests.retry_seconds)
+    app = create_app(context.config, context.store, context.clock,
+                     extra_routes=subscription_routes(mailer))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info",
+                                           proxy_headers=False))
+
+    def request_stop(*_: object) -> None:
+        stop.set()
+        server.should_exit = True
+
+    # Installed before uvicorn's own, so it is what uvicorn re-raises into after shutdown.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
+    await scheduler.start()
+    catch_up = asyncio.create_task(digest_round())  # after downtime: one digest per gap
+    try:
+        await server.serve()
+    finally:
+        request_stop()
+        scheduler.shutdown()
+        await catch_up
+        async with busy:  # in-flight sends finish before the transport closes
+            await mailer.transport.close()
+        log.info("stopped")

@@ -19,7 +19,8 @@ class MaildirTransport:
 
     def _open(self) -> mailbox.Maildir:
         if self._mailbox is None:
-            self.path.mkdir(parents=True, exist_ok=True)
+            for folder in ("tmp", "new", "cur"):
+                (self.path / folder).mkdir(parents=True, exist_ok=True)
             self._mailbox = mailbox.Maildir(str(self.path), create=True)
         return self._mailbox
 
