@@ -99,7 +99,7 @@ class EmailRenderer:
             self._environments[language] = env
         return self._environments[language]
 
-    def gettext(self, language: str, message: str) -> str:
+    def translate(self, language: str, message: str) -> str:
         return self.translations(language).gettext(message)
 
     def format_date(self, day: date, language: str) -> str:
@@ -155,7 +155,7 @@ class EmailRenderer:
             topic = wanted[0] if wanted else ""
             by_topic.setdefault(topic, []).append(self._item_view(item, language))
         ordered = sorted(by_topic, key=lambda t: order.index(t) if t in order else len(order))
-        other = self.gettext(language, "Other news")
+        other = self.translate(language, "Other news")
         return [{"name": self.topic_name(t, language) if t else other, "entries": by_topic[t]}
                 for t in ordered]
 
@@ -194,7 +194,7 @@ class EmailRenderer:
 
     def confirmation(self, language: str, confirm_url: str) -> RenderedEmail:
         site = self.config.site
-        subject = self.gettext(language, "Please confirm your subscription to %(site)s") % {
+        subject = self.translate(language, "Please confirm your subscription to %(site)s") % {
             "site": site.title}
         context = {"language": language, "site_title": site.title, "title": subject,
                    "confirm_url": confirm_url, "days": self.config.digests.confirm_days}
@@ -203,7 +203,7 @@ class EmailRenderer:
     def welcome(self, subscriber: Subscriber, personal: Personal) -> RenderedEmail:
         site = self.config.site
         language = subscriber.language
-        subject = self.gettext(language, "Welcome to %(site)s") % {"site": site.title}
+        subject = self.translate(language, "Welcome to %(site)s") % {"site": site.title}
         context = {"language": language, "site_title": site.title, "title": subject,
                    "why": WHY, "preferences_url": PREFERENCES, "unsubscribe_url": UNSUBSCRIBE}
         return personalise(self._render("welcome", language, header_text(subject), context),

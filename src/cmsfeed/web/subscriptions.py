@@ -71,8 +71,8 @@ class SubscriptionPages:
             self._environments[language] = env
         return self._environments[language]
 
-    def _(self, language: str, message: str) -> str:
-        return self.mailer.renderer.gettext(language, message)
+    def translate(self, language: str, message: str) -> str:
+        return self.mailer.renderer.translate(language, message)
 
     def page(self, language: str, template: str, status: int = 200, **context: Any) -> Response:
         site = self.config.site
@@ -112,8 +112,8 @@ class SubscriptionPages:
     async def subscribe_form(self, request: Request) -> Response:
         language = self.language_of(request)
         return self.form(language, self.defaults(language), action="subscribe",
-                         title=self._(language, "Subscribe to the news digest"),
-                         button=self._(language, "Subscribe"))
+                         title=self.translate(language, "Subscribe to the news digest"),
+                         button=self.translate(language, "Subscribe"))
 
     async def subscribe(self, request: Request) -> Response:
         fields = await _form(request)
@@ -122,22 +122,22 @@ class SubscriptionPages:
         now = self.mailer.clock()
         client = request.client.host if request.client else "unknown"
         if not self.limiter.allow(client, now):
-            return self.message(language, self._(language, "Too many sign-ups"), self._(
+            return self.message(language, self.translate(language, "Too many sign-ups"), self.translate(
                 language, "Too many sign-ups from your address. Please try again later."),
                 status=429, error=True)
         try:
             subscriber = self._subscriber(values)
         except SubscriberError as err:
             return self.form(language, values, action="subscribe",
-                             title=self._(language, "Subscribe to the news digest"),
-                             button=self._(language, "Subscribe"), error=err.problem,
+                             title=self.translate(language, "Subscribe to the news digest"),
+                             button=self.translate(language, "Subscribe"), error=err.problem,
                              status=400)
         expires = now + timedelta(days=self.config.digests.confirm_days)
         token = make_token(self.mailer.secret, "confirm", {**values, "email": subscriber.email},
                            expires)
         await self._send_confirmation(subscriber, token, now)
-        return self.message(subscriber.language, self._(subscriber.language, "Check your inbox"),
-                            self._(subscriber.language, "If the address can receive email, a "
+        return self.message(subscriber.language, self.translate(subscriber.language, "Check your inbox"),
+                            self.translate(subscriber.language, "If the address can receive email, a "
                                    "message with a confirmation link is on its way. The "
                                    "subscription starts when you confirm it."))
 
@@ -167,11 +167,11 @@ class SubscriptionPages:
         language = self.language_of(request, data.get("language") if data else None)
         if data is None:
             return self._bad_link(language)
-        return self.message(language, self._(language, "Confirm your subscription"),
-                            self._(language, "One more step: press the button to start "
+        return self.message(language, self.translate(language, "Confirm your subscription"),
+                            self.translate(language, "One more step: press the button to start "
                                    "receiving the digest."),
                             action="confirm", token=token,
-                            button=self._(language, "Confirm my subscription"))
+                            button=self.translate(language, "Confirm my subscription"))
 
     async def confirm(self, request: Request) -> Response:
         fields = await _form(request)
@@ -190,7 +190,7 @@ class SubscriptionPages:
         except DeliveryError as err:
             log.warning("welcome to %s not sent: %s", subscriber.email, err)
         language = subscriber.language
-        return self.message(language, self._(language, "Subscription confirmed"),
+        return self.message(language, self.translate(language, "Subscription confirmed"),
                             self.mailer.renderer.why(subscriber))
 
     # -- preferences and unsubscribe --------------------------------------------------------
@@ -208,8 +208,8 @@ class SubscriptionPages:
             return self._bad_link(self.language_of(request))
         language = subscriber.language
         return self.form(language, _as_values(subscriber), action="preferences", token=token,
-                         title=self._(language, "Your digest"),
-                         button=self._(language, "Save"))
+                         title=self.translate(language, "Your digest"),
+                         button=self.translate(language, "Save"))
 
     async def preferences(self, request: Request) -> Response:
         fields = await _form(request)
@@ -223,13 +223,13 @@ class SubscriptionPages:
             wanted = self._subscriber(values)
         except SubscriberError as err:
             return self.form(subscriber.language, values, action="preferences", token=token,
-                             title=self._(subscriber.language, "Your digest"),
-                             button=self._(subscriber.language, "Save"), error=err.problem,
+                             title=self.translate(subscriber.language, "Your digest"),
+                             button=self.translate(subscriber.language, "Save"), error=err.problem,
                              status=400)
         # Saving keeps the status: an unsubscribed reader re-subscribes by signing up.
         saved = self.mailer.digests.save_subscriber(
             Subscriber(**{**_fields(wanted), "status": subscriber.status}), self.mailer.clock())
-        return self.message(saved.language, self._(saved.language, "Saved"),
+        return self.message(saved.language, self.translate(saved.language, "Saved"),
                             self.mailer.renderer.why(saved))
 
     async def unsubscribe_page(self, request: Request) -> Response:
@@ -238,10 +238,10 @@ class SubscriptionPages:
         language = subscriber.language if subscriber else self.language_of(request)
         if self._read(token, "unsubscribe", str) is None:
             return self._bad_link(language)
-        return self.message(language, self._(language, "Unsubscribe"),
-                            self._(language, "Press the button to stop receiving the digest."),
+        return self.message(language, self.translate(language, "Unsubscribe"),
+                            self.translate(language, "Press the button to stop receiving the digest."),
                             action="unsubscribe", token=token,
-                            button=self._(language, "Unsubscribe"))
+                            button=self.translate(language, "Unsubscribe"))
 
     async def unsubscribe(self, request: Request) -> Response:
         """The one-click target: no login, no confirmation, idempotent."""
@@ -254,8 +254,8 @@ class SubscriptionPages:
         if found is not None:
             self.mailer.digests.set_status(found.id, "unsubscribed")
         language = found.language if found else self.language_of(request)
-        return self.message(language, self._(language, "Unsubscribed"),
-                            self._(language, "You will receive no more digests. You can sign "
+        return self.message(language, self.translate(language, "Unsubscribed"),
+                            self.translate(language, "You will receive no more digests. You can sign "
                                    "up again at any time."))
 
     def _read(self, token: str, purpose: Any, kind: type) -> Any:
@@ -266,8 +266,8 @@ class SubscriptionPages:
         return data if isinstance(data, kind) else None
 
     def _bad_link(self, language: str) -> Response:
-        return self.message(language, self._(language, "This link does not work"),
-                            self._(language, "The link is incomplete, altered or expired. "
+        return self.message(language, self.translate(language, "This link does not work"),
+                            self.translate(language, "The link is incomplete, altered or expired. "
                                    "Please use the latest email, or sign up again."),
                             status=400, error=True)
 
