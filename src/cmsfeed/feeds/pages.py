@@ -1,7 +1,7 @@
 # ruff: noqa: RUF001  (Russian interface strings)
 """Pages for people: the index of every feed, a readable page per feed, and OPML lists.
 
-Pure apart from reading the Jinja2 templates in `templates/web/` (once, at import of the
+Pure apart from reading the Jinja2 templates in `cmsfeed/templates/web/` (package data) (once, at import of the
 environment). The same content gives the same bytes: no build time appears anywhere.
 """
 
@@ -18,7 +18,7 @@ from cmsfeed.feeds import urls
 from cmsfeed.feeds.document import FeedDocument, SiteInfo
 from cmsfeed.feeds.urls import Selection
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "web"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "web"  # package data
 
 # Interface strings; a language without its own falls back to English.
 STRINGS: dict[str, dict[str, str]] = {
