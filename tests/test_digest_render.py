@@ -106,7 +106,7 @@ def test_compiled_catalogs_match_their_po_files() -> None:
         with po_path.open("rb") as po, po_path.with_suffix(".mo").open("rb") as mo:
             source, compiled = read_po(po), read_mo(mo)
         def flat(catalog):  # type: ignore[no-untyped-def]
-            return {str(m.id): tuple(m.string) if isinstance(m.string, (list, tuple))
+            return {str(tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id): tuple(m.string) if isinstance(m.string, (list, tuple))
                     else m.string for m in catalog if m.id and m.string}
 
         expected, found = flat(source), flat(compiled)
