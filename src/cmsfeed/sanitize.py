@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from urllib.parse import urljoin, urlsplit
 
 import nh3
+from selectolax.lexbor import LexborHTMLParser
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "cite", "code", "em", "figcaption", "figure",
@@ -28,9 +29,8 @@ _URL_ATTRIBUTES = frozenset({"href", "src"})
 # and U+FFFE/U+FFFF. Lone surrogates come from bytes that were not UTF-8 (surrogateescape).
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
-_UNSAFE_MARKERS = re.compile(
-    r"<\s*(script|iframe|object|embed|style|form)\b|\son[a-z]+\s*=|javascript:", re.IGNORECASE
-)
+_UNSAFE_TAGS = frozenset({"script", "iframe", "object", "embed", "style", "form"})
+_SCRIPT_URL = re.compile(r"^\s*(javascript|vbscript|data):", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 
@@ -57,9 +57,26 @@ def clean_html(fragment: str, base_url: str | None = None) -> str:
 
 
 def unsafe_markup(fragment: str) -> list[str]:
-    """Names of the dangerous constructs in `fragment` that cleaning removes, for reporting."""
-    return sorted({match.group(1) or match.group(0).strip().split("=")[0].lower().strip()
-                   for match in _UNSAFE_MARKERS.finditer(fragment)})
+    """Names of the dangerous constructs in `fragment` that cleaning removes, for reporting.
+
+    The fragment is parsed, not searched: "onerror=" or "javascript:" written as text (or
+    escaped, as a listing's paragraphs are) is harmless and not reported.
+    """
+    if "<" not in fragment:
+        return []
+    body = LexborHTMLParser(f"<body>{fragment}</body>").body
+    found: set[str] = set()
+    for node in body.traverse() if body is not None else ():
+        if node.tag in _UNSAFE_TAGS:
+            found.add(node.tag)
+        for name, value in node.attributes.items():
+            name = name.lower()
+            script_url = _SCRIPT_URL.match(value or "") if name in _URL_ATTRIBUTES else None
+            if name.startswith("on"):
+                found.add(name)
+            elif script_url is not None:
+                found.add(script_url.group(1).lower() + ":")
+    return sorted(found)
 
 
 def plain_text(fragment: str) -> str:

@@ -74,10 +74,10 @@ class StoryPreparer:
             return reject("no title")
         if story.published_at is None:
             return reject("no publication date")
-        unsafe = unsafe_markup(raw_summary)
+        unsafe = sorted(set(unsafe_markup(raw_title)) | set(unsafe_markup(raw_summary)))
         summary = clean_html(raw_summary, story.url)
         if unsafe:
-            warn(f"removed unsafe HTML from the summary: {', '.join(unsafe)}")
+            warn(f"removed unsafe HTML: {', '.join(unsafe)}")
 
         versions = self._versions(story, title, summary)
         # Keys are namespaced by source: two sources may both number their entries "1".
