@@ -1,0 +1,149 @@
+"""Delivery through a real SMTP server (aiosmtpd on 127.0.0.1): what arrives, and what
+happens when the server refuses, defers or drops the connection."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
+
+from cmsfeed.delivery import Mailer, make_mailer, run_round
+from cmsfeed.store.digests import DigestStore
+from cmsfeed.subscribers import Subscriber
+
+ENV = {"CMSFEED_SECRET": "s3cret"}
+
+
+@pytest.fixture
+def server() -> Iterator[SmtpServer]:
+    with SmtpServer() as running:
+        yield running
+
+
+def setup(tmp_path: Path, port: int | None, subscribers: list[Subscriber],
+          **digests: object) -> tuple[Mailer, DigestStore, FixedClock]:
+    config = make_config(tmp_path, port, **digests)
+    store, digest_store = open_stores(config)
+    clock = FixedClock()
+    for sub in subscribers:
+        digest_store.save_subscriber(sub, clock())
+    clock.advance(hours=1)
+    store.upsert_items([
+        make_item("Argali survey", topics=("argali",)),
+        make_item("Saiga calving", topics=("saiga",)),
+        make_item("Сайгаки: отёл", topics=("saiga",), language="ru"),
+    ], clock())
+    clock.advance(days=1)
+    return make_mailer(config, digest_store, clock, ENV), digest_store, clock
+
+
+def send_round(mailer: Mailer) -> object:
+    async def go() -> object:
+        try:
+            return await run_round(mailer)
+        finally:
+            await mailer.transport.close()
+    return asyncio.run(go())
+
+
+def test_digests_arrive_with_headers_and_content(tmp_path: Path, server: SmtpServer) -> None:
+    mailer, store, clock = setup(tmp_path, server.port, [
+        Subscriber("anna@example.org", topics=("argali",)),
+        Subscriber("boris@xn--e1afmkfd.xn--p1ai", language="ru"),
+    ])
+    send_round(mailer)
+    anna, = server.handler.to("anna@example.org")
+    message = anna.message
+    for header in ("From", "To", "Date", "Message-ID", "List-Unsubscribe",
+                   "List-Unsubscribe-Post", "List-Id"):
+        assert message[header], header
+    assert message["Subject"] == "CAMI news: Argali survey"
+    text = message.get_body(("plain",)).get_content()
+    assert "Argali survey" in text and "Saiga calving" not in text
+    assert message["List-Unsubscribe"].startswith("<http://127.0.0.1:8080/unsubscribe?token=")
+    boris, = server.handler.to("boris@xn--e1afmkfd.xn--p1ai")
+    assert "Сайгаки: отёл" in boris.message.get_body(("plain",)).get_content()
+    assert "Сайгак" in boris.message["Subject"]
+    assert store.status().counts["sent"] == 2
+    # Nothing new: the next day's round sends nothing.
+    clock.advance(days=1)
+    send_round(mailer)
+    assert len(server.handler.received) == 2
+
+
+def test_4xx_is_retried_with_backoff_and_5xx_fails(tmp_path: Path, server: SmtpServer) -> None:
+    server.handler.rcpt_replies["later@example.org"] = "451 4.3.0 try again later"
+    server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
+    server.handler.data_replies["busy@example.org"] = "421 4.7.0 too busy"
+    mailer, store, clock = setup(tmp_path, server.port, [
+        Subscriber(f"{name}@example.org") for name in ("ok", "later", "gone", "busy")])
+    report = send_round(mailer)
+    assert {r.recipients[0] for r in server.handler.received} == {"ok@example.org"}
+    status = store.status()
+    assert status.counts["failed"] == 1 and status.counts["queued"] == 2
+    assert any("550" in e.error for e in status.last_errors)
+    # Still within the backoff: nothing is tried again.
+    server.handler.rcpt_replies.clear()
+    server.handler.data_replies.clear()
+    clock.advance(seconds=30)
+    send_round(mailer)
+    assert len(server.handler.received) == 1
+    # After the backoff, the deferred ones go through, each once.
+    clock.advance(minutes=2)
+    send_round(mailer)
+    assert sorted(r.recipients[0] for r in server.handler.received) == \
+        ["busy@example.org", "later@example.org", "ok@example.org"]
+    assert store.status().counts == {"queued": 0, "sending": 0, "sent": 3, "failed": 1}
+    del report
+
+
+def test_repeated_hard_failures_suspend_the_subscriber(tmp_path: Path,
+                                                       server: SmtpServer) -> None:
+    server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
+    mailer, store, clock = setup(tmp_path, server.port, [Subscriber("gone@example.org")],
+                                 max_hard_failures=2, send_when_empty=True)
+    for _ in range(3):
+        send_round(mailer)
+        clock.advance(days=1)
+    subscriber = store.get_subscriber("gone@example.org")
+    assert subscriber is not None and subscriber.status == "suspended"
+    assert store.status().counts["failed"] == 2  # suspended: the third round queued nothing
+
+
+def test_connection_dropped_mid_data_is_retried(tmp_path: Path, server: SmtpServer) -> None:
+    server.handler.drop_data_for.add("anna@example.org")
+    mailer, store, clock = setup(tmp_path, server.port, [Subscriber("anna@example.org"),
+                                                         Subscriber("carl@example.org")])
+    send_round(mailer)
+    assert [r.recipients[0] for r in server.handler.received] == ["carl@example.org"]
+    clock.advance(minutes=5)
+    send_round(mailer)
+    anna = server.handler.to("anna@example.org")
+    assert len(anna) == 1
+    assert store.status().counts["sent"] == 2
+
+
+def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path) -> None:
+    mailer, store, _ = setup(tmp_path, None, [Subscriber("anna@example.org")])
+    send_round(mailer)
+    box = mailbox.Maildir(str(tmp_path / "maildir"), create=False)
+    messages = list(box)
+    assert len(messages) == 1
+    assert messages[0]["Subject"] == "CAMI news: Argali survey"
+    assert store.status().counts["sent"] == 1
+
+
+def test_unsubscribed_before_sending_is_not_sent(tmp_path: Path, server: SmtpServer) -> None:
+    mailer, store, clock = setup(tmp_path, server.port, [Subscriber("anna@example.org")])
+    from cmsfeed.delivery import queue_round
+    queue_round(mailer, clock())
+    sub = store.get_subscriber("anna@example.org")
+    assert sub is not None
+    store.set_status(sub.id, "unsubscribed")
+    send_round(mailer)
+    assert server.handler.received == []
+    assert store.status().counts["sent"] == 0
