@@ -133,7 +133,7 @@ def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path) -> None:
     box = mailbox.Maildir(str(tmp_path / "maildir"), create=False)
     messages = list(box)
     assert len(messages) == 1
-    assert messages[0]["Subject"] == "CAMI news: Argali survey"
+    assert messages[0]["Subject"] == "CAMI news: 2 new stories (Argali, Saiga antelope)"
     assert store.status().counts["sent"] == 1
 
 
