@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -60,6 +61,7 @@ class Handler:
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     data_replies: dict[str, str] = field(default_factory=dict)
     drop_data_for: set[str] = field(default_factory=set)
+    delay: float = 0.0  # a slow server, so that a test can kill a sender mid-round
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
@@ -72,6 +74,8 @@ class Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         recipient = envelope.rcpt_tos[0]
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if recipient in self.drop_data_for:
             self.drop_data_for.discard(recipient)
             server.transport.close()
@@ -151,3 +155,22 @@ def make_item(title: str, *, topics: tuple[str, ...] = ("argali",), language: st
 def open_stores(config: Config) -> tuple[Store, DigestStore]:
     store = Store.open(config.store.url)
     return store, DigestStore(store)
+
+
+def write_config(tmp_path: Path, smtp_port: int | None, extra: str = "") -> Path:
+    """A config.toml for running the CLI in a subprocess."""
+    smtp = (f'host = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
+            if smtp_port else "")
+    topics = "".join(
+        f'[[topics]]\nid = "{t["id"]}"\nname = {{ en = "{t["name"]["en"]}", '
+        f'ru = "{t["name"]["ru"]}" }}\nterms.en = ["{t["terms"]["en"][0]}"]\n\n'
+        for t in TOPICS)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[site]\ntitle = "CAMI news"\nbase_url = "http://127.0.0.1:8080/"\n'
+        'languages = ["en", "ru"]\n\n'
+        '[store]\nurl = "sqlite:///store.db"\n\n'
+        f'[smtp]\n{smtp}from_address = "news@cmsfeed.example"\nfrom_name = "CAMI"\n\n'
+        '[digests]\nmaildir = "maildir"\nsecret_path = "secret.key"\n'
+        f'rate_per_second = 10000\n{extra}\n\n' + topics, encoding="utf-8")
+    return path
