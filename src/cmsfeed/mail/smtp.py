@@ -53,8 +53,11 @@ class RateLimiter:
 
 class SmtpTransport:
     def __init__(self, settings: SmtpSettings, *, concurrency: int = 8,
-                 rate_per_second: float = 50.0) -> None:
+                 rate_per_second: float = 50.0, keep_open: bool = True) -> None:
+        """`keep_open=False` closes each connection after its message (for a caller that
+        sends rarely, or whose event loop may end before `close` is awaited)."""
         self.settings = settings
+        self.keep_open = keep_open
         self.limiter = RateLimiter(rate_per_second)
         self._idle: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
         for _ in range(concurrency):
@@ -86,6 +89,10 @@ class SmtpTransport:
             if errors:  # one recipient: only reached if aiosmtplib reports a partial refusal
                 code, text = next(iter(errors.values()))
                 raise _refused(recipient, code, text)
+            if not self.keep_open:
+                await client.quit()
+                self._all.discard(client)
+                client = None
             return reply
         except aiosmtplib.SMTPRecipientsRefused as err:
             client = await self._discard(client)
