@@ -26,17 +26,17 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from cmsfeed.feeds import SiteInfo, render_pages  # noqa: E402
-from cmsfeed.feeds.document import FeedDocument  # noqa: E402
-from cmsfeed.feeds.jsonfeed import render_json  # noqa: E402
-from cmsfeed.feeds.pages import render_feed_page  # noqa: E402
-from cmsfeed.feeds.site import rendered  # noqa: E402
-from cmsfeed.feeds.syndication import render_atom, render_rss  # noqa: E402
-from cmsfeed.feeds.urls import feed_path  # noqa: E402
-from cmsfeed.model import Item, make_item_id  # noqa: E402
-from cmsfeed.publish import collect_documents, write_site  # noqa: E402
-from cmsfeed.store import Store  # noqa: E402
-from cmsfeed.store.feed_states import record_hashes  # noqa: E402
+from cmsfeed.feeds import SiteInfo, render_pages
+from cmsfeed.feeds.document import FeedDocument
+from cmsfeed.feeds.jsonfeed import render_json
+from cmsfeed.feeds.pages import render_feed_page
+from cmsfeed.feeds.site import rendered
+from cmsfeed.feeds.syndication import render_atom, render_rss
+from cmsfeed.feeds.urls import feed_path
+from cmsfeed.model import Item, make_item_id
+from cmsfeed.publish import collect_documents, write_site
+from cmsfeed.store import Store
+from cmsfeed.store.feed_states import record_hashes
 
 TOPICS = [f"species-{n}" for n in range(10)]
 START = datetime(2020, 1, 1, tzinfo=UTC)

@@ -45,9 +45,11 @@ def build(context: Context, outdir: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
               help="Port to listen on.")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request (costs throughput; a proxy in front usually logs).")
 @pass_context
 @reports_errors
-def serve(context: Context, host: str, port: int) -> None:
+def serve(context: Context, host: str, port: int, access_log: bool) -> None:
     """Serve the feeds and pages over HTTP (Ctrl-C stops)."""
     import uvicorn
 
@@ -57,4 +59,5 @@ def serve(context: Context, host: str, port: int) -> None:
     context.out.print(f"serving {context.config.site.base_url} on http://{host}:{port}/ "
                       f"(feeds at /feeds/..., health at /healthz)")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
+                proxy_headers=False, server_header=False)

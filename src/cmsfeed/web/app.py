@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -27,6 +28,7 @@ from cmsfeed.feeds import urls as feed_urls
 from cmsfeed.feeds.urls import FeedRequest, UnknownPathError, feed_path, parse_feed_path
 from cmsfeed.model import Clock
 from cmsfeed.store import Store
+from cmsfeed.web.fastpath import CachedFiles
 from cmsfeed.web.resources import Resource, choose_encoding, is_not_modified
 from cmsfeed.web.service import FeedService
 
@@ -61,7 +63,8 @@ def create_app(config: Config, store: Store, clock: Clock, *,
         Route("/feeds/custom.{ext}", _custom(service, max_age), methods=METHODS),
         Route("/{path:path}", _files(service, max_age), methods=METHODS),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(CachedFiles, service=service, max_age=max_age)])
     app.state.feeds = service
     return app
 

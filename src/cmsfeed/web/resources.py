@@ -32,6 +32,9 @@ class Resource:
     changed_at: datetime
     gzip_body: bytes = b""
     _brotli_body: bytes | None = field(default=None, repr=False)
+    _raw_headers: dict[tuple[str, bytes], tuple[list[tuple[bytes, bytes]],
+                                                list[tuple[bytes, bytes]]]] = field(
+        default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, file: Rendered, changed_at: datetime) -> Resource:
@@ -47,6 +50,23 @@ class Resource:
                 self._brotli_body = brotli.compress(self.body, quality=BROTLI_QUALITY)
             return self._brotli_body
         return self.body
+
+    def raw_headers(self, encoding: str, cache_control: bytes) -> tuple[list[tuple[bytes, bytes]],
+                                                                      list[tuple[bytes, bytes]]]:
+        """ASGI headers for a 304 and for a 200 in `encoding`, made once and kept."""
+        key = (encoding, cache_control)
+        found = self._raw_headers.get(key)
+        if found is None:
+            common = [(b"etag", self.etag(encoding).encode()),
+                      (b"last-modified", self.last_modified.encode()),
+                      (b"cache-control", cache_control), (b"vary", b"Accept-Encoding")]
+            full = list(common)
+            if encoding != "identity":
+                full.append((b"content-encoding", encoding.encode()))
+            full += [(b"content-length", str(len(self.body_for(encoding))).encode()),
+                     (b"content-type", self.media_type.encode())]
+            found = self._raw_headers[key] = (common, full)
+        return found
 
     def etag(self, encoding: str = "identity") -> str:
         # A strong validator names one representation, so each content coding has its own.
