@@ -3,9 +3,9 @@
 Terms and texts are reduced to the same normal forms for the text's language (lemmas from
 the pymorphy3 analyser for Russian, Snowball stems from PyStemmer otherwise), so
 "бухарских оленей" matches the term "бухарский олень" and "saigas" matches "saiga".
-A term is a phrase: every word must appear, in order and adjacent, so "Bukhara region"
-does not match "Bukhara deer". Latin names (terms under `la`) match in texts of any
-language, word for word without stemming.
+A term is a phrase: every word must appear, in order and adjacent, and within one sentence,
+so neither "Bukhara region" nor "...in Bukhara. Deer..." matches "Bukhara deer". Latin
+names (terms under `la`) match in texts of any language, word for word without stemming.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import Stemmer
 from cmsfeed.config import LATIN
 
 _WORD = re.compile(r"\w+")
+# A phrase never spans these: sentence ends, brackets, line breaks.
+_BOUNDARY = re.compile(r"[.!?;\n()\[\]{}]+")
 _SNOWBALL_NAMES = {
     "ar": "arabic", "da": "danish", "de": "german", "el": "greek", "en": "english",
     "es": "spanish", "fi": "finnish", "fr": "french", "hu": "hungarian", "hy": "armenian",
@@ -63,13 +65,14 @@ class TopicMatcher:
 
     def match(self, text: str, language: str) -> tuple[str, ...]:
         """The ids of the topics `text` mentions, in configuration order."""
-        raw = words(text)
+        segments = [words(segment) for segment in _BOUNDARY.split(text)]
         found: set[str] = set()
         for index_language in (language, LATIN):
             index = self._index.get(index_language)
             if index:
                 normalize = self._normalizer(index_language)
-                self._scan([normalize(word) for word in raw], index, found)
+                for raw in segments:
+                    self._scan([normalize(word) for word in raw], index, found)
         return tuple(sorted(found, key=self._order.__getitem__))
 
     @staticmethod
