@@ -78,11 +78,12 @@ def stories(count: int) -> Iterator[Story]:
         yield story_from_object(json.loads(line), f"line {number}")
 
 
-def bench_cmsfeed(count: int, folder: Path) -> float:
+def bench_cmsfeed(count: int, folder: Path, workers: int) -> float:
     config_path = folder / "config.toml"
     config_path.write_text(
         (REPO / "config.toml").read_text(encoding="utf-8")
-        .replace('url = "sqlite:///var/cmsfeed.db"', f'url = "sqlite:///{folder / "bench.db"}"'),
+        .replace('url = "sqlite:///var/cmsfeed.db"', f'url = "sqlite:///{folder / "bench.db"}"')
+        .replace("[ingest]\n", f"[ingest]\nworkers = {workers}\n"),
         encoding="utf-8")
     config = load_config(config_path, {})
     store = Store.open(config.store.url)
@@ -123,15 +124,20 @@ def bench_floor(count: int, folder: Path) -> float:
 
 
 def run_one(kind: str, count: int) -> dict[str, float]:
-    """One measurement in this (fresh) process: rate and peak resident memory."""
+    """One measurement in this (fresh) process: rate and peak resident memory (of this process;
+    worker processes, when there are any, each hold about as much again)."""
     with tempfile.TemporaryDirectory() as folder:
-        rate = (bench_cmsfeed if kind == "cmsfeed" else bench_floor)(count, Path(folder))
+        if kind == "floor":
+            rate = bench_floor(count, Path(folder))
+        else:
+            rate = bench_cmsfeed(count, Path(folder), workers=int(kind.split("-")[1]))
     return {"rate": rate, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2, help="ingest.workers for the 2nd run")
     parser.add_argument("--one", nargs=2, metavar=("KIND", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -143,14 +149,16 @@ def main() -> None:
                                 check=True, capture_output=True, text=True).stdout
         return dict(json.loads(output.splitlines()[-1]))
 
-    print(f"{'items':>8} {'cmsfeed items/s':>16} {'peak MiB':>9} {'floor items/s':>14} "
-          f"{'peak MiB':>9} {'ratio':>6}")
-    results = []
+    kinds = ["floor", "cmsfeed-1", f"cmsfeed-{args.workers}"]
+    print(f"{'items':>8} " + " ".join(f"{kind + ' items/s':>20} {'peak MiB':>9}" for kind in kinds)
+          + f" {'ratio 1':>8} {'ratio ' + str(args.workers):>8}")
     for count in (args.items // 10, args.items):
-        ours, floor = measure("cmsfeed", count), measure("floor", count)
-        results.append({"items": count, "cmsfeed": ours, "floor": floor})
-        print(f"{count:>8} {ours['rate']:>16,.0f} {ours['peak_mib']:>9.1f} {floor['rate']:>14,.0f} "
-              f"{floor['peak_mib']:>9.1f} {ours['rate'] / floor['rate']:>6.3f}", flush=True)
+        found = {kind: measure(kind, count) for kind in kinds}
+        floor = found["floor"]["rate"]
+        print(f"{count:>8} " + " ".join(f"{found[k]['rate']:>20,.0f} {found[k]['peak_mib']:>9.1f}"
+                                        for k in kinds)
+              + f" {found[kinds[1]]['rate'] / floor:>8.3f} {found[kinds[2]]['rate'] / floor:>8.3f}",
+              flush=True)
     print("target: >= 2,000 items/s for cmsfeed; peak memory flat from N/10 to N")
 
 

@@ -105,6 +105,8 @@ class IngestConfig(_Section):
     user_agent: str | None = None
     max_summary_bytes: int = Field(256 * 1024, ge=1024)
     batch_size: int = Field(500, ge=1, le=10_000)
+    # Processes that tag a large source (language models load once in each); default: the cores.
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
 
 
 class SelectorsConfig(_Section):

@@ -61,7 +61,8 @@ def story_from_object(
         raise ValueError(f"expected an object, got {type(value).__name__}")
     unknown = sorted(set(value) - FIELDS)
     if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(unknown)}; expected {', '.join(sorted(FIELDS))}")
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}; "
+                         f"expected {', '.join(sorted(FIELDS))}")
     for name in ("id", "title", "summary", "url", "published", "updated", "language", "image"):
         if name in value and value[name] is not None and not isinstance(value[name], str):
             raise ValueError(f"{name}: expected a string, got {json.dumps(value[name])[:40]}")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 from functools import cached_property
-from itertools import islice
+from itertools import chain, islice
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -24,9 +24,14 @@ from cmsfeed.ingest.fetch import fetch_source, http_client
 from cmsfeed.ingest.html_page import parse_html_page
 from cmsfeed.ingest.json_items import parse_json_items
 from cmsfeed.ingest.listing import parse_listing
+from cmsfeed.ingest.parallel import Prepared, prepare_batch, prepare_in_pool, preparer_for
 from cmsfeed.ingest.prepare import StoryPreparer
-from cmsfeed.model import Clock, Item, ParseResult, Problem, Story
+from cmsfeed.model import Clock, ParseResult, Problem, Story
 from cmsfeed.store import Store, UpsertCounts
+
+# A source with more batches than this is prepared in worker processes; starting them costs
+# about a second (each loads the language models), which a smaller source would not repay.
+POOL_AFTER_BATCHES = 4
 
 # Called as (source id, stories done, stories in the source) while a source is stored.
 Progress = Callable[[str, int, int], None]
@@ -130,12 +135,7 @@ class Ingester:
         return report
 
     def preparer(self, source_id: str, language: str | None = None) -> StoryPreparer:
-        return StoryPreparer(
-            source_id=source_id, identifier=self.identifier, matcher=self.matcher,
-            default_language=language or self.config.site.default_language,
-            known_topics=frozenset(self.config.topic_ids()),
-            max_summary_bytes=self.config.ingest.max_summary_bytes,
-        )
+        return preparer_for(self.config, source_id, language, self.identifier, self.matcher)
 
     def store_stories(self, source_id: str, parsed: ParseResult, report: SourceReport,
                       progress: Progress | None = None, language: str | None = None) -> None:
@@ -147,18 +147,26 @@ class Ingester:
     def store_story_stream(self, source_id: str, stories: Iterable[Story], report: SourceReport,
                            progress: Progress | None = None, language: str | None = None,
                            total: int = 0) -> None:
-        """Like `store_stories` for a stream: only one batch is held in memory at a time."""
-        preparer = self.preparer(source_id, language)
-        for batch in _batches(stories, self.config.ingest.batch_size):
-            items: list[Item] = []
-            for story in batch:
-                prepared, problems = preparer.prepare(story)
-                items.extend(prepared)
-                report.problems.extend(problems)
+        """Like `store_stories` for a stream: only a few batches are in memory at a time."""
+        for count, items, problems in self._prepare(source_id, language, stories):
+            report.problems.extend(problems)
             report.counts += self.store.upsert_items(items, self.clock())
-            report.stories += len(batch)
+            report.stories += count
             if progress is not None:
                 progress(source_id, report.stories, max(total, report.stories))
+
+    def _prepare(self, source_id: str, language: str | None,
+                 stories: Iterable[Story]) -> Iterator[Prepared]:
+        """Prepared batches in order: here for a small source, in worker processes for a big one."""
+        batches = _batches(stories, self.config.ingest.batch_size)
+        head = list(islice(batches, POOL_AFTER_BATCHES))
+        workers = self.config.ingest.workers
+        if len(head) < POOL_AFTER_BATCHES or workers < 2:
+            preparer = self.preparer(source_id, language)
+            for batch in chain(head, batches):
+                yield prepare_batch(preparer, batch)
+            return
+        yield from prepare_in_pool(self.config, source_id, language, chain(head, batches), workers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +188,9 @@ def options_for(source: SourceConfig, site_languages: Sequence[str],
                         selectors=source.selectors)
 
 
-def parse_bytes(kind: SourceKind, data: bytes, source_id: str, options: ParseOptions) -> ParseResult:
+def parse_bytes(
+    kind: SourceKind, data: bytes, source_id: str, options: ParseOptions
+) -> ParseResult:
     """Parse a source's bytes according to its kind. Pure."""
     if kind == "listing":
         return parse_listing(data, source_id, locales=options.locales, zone=options.zone,
