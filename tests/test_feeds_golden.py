@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
-from feeds_support import make_site, sample_items, with_translations
 
 from cmsfeed.feeds import Selection, make_document, render_feed
+from feeds_support import make_site, sample_items, with_translations
 
 GOLDEN = Path(__file__).parent / "data" / "feeds"
 FORMATS = ["atom", "rss", "json", "html"]

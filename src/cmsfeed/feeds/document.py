@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (Russian interface strings)
 """What one feed says, independent of its format. Pure: no I/O.
 
 `FeedDocument` is built from items and the site's metadata by `make_document`; the format

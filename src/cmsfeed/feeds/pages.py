@@ -1,8 +1,7 @@
-# ruff: noqa: RUF001  (Russian interface strings)
 """Pages for people: the index of every feed, a readable page per feed, and OPML lists.
 
-Pure apart from reading the Jinja2 templates in `cmsfeed/templates/web/` (package data) (once, at import of the
-environment). The same content gives the same bytes: no build time appears anywhere.
+Pure apart from reading the Jinja2 templates in `cmsfeed/templates/web/` (package data)
+once. The same content gives the same bytes: no build time appears anywhere.
 """
 
 from __future__ import annotations
