@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import mailbox
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,16 @@ def test_unsubscribed_before_sending_is_not_sent(tmp_path: Path, server: SmtpSer
     send_round(mailer)
     assert server.handler.received == []
     assert store.status().counts["sent"] == 0
+
+
+def test_a_digest_is_queued_once_even_when_two_workers_decide_it(tmp_path: Path) -> None:
+    from cmsfeed.digest.select import plan_round
+    mailer, store, clock = setup(tmp_path, None, [Subscriber("anna@example.org"),
+                                                   Subscriber("carl@example.org")])
+    subscribers = store.list_subscribers()
+    candidates = store.available_items(clock() - timedelta(days=5), clock(), ["en"])
+    decisions = plan_round(subscribers, candidates, {}, clock(), send_when_empty=False,
+                           domain="x.example")
+    assert store.queue_digests(decisions, clock()) == 2
+    assert store.queue_digests(decisions, clock()) == 0  # stale cursors: the guard refuses
+    assert store.status().counts["queued"] == 2

@@ -96,10 +96,10 @@ class Mailer:
 
     def compose(self, rendered: RenderedEmail, to: str, message_id: str, now: datetime,
                 unsubscribe_url: str | None = None) -> bytes:
-        message = build_message(rendered, sender=self.sender, to=to, message_id=message_id,
-                                now=now, list_id=self.list_id if unsubscribe_url else None,
-                                unsubscribe_url=unsubscribe_url)
-        return message_bytes(message, self.dkim_key)
+        raw = build_message(rendered, sender=self.sender, to=to, message_id=message_id,
+                            now=now, list_id=self.list_id if unsubscribe_url else None,
+                            unsubscribe_url=unsubscribe_url)
+        return message_bytes(raw, self.dkim_key)
 
     def digest_message(self, subscriber: Subscriber, items: list[Item], message_id: str,
                        covered_at: datetime, now: datetime) -> tuple[RenderedEmail, bytes]:

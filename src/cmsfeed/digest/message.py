@@ -1,15 +1,18 @@
 """Turning a rendered email into an RFC 5322 message. Pure: `now` is a parameter.
 
-multipart/alternative with text/plain first and text/html last; headers encoded by Python's
-email package under `policy.SMTP` (RFC 2047 for non-ASCII subjects and display names, CRLF
-line ends). Every header value passes through `header_text` first, so no CR or LF from an
+multipart/alternative with text/plain first and text/html last; non-ASCII headers encoded by
+Python's email package under `policy.SMTP` (RFC 2047 for subjects and display names), CRLF
+line ends. Every header value passes through `header_text` first, so no CR or LF from an
 item's title can start a header of its own. Digests carry List-Id, List-Unsubscribe and
 List-Unsubscribe-Post (RFC 2369, RFC 8058), and optionally a DKIM signature over them.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -40,22 +43,49 @@ class DkimKey:
 
 def build_message(rendered: RenderedEmail, *, sender: Sender, to: str, message_id: str,
                   now: datetime, list_id: str | None = None,
-                  unsubscribe_url: str | None = None) -> EmailMessage:
-    message = EmailMessage(policy=SMTP_POLICY)
-    message["From"] = _address(sender.name, sender.address)
-    message["To"] = _address("", to)
-    message["Subject"] = header_text(rendered.subject)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = header_text(message_id)
-    if list_id:
-        message["List-Id"] = header_text(list_id)
+                  unsubscribe_url: str | None = None) -> bytes:
+    """The message as bytes, ready for SMTP.
+
+    The headers that may be non-ASCII (From, Subject, List-Id) are encoded by the email
+    package once per distinct value and cached; the per-recipient headers are ASCII by
+    construction (IDNA addresses, URLs, dates). Bodies are UTF-8 in base64, which keeps every
+    line short whatever the links substituted into them.
+    """
+    head = _encoded_headers(header_text(sender.name), sender.address,
+                            header_text(rendered.subject), header_text(list_id or ""))
+    boundary = "=_cmsfeed_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
+    lines = [f"To: {_ascii_header(ascii_email(to))}",
+             f"Date: {format_datetime(now)}",
+             f"Message-ID: {_ascii_header(message_id)}"]
     if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{header_text(unsubscribe_url)}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8")
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
-    return message
+        lines += [f"List-Unsubscribe: <{_ascii_header(unsubscribe_url)}>",
+                  "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+    lines += ["Auto-Submitted: auto-generated", "MIME-Version: 1.0",
+              f'Content-Type: multipart/alternative; boundary="{boundary}"', ""]
+    parts = []
+    for subtype, body in (("plain", rendered.text), ("html", rendered.html)):
+        encoded = base64.encodebytes(body.encode("utf-8")).replace(b"\n", b"\r\n")
+        parts.append(f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+                     "Content-Transfer-Encoding: base64\r\n\r\n".encode() + encoded)
+    return (head + "\r\n".join(lines).encode("ascii") + b"\r\n" + b"".join(parts)
+            + f"--{boundary}--\r\n".encode())
+
+
+def _ascii_header(value: str) -> str:
+    cleaned = header_text(value)
+    if not cleaned.isascii():
+        raise ValueError(f"header value must be ASCII: {cleaned!r}")
+    return cleaned
+
+
+@lru_cache(maxsize=1024)
+def _encoded_headers(name: str, address: str, subject: str, list_id: str) -> bytes:
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["From"] = _address(name, address)
+    message["Subject"] = subject
+    if list_id:
+        message["List-Id"] = list_id
+    return message.as_bytes(policy=SMTP_POLICY).split(b"\r\n\r\n", 1)[0] + b"\r\n"
 
 
 def _address(name: str, address: str) -> Address:
@@ -63,8 +93,8 @@ def _address(name: str, address: str) -> Address:
     return Address(display_name=header_text(name), username=local, domain=domain)
 
 
-def message_bytes(message: EmailMessage, dkim_key: DkimKey | None = None) -> bytes:
-    raw = message.as_bytes(policy=SMTP_POLICY)
+def message_bytes(raw: bytes, dkim_key: DkimKey | None = None) -> bytes:
+    """`raw`, with a DKIM signature in front when a key is given."""
     if dkim_key is None:
         return raw
     import dkim  # imported only when signing: dkimpy pulls in DNS support

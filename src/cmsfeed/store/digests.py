@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.errors import StoreError
@@ -196,30 +196,66 @@ class DigestStore:
         """Queue digests (and advance cursors) in one transaction; return how many were new.
 
         A digest whose subscriber's cursor moved meanwhile (another worker queued it) is
-        skipped; so is a period already in the outbox.
+        skipped; so is a period already in the outbox. The whole batch is tried at once;
+        only when some guard fails is it redone row by row.
         """
-        queued = 0
+        if not digests:
+            return 0
         try:
             with self.engine.begin() as connection:
-                statement = _insert_ignoring_conflicts(connection, outbox)
-                for digest in digests:
-                    sub = digest.subscriber
-                    guard = update(subscribers).where(
-                        subscribers.c.id == sub.id, subscribers.c.status == "active",
-                        _same(subscribers.c.last_slot_at, sub.last_slot_at),
-                        _same(subscribers.c.covered_until, sub.covered_until),
-                    ).values(last_slot_at=digest.slot, covered_until=now)
-                    if not connection.execute(guard).rowcount or digest.message_id is None:
-                        continue
-                    result = connection.execute(statement, [{
-                        "subscriber_id": sub.id, "period": digest.period,
-                        "message_id": digest.message_id, "language": sub.language,
-                        "item_ids": json.dumps(list(digest.item_ids)), "status": "queued",
-                        "created_at": now, "attempts": 0, "next_attempt_at": now,
-                    }])
-                    queued += result.rowcount
+                queued = self._queue_batch(connection, digests, now)
+                if queued is not None:
+                    return queued
+            with self.engine.begin() as connection:
+                return self._queue_each(connection, digests, now)
         except SQLAlchemyError as err:
             raise self._fail("queue digests", err) from err
+
+    def _guard(self) -> Any:
+        return update(subscribers).where(
+            subscribers.c.id == bindparam("b_id"), subscribers.c.status == "active",
+            or_(subscribers.c.last_slot_at == bindparam("b_last"),
+                and_(subscribers.c.last_slot_at.is_(None), bindparam("b_last_none"))),
+            or_(subscribers.c.covered_until == bindparam("b_cover"),
+                and_(subscribers.c.covered_until.is_(None), bindparam("b_cover_none"))),
+        ).values(last_slot_at=bindparam("b_slot"), covered_until=bindparam("b_now"))
+
+    def _guard_params(self, digest: QueuedDigest, now: datetime) -> dict[str, Any]:
+        sub = digest.subscriber
+        return {"b_id": sub.id, "b_last": sub.last_slot_at, "b_cover": sub.covered_until,
+                "b_last_none": sub.last_slot_at is None,
+                "b_cover_none": sub.covered_until is None, "b_slot": digest.slot, "b_now": now}
+
+    def _rows(self, digests: Sequence[QueuedDigest], now: datetime) -> list[dict[str, Any]]:
+        return [{
+            "subscriber_id": d.subscriber.id, "period": d.period, "message_id": d.message_id,
+            "language": d.subscriber.language, "item_ids": json.dumps(list(d.item_ids)),
+            "status": "queued", "created_at": now, "attempts": 0, "next_attempt_at": now,
+        } for d in digests if d.message_id is not None]
+
+    def _queue_batch(self, connection: Connection, digests: Sequence[QueuedDigest],
+                     now: datetime) -> int | None:
+        result = connection.execute(self._guard(),
+                                    [self._guard_params(d, now) for d in digests])
+        if result.rowcount != len(digests):
+            connection.rollback()
+            return None
+        rows = self._rows(digests, now)
+        if not rows:
+            return 0
+        result = connection.execute(_insert_ignoring_conflicts(connection, outbox), rows)
+        return int(result.rowcount)
+
+    def _queue_each(self, connection: Connection, digests: Sequence[QueuedDigest],
+                    now: datetime) -> int:
+        queued = 0
+        statement = _insert_ignoring_conflicts(connection, outbox)
+        for digest in digests:
+            if not connection.execute(self._guard(), self._guard_params(digest, now)).rowcount:
+                continue
+            rows = self._rows([digest], now)
+            if rows:
+                queued += connection.execute(statement, rows).rowcount
         return queued
 
     # -- sending ----------------------------------------------------------------------------
@@ -252,10 +288,8 @@ class DigestStore:
 
     def mark_sent(self, row: OutboxRow, reply: str, now: datetime) -> None:
         with self.engine.begin() as connection:
-            connection.execute(update(outbox).where(outbox.c.id == row.id,
-                                                    outbox.c.lease_owner == row.lease_owner)
-                               .values(status="sent", sent_at=now, smtp_reply=reply[:500],
-                                       lease_owner=None, lease_until=None, last_error=None))
+            connection.execute(_MARK_SENT, {"m_id": row.id, "m_owner": row.lease_owner,
+                                            "m_at": now, "m_reply": reply[:500]})
             if row.subscriber.hard_failures:
                 connection.execute(update(subscribers)
                                    .where(subscribers.c.id == row.subscriber.id)
@@ -326,8 +360,12 @@ class DigestStore:
         return found
 
 
-def _same(column: Any, value: datetime | None) -> Any:
-    return column.is_(None) if value is None else column == value
+# Built once: marking a row sent happens once per message, so its statement is reused.
+_MARK_SENT = (update(outbox)
+              .where(outbox.c.id == bindparam("m_id"),
+                     outbox.c.lease_owner == bindparam("m_owner"))
+              .values(status="sent", sent_at=bindparam("m_at"), smtp_reply=bindparam("m_reply"),
+                      lease_owner=None, lease_until=None, last_error=None))
 
 
 def _subscriber_values(subscriber: Subscriber) -> dict[str, Any]:
