@@ -72,3 +72,35 @@ def test_russian_bukhara_deer_stories_by_topic_and_language(make_config, store, 
     Ingester(make_config(), store, clock).ingest()
     found = store.list_items(topics=["bukhara-deer"], language="ru")
     assert [i.title[:20] for i in found] == ["траны-подписанты Мем", "Крупнейшая популяция"]
+
+
+def test_a_title_fixed_in_the_listing_keeps_the_story_id(make_config, store, clock, tmp_path):
+    config = make_config()
+    Ingester(config, store, clock).ingest()
+    before = {i.title: i for i in store.list_items()}
+    original = before["World's Largest Bukhara Deer Population Needs Human Help"]
+    seed = tmp_path / "seed.txt"
+    seed.write_text(seed.read_text(encoding="utf-8").replace(
+        "World's Largest Bukhara Deer Population Needs Human Help",
+        "World’s Largest Bukhara Deer Population Needs Human Help"), encoding="utf-8")
+    clock.now = clock.now.replace(year=2027)
+    report = Ingester(config, store, clock).ingest()
+    assert (report.counts.inserted, report.counts.updated) == (0, 1)
+    after = store.get_item(original.id)
+    assert after.title == "World’s Largest Bukhara Deer Population Needs Human Help"
+    assert after.updated_at == clock.now
+    assert len(store.list_items()) == len(before)
+    # and the next ingest finds it by its new key: nothing changes
+    assert Ingester(config, store, clock).ingest().counts.changed == 0
+
+
+def test_a_new_story_on_the_same_day_is_not_taken_for_an_edit(make_config, store, clock, tmp_path):
+    config = make_config()
+    Ingester(config, store, clock).ingest()
+    seed = tmp_path / "seed.txt"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n\nSnow leopards counted in the Altai\n\n"
+                    "A camera-trap survey found eleven snow leopards.\n\n12 March 2014\n",
+                    encoding="utf-8")
+    report = Ingester(config, store, clock).ingest()
+    assert report.counts.inserted == 1 and report.counts.updated == 0
+    assert len(store.list_items()) == 10

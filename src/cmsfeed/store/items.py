@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ from cmsfeed.store.schema import item_topics, items, source_states
 
 # SQLite caps bound parameters per statement; batches stay well below it.
 _IN_CHUNK = 500
+# An unmatched story this alike to a stored one of the same source and day is an edit of it.
+EDIT_SIMILARITY = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +128,9 @@ class Store:
                    items.c.topics_override)
             .where(items.c.key.in_(list(unique)))
         ).mappings().all()
-        stored = {row["key"]: row for row in rows}
-        stored_topics = self._topics_of(connection, [row["id"] for row in rows])
+        stored: dict[str, Any] = {row["key"]: row for row in rows}
+        stored.update(self._find_edited(connection, unique, stored))
+        stored_topics = self._topics_of(connection, [row["id"] for row in stored.values()])
         new = [item for key, item in unique.items() if key not in stored]
         inserted = self._insert_items(connection, new, now)
         updated = retagged = unchanged = 0
@@ -138,6 +142,8 @@ class Store:
             topics = tuple(json.loads(row["topics_override"])) if row["topics_override"] is not None \
                 else item.topics
             values: dict[str, Any] = {}
+            if row["key"] != key:  # an edit that changed what the key is made of (the title)
+                values["key"] = key
             if row["content_hash"] != item.content_hash:
                 values.update(
                     url=item.url, title=item.title, summary=item.summary,
@@ -161,6 +167,46 @@ class Store:
             else:
                 unchanged += 1
         return UpsertCounts(inserted, updated, retagged, unchanged)
+
+    def _find_edited(self, connection: Connection, unique: dict[str, Item],
+                     stored: dict[str, Any]) -> dict[str, Any]:
+        """Stored rows that unmatched items are edits of, by new key.
+
+        A source without URLs or guids (a listing) gives stories a key made from the date and
+        the title, so fixing a typo in a title changes the key. Before such a story is taken
+        for new, it is compared with the stored stories of the same source, day and language
+        that this batch does not account for; a close enough one is the same story, keeps its
+        id (readers must not see a duplicate) and takes the new key.
+        """
+        unmatched = [item for key, item in unique.items() if key not in stored]
+        if not unmatched:
+            return {}
+        matched_ids = {row["id"] for row in stored.values()}
+        candidates = connection.execute(
+            select(items.c.id, items.c.key, items.c.content_hash, items.c.language,
+                   items.c.updated_at, items.c.translation_group, items.c.language_override,
+                   items.c.topics_override, items.c.title, items.c.summary, items.c.source_id,
+                   items.c.published_at)
+            .where(items.c.source_id.in_({item.source_id for item in unmatched}),
+                   items.c.published_at.in_({item.published_at for item in unmatched}),
+                   items.c.key.not_in(list(unique)))
+        ).mappings().all()
+        found: dict[str, Any] = {}
+        for item in unmatched:
+            best, best_score = None, EDIT_SIMILARITY
+            for row in candidates:
+                if (row["id"] in matched_ids or row["source_id"] != item.source_id
+                        or row["published_at"] != item.published_at
+                        or row["language"] not in (item.language, row["language_override"])):
+                    continue
+                score = _similarity(f"{row['title']} {row['summary']}",
+                                    f"{item.title} {item.summary}")
+                if score >= best_score:
+                    best, best_score = row, score
+            if best is not None:
+                found[item.key] = best
+                matched_ids.add(best["id"])
+        return found
 
     def _insert_items(self, connection: Connection, new: list[Item], now: datetime) -> int:
         """Insert in two statements; a row another worker inserted first is skipped, not an error."""
@@ -309,6 +355,14 @@ class Store:
             connection.execute(statement, [{"source_id": state.source_id, **values}])
             connection.execute(update(source_states)
                                .where(source_states.c.source_id == state.source_id).values(**values))
+
+
+def _similarity(before: str, after: str) -> float:
+    """How alike two texts are, 0 to 1 (difflib's ratio on their first 1,000 characters)."""
+    matcher = SequenceMatcher(None, before[:1000], after[:1000], autojunk=False)
+    if matcher.real_quick_ratio() < EDIT_SIMILARITY or matcher.quick_ratio() < EDIT_SIMILARITY:
+        return 0.0
+    return matcher.ratio()
 
 
 def _row(item: Item, now: datetime) -> dict[str, Any]:
