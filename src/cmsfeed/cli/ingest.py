@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_er
 from cmsfeed.feeds import site_info
 from cmsfeed.ingest.run import Ingester, IngestReport
 from cmsfeed.ingest.run import Progress as ProgressCallback
+from cmsfeed.model import Problem
 from cmsfeed.publish.refresh import refresh_feeds
 
 
@@ -76,10 +78,16 @@ def print_report(report: IngestReport, out: Console, err: Console) -> None:
                       str(counts.inserted), str(counts.updated), str(counts.retagged),
                       str(counts.unchanged), str(source.rejected), str(source.warnings))
     out.print(table)
-    for problem in report.problems:
+    # Parsing and preparing find problems in two passes; the operator reads them in file order.
+    for problem in sorted(report.problems, key=_file_order):
         err.print(str(problem), markup=False)
     for source in report.failed_sources:
         err.print(f"{source.source_id}: source failed: {source.failure}", markup=False)
     if not report.ok:
         err.print(f"{report.rejected} stor{'y' if report.rejected == 1 else 'ies'} rejected, "
                   f"{len(report.failed_sources)} source(s) failed", markup=False)
+
+
+def _file_order(problem: Problem) -> tuple[str, int, str]:
+    number = re.search(r"\d+", problem.position)
+    return problem.source_id, int(number.group()) if number else 0, problem.position
