@@ -407,12 +407,13 @@ def default_store_url(base: Path) -> str:
 def _consistency_problems(config: Config, label: str) -> list[str]:
     problems: list[str] = []
     languages = set(config.site.languages)
-    for kind, entries in (("sources", config.sources), ("topics", config.topics)):
+    for kind, ids in (("sources", [s.id for s in config.sources]),
+                      ("topics", [t.id for t in config.topics])):
         seen: set[str] = set()
-        for index, entry in enumerate(entries):
-            if entry.id in seen:
-                problems.append(f"{label}: {kind}[{index}].id: {entry.id!r} is used twice")
-            seen.add(entry.id)
+        for index, entry_id in enumerate(ids):
+            if entry_id in seen:
+                problems.append(f"{label}: {kind}[{index}].id: {entry_id!r} is used twice")
+            seen.add(entry_id)
     for index, topic in enumerate(config.topics):
         for language in topic.terms:
             if language not in languages and language != LATIN:
@@ -432,7 +433,7 @@ def _consistency_problems(config: Config, label: str) -> list[str]:
         if subscriber.language not in languages:
             problems.append(f"{label}: subscribers[{index}].language: {subscriber.language!r} is "
                             f"not one of site.languages {sorted(languages)}")
-        for topic in subscriber.topics:
-            if topic not in topic_ids:
-                problems.append(f"{label}: subscribers[{index}].topics: no topic {topic!r}")
+        for topic_id in subscriber.topics:
+            if topic_id not in topic_ids:
+                problems.append(f"{label}: subscribers[{index}].topics: no topic {topic_id!r}")
     return problems

@@ -86,11 +86,12 @@ def render_index(site: SiteInfo, language: str) -> bytes:
         ((topic,), site.topic_name(topic, language)) for topic in site.topic_ids]
     rows = []
     for topics, label in topic_rows:
-        cells = []
+        cells: list[dict[str, str]] = []
         for column in columns:
             chosen = Selection(topics, column["lang"])
-            cells.append({fmt: urls.feed_url(site.base_url, chosen, fmt)  # type: ignore[arg-type]
-                          for fmt in ("atom", "rss", "json", "html")} | {"column": column["label"]})
+            cells.append({fmt: urls.feed_url(site.base_url, chosen, fmt)
+                          for fmt in ("atom", "rss", "json", "html")}
+                         | {"column": column["label"] or ""})
         rows.append({"label": label, "cells": cells})
     example_topics = site.topic_ids[:2] or ("topic-a", "topic-b")
     custom = Selection(tuple(sorted(example_topics)) if len(example_topics) > 1
@@ -171,4 +172,4 @@ def render_opml(site: SiteInfo, language: str | None = None) -> bytes:
                              xmlUrl=urls.feed_url(site.base_url, chosen, "atom"),
                              htmlUrl=urls.feed_url(site.base_url, chosen, "html"),
                              language=lang or site.default_language)
-    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8"))

@@ -121,8 +121,8 @@ class StoryPreparer:
             return [_Version(language, paragraphs)]
         grouped: dict[str, list[str]] = {lang: [] for lang in distinct}
         current = distinct[0]
-        for paragraph, language in zip(paragraphs, languages, strict=True):
-            current = language or current  # an unsure paragraph stays with its neighbour
+        for paragraph, found in zip(paragraphs, languages, strict=True):
+            current = found or current  # an unsure paragraph stays with its neighbour
             grouped[current].append(paragraph)
         return [_Version(lang, paras) for lang, paras in grouped.items()]
 

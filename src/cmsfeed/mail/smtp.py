@@ -95,18 +95,22 @@ class SmtpTransport:
                 client = None
             return reply
         except aiosmtplib.SMTPRecipientsRefused as err:
-            client = await self._discard(client)
+            await self._discard(client)
+            client = None
             first = err.recipients[0]
             raise _refused(recipient, first.code, first.message) from err
         except aiosmtplib.SMTPResponseException as err:
-            client = await self._discard(client)
+            await self._discard(client)
+            client = None
             raise _refused(recipient, err.code, err.message) from err
         except UnicodeError as err:  # an address no ASCII envelope can carry
-            client = await self._discard(client)
+            await self._discard(client)
+            client = None
             raise DeliveryError(recipient, f"cannot be sent without SMTPUTF8: {err}",
                                 permanent=True) from err
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
-            client = await self._discard(client)
+            await self._discard(client)
+            client = None
             raise DeliveryError(f"{self.settings.host}:{self.settings.port}",
                                 f"{type(err).__name__}: {err}", permanent=False) from err
         finally:

@@ -108,7 +108,7 @@ def _custom(service: FeedService, max_age: int):  # type: ignore[no-untyped-def]
         path = f"feeds/custom.{request.path_params['ext']}"
         try:
             asked = parse_feed_path(path, ",".join(query.get("topics", [])),
-                                    (query.get("lang") or [None])[0])
+                                    next(iter(query.get("lang", [])), None))
         except UnknownPathError as err:
             return _help(service.site, str(err))
         problem = _unknown(service.site, asked)
