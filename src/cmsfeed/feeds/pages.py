@@ -9,7 +9,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from lxml import etree
 
@@ -35,6 +38,10 @@ STRINGS: dict[str, dict[str, str]] = {
                                                "reader, or pick a format.",
         "also_in": "Also in:", "empty": "No news yet.",
         "footer": "Feeds are Atom 1.0, RSS 2.0 and JSON Feed 1.1.",
+        "skip": "Skip to content", "language_switch": "Language",
+        "feeds_title": "Feeds by topic", "by_email": "Email digest",
+        "subscribe_email": "Subscribe by email",
+        "by_email_feed": "Get these stories by email",
     },
     "ru": {
         "language_name": "Русский", "all_languages": "Все языки", "all_topics": "Все темы",
@@ -51,6 +58,10 @@ STRINGS: dict[str, dict[str, str]] = {
                                                "для чтения лент или выберите формат.",
         "also_in": "На других языках:", "empty": "Новостей пока нет.",
         "footer": "Ленты в форматах Atom 1.0, RSS 2.0 и JSON Feed 1.1.",
+        "skip": "Перейти к содержанию", "language_switch": "Язык",
+        "feeds_title": "Ленты по темам", "by_email": "Новости на почту",
+        "subscribe_email": "Подписаться на рассылку",
+        "by_email_feed": "Получать эти новости по почте",
     },
 }
 _FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
@@ -81,7 +92,8 @@ def interface_language(site: SiteInfo, language: str | None) -> str:
 def render_index(site: SiteInfo, language: str) -> bytes:
     t = strings(language)
     languages: list[str | None] = [*site.languages, None]
-    columns = [{"lang": lang, "label": lang if lang else t["all_languages"]} for lang in languages]
+    columns = [{"lang": lang, "label": language_label(lang, language) if lang
+                else t["all_languages"]} for lang in languages]
     topic_rows: list[tuple[tuple[str, ...], str]] = [((), t["all_topics"])] + [
         ((topic,), site.topic_name(topic, language)) for topic in site.topic_ids]
     rows = []
@@ -91,8 +103,13 @@ def render_index(site: SiteInfo, language: str) -> bytes:
             chosen = Selection(topics, column["lang"])
             cells.append({fmt: urls.feed_url(site.base_url, chosen, fmt)
                           for fmt in ("atom", "rss", "json", "html")}
-                         | {"column": column["label"] or ""})
-        rows.append({"label": label, "cells": cells})
+                         | {"column": column["label"] or "", "lang": column["lang"] or ""})
+        # The names in the other languages, so that a reader finds a species by either name.
+        also = [{"lang": lang, "name": site.topic_name(topics[0], lang)}
+                for lang in site.languages if topics and lang != language
+                and site.topic_name(topics[0], lang) != label]
+        rows.append({"id": topics[0] if topics else urls.ALL, "label": label, "also": also,
+                     "cells": cells, "subscribe": subscribe_url(site, language, topics)})
     example_topics = site.topic_ids[:2] or ("topic-a", "topic-b")
     custom = Selection(tuple(sorted(example_topics)) if len(example_topics) > 1
                        else (example_topics[0], example_topics[0] + "-2"), language)
@@ -103,14 +120,15 @@ def render_index(site: SiteInfo, language: str) -> bytes:
                              site.topic_name(topic, language)) for topic in site.topic_ids]
     opmls = [{"href": site.url(urls.opml_path()), "label": t["opml_all"]}] + [
         {"href": site.url(urls.opml_path(lang)),
-         "label": t["opml_language"].format(language=strings(lang)["language_name"]
-                                            if lang in STRINGS else lang)}
+         "label": t["opml_language"].format(language=language_label(lang, language).lower()
+                                            if language != "en" else language_label(lang, "en"))}
         for lang in site.languages]
     return _render(
         "index.html", lang=language, t=t, site=site, columns=columns, rows=rows,
         page_title=site.title, discovery=discovery, opmls=opmls,
         custom_example=urls.feed_url(site.base_url, custom, "atom"),
-        switcher=_switcher(site, language),
+        switcher=_switcher(site, language), home_url=_home(site, language),
+        subscribe_url=subscribe_url(site, language, ()),
     )
 
 
@@ -124,17 +142,50 @@ def render_feed_page(document: FeedDocument) -> bytes:
         "anchor": urls.item_anchor(entry.item_id), "language": entry.language,
         "link": entry.link, "title": entry.title, "image_url": entry.image_url,
         "published_iso": entry.published_at.isoformat().replace("+00:00", "Z"),
-        "published_text": entry.published_at.strftime("%Y-%m-%d"),
+        "published_text": format_date(entry.published_at.date(), "long",
+                                      locale=_babel_locale(language)),
         "topics": ", ".join(name for _topic, name in entry.topics),
         "summary_html": entry.summary_html, "translations": entry.translations,
     } for entry in document.entries]
+    # The language switch leads to the same topics in the other language.
+    switcher = [{**other, "href": urls.feed_url(site.base_url, Selection(
+        document.selection.topics, other["lang"]), "html")} if document.selection.language
+        and not document.selection.is_custom else other for other in _switcher(site, language)]
     return _render(
         "feed.html", lang=language, t=t, feed={"title": document.title, "entries": entries},
         page_title=document.title, discovery=discovery,
         feed_url=document.url("atom"),
-        index_url=urls.index_url(site.base_url, language, site.default_language),
-        switcher=_switcher(site, language),
+        index_url=_home(site, language), home_url=_home(site, language),
+        switcher=switcher, site=site,
+        subscribe_url=subscribe_url(site, document.selection.language or language,
+                                    document.selection.topics),
     )
+
+
+def subscribe_url(site: SiteInfo, language: str, topics: tuple[str, ...]) -> str:
+    """The sign-up form with the language and topics filled in (served by `cmsfeed run`)."""
+    query = [("lang", language), *(("topic", topic) for topic in topics)]
+    return f"{site.base_url}subscribe?{urlencode(query)}"
+
+
+def language_label(code: str, interface: str) -> str:
+    """The name of a language in the interface language ("Русский", "English", "Английский")."""
+    try:
+        name = _babel_locale(interface).languages.get(code)
+    except (UnknownLocaleError, ValueError):
+        name = None
+    return (name[:1].upper() + name[1:]) if name else code
+
+
+def _babel_locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def _home(site: SiteInfo, language: str) -> str:
+    return urls.index_url(site.base_url, language, site.default_language)
 
 
 def _discovery(base_url: str, chosen: Selection, fmt: str, title: str) -> dict[str, str]:
@@ -144,7 +195,8 @@ def _discovery(base_url: str, chosen: Selection, fmt: str, title: str) -> dict[s
 
 
 def _switcher(site: SiteInfo, current: str) -> list[dict[str, Any]]:
-    return [{"lang": lang, "label": strings(lang)["language_name"] if lang in STRINGS else lang,
+    """Each language named in itself, leading to the index page in that language."""
+    return [{"lang": lang, "label": language_label(lang, lang),
              "href": urls.index_url(site.base_url, lang, site.default_language),
              "current": lang == current} for lang in site.languages]
 
