@@ -1,0 +1,136 @@
+"""What people see, in a real browser: headless Chromium (Debian's package) driven by
+Playwright, against a real `cmsfeed run` on 127.0.0.1 with the bundled sample and a real SMTP
+server (aiosmtpd). Screenshots are kept as artifacts (see browser_support)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import (
+    WIDTHS,
+    Site,
+    Watched,
+    artifacts_folder,
+    html_part,
+    launch_browser,
+    link_in,
+    start_site,
+)
+from digest_support import SmtpServer
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with SmtpServer() as smtp:
+        yield from start_site(tmp_path_factory.mktemp("site") / "site", smtp)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return artifacts_folder(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        yield from launch_browser(playwright)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Watched]:
+    page = browser.new_page()
+    watched = Watched(page)
+    yield watched
+    page.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize(("language", "path"), [("en", "/"), ("ru", "/ru/")])
+def test_index_fits_the_window_without_errors(site: Site, page: Watched, artifacts: Path,
+                                              language: str, path: str, width: int) -> None:
+    page.page.set_viewport_size({"width": width, "height": 900})
+    page.page.goto(site.base + path)
+    page.page.screenshot(path=str(artifacts / f"index-{language}-{width}.png"), full_page=True)
+    assert page.page.locator("html").get_attribute("lang") == language
+    assert page.layout_problems() == []
+    assert page.errors == []
+    # Species names in both languages, a sign-up button per topic, a copyable feed address.
+    argali = page.page.locator("#topic-argali")
+    assert "Argali" in argali.inner_text() and "Аргали" in argali.inner_text()
+    assert argali.get_by_role("link", name="Новости на почту" if language == "ru"
+                              else "Email digest").is_visible()
+    address = argali.locator("input.url").first
+    assert address.input_value() == f"{site.base}/feeds/argali/en.atom"
+    address.focus()  # selected on focus, ready to copy
+    assert page.page.evaluate("window.getSelection().toString() || "
+                              "document.activeElement.selectionEnd") != 0
+    assert page.page.locator("a[href$='feeds.opml']").count() == 1
+
+
+def test_language_switch_and_feed_page(site: Site, page: Watched, artifacts: Path) -> None:
+    page.page.set_viewport_size({"width": 375, "height": 800})
+    page.page.goto(site.base + "/")
+    page.page.get_by_role("navigation").get_by_role("link", name="Русский").click()
+    page.page.wait_for_url(f"{site.base}/ru/")
+    assert page.page.locator("html").get_attribute("lang") == "ru"
+    page.page.locator("#topic-bukhara-deer").get_by_role("link", name="Читать").nth(1).click()
+    page.page.wait_for_url(f"{site.base}/feeds/bukhara-deer/ru.html")
+    assert page.page.locator("html").get_attribute("lang") == "ru"
+    assert page.page.locator("article").count() >= 1
+    page.page.screenshot(path=str(artifacts / "feed-bukhara-deer-ru-375.png"), full_page=True)
+    assert page.layout_problems() == []
+    page.page.get_by_role("navigation").get_by_role("link", name="English").click()
+    page.page.wait_for_url(f"{site.base}/feeds/bukhara-deer/en.html")
+    assert page.page.locator("html").get_attribute("lang") == "en"
+    assert page.layout_problems() == []
+    assert page.errors == []
+
+
+def test_keyboard_reaches_the_skip_link_and_the_sign_up(site: Site, page: Watched) -> None:
+    page.page.goto(site.base + "/ru/")
+    page.page.keyboard.press("Tab")
+    focused = page.page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#content"
+    for _ in range(40):  # the first sign-up button is a few tabs away
+        page.page.keyboard.press("Tab")
+        if "subscribe" in (page.page.evaluate("document.activeElement.href") or ""):
+            break
+    page.page.keyboard.press("Enter")
+    page.page.wait_for_url(f"{site.base}/subscribe?lang=ru")
+    assert page.page.locator("html").get_attribute("lang") == "ru"
+
+
+def test_digest_as_received_fits_a_narrow_window(site: Site, browser: Any, page: Watched,
+                                                 artifacts: Path) -> None:
+    # ranger@example.org (config.toml) gets a digest as soon as `cmsfeed run` has ingested.
+    digest = site.mail_to("ranger@example.org")[-1].message
+    html = html_part(digest)
+    (artifacts / "digest.html").write_text(html, encoding="utf-8")
+    page.page.set_viewport_size({"width": 375, "height": 800})
+    page.page.set_content(html)
+    page.page.screenshot(path=str(artifacts / "digest-375.png"), full_page=True)
+    assert page.page.locator("html").get_attribute("lang") == "en"
+    assert page.layout_problems() == []
+    assert page.errors == []
+    text = page.page.inner_text("body")
+    assert "Argali" in text or "Saiga" in text
+    assert page.page.get_by_role("link", name="Read the full story").first.is_visible()
+    assert page.page.get_by_role("link", name="Unsubscribe").is_visible()
+    assert page.page.get_by_role("link", name="Change topics, language or schedule").is_visible()
+    assert link_in(digest, "unsubscribe").startswith(site.base)
+
+    # With images off, the text and links are all there and nothing overflows.
+    blind = browser.new_page()
+    blind.route("**/*", lambda route: route.abort() if route.request.resource_type == "image"
+                else route.continue_())
+    blind.set_viewport_size({"width": 375, "height": 800})
+    blind.set_content(html)
+    blind.screenshot(path=str(artifacts / "digest-375-no-images.png"), full_page=True)
+    assert Watched(blind).layout_problems() == []
+    assert blind.inner_text("body") == text
+    blind.close()
