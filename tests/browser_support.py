@@ -23,11 +23,11 @@ from typing import Any
 
 import httpx
 import pytest
-from digest_support import Received, SmtpServer, free_port
 
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
+from digest_support import Received, SmtpServer, free_port
 
 CHROMIUM = os.environ.get("CMSFEED_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
