@@ -243,19 +243,20 @@ class DigestStore:
         rows = self._rows(digests, now)
         if not rows:
             return 0
-        result = connection.execute(_insert_ignoring_conflicts(connection, outbox), rows)
-        return int(result.rowcount)
+        # RETURNING, not rowcount: a many-row insert on PostgreSQL reports no usable rowcount.
+        statement = _insert_ignoring_conflicts(connection, outbox).returning(outbox.c.id)
+        return len(connection.execute(statement, rows).all())
 
     def _queue_each(self, connection: Connection, digests: Sequence[QueuedDigest],
                     now: datetime) -> int:
         queued = 0
-        statement = _insert_ignoring_conflicts(connection, outbox)
+        statement = _insert_ignoring_conflicts(connection, outbox).returning(outbox.c.id)
         for digest in digests:
             if not connection.execute(self._guard(), self._guard_params(digest, now)).rowcount:
                 continue
             rows = self._rows([digest], now)
             if rows:
-                queued += connection.execute(statement, rows).rowcount
+                queued += len(connection.execute(statement, rows).all())
         return queued
 
     # -- sending ----------------------------------------------------------------------------

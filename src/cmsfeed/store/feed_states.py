@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.errors import StoreError
@@ -38,6 +38,7 @@ def record_hashes(store: Store, hashes: Mapping[str, str], now: datetime, *,
     """
     try:
         with store.engine.begin() as connection:
+            _take_turns(connection)
             rows = {row.path: row for row in connection.execute(
                 select(feed_states.c.path, feed_states.c.content_hash, feed_states.c.changed_at))}
             changed: list[str] = []
@@ -64,6 +65,18 @@ def record_hashes(store: Store, hashes: Mapping[str, str], now: datetime, *,
     except SQLAlchemyError as err:
         raise StoreError(store.label, f"cannot record feed states: {err}") from err
     return Recorded(tuple(changed), tuple(removed), changed_at)
+
+
+_LOCK_ID = 0x636D7366 + 1  # "cmsf" + 1: the feed states (migrations use "cmsf")
+
+
+def _take_turns(connection: Connection) -> None:
+    """Make workers recording at once take turns, so that each change is recorded (and its
+    Last-Modified set, its ping owed) by exactly one of them and the others see it done."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+    else:  # a write first takes SQLite's write lock before anything is read
+        connection.execute(text("UPDATE feed_states SET path = path WHERE 0 = 1"))
 
 
 def pending_pings(store: Store) -> list[str]:

@@ -1,0 +1,145 @@
+"""The store on both backends: migrations up and down, and what several workers sharing one
+PostgreSQL database do at once (queue, claim, record feed changes, migrate)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from cmsfeed.digest.select import plan_round
+from cmsfeed.store import Store, migrate
+from cmsfeed.store.digests import DigestStore
+from cmsfeed.store.feed_states import record_hashes
+from cmsfeed.store.schema import metadata
+from cmsfeed.subscribers import Subscriber
+from digest_support import make_item
+
+T0 = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
+
+
+def revisions() -> list[str]:
+    script = ScriptDirectory.from_config(migrate._alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def test_migrations_go_up_one_by_one_down_to_nothing_and_up_again(store_url: str) -> None:
+    store = Store.open(store_url, upgrade=False)
+    try:
+        assert migrate.current_revision(store.engine) is None
+        for revision in revisions():
+            migrate.upgrade(store.engine, revision)
+            assert migrate.current_revision(store.engine) == revision
+        with store.engine.begin() as connection:
+            command.downgrade(migrate._alembic_config(connection), "base")
+        assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
+        store.upgrade()
+        assert migrate.current_revision(store.engine) == migrate.head_revision()
+        with store.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        assert differences == []  # the migrations build exactly the tables the code uses
+    finally:
+        store.close()
+
+
+def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run `work(n)` in `count` threads released together; return their results in order."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        barrier.wait()
+        try:
+            results[n] = work(n)
+        except BaseException as err:  # reported below, in the test's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_workers_migrating_at_once_take_turns(postgres_url: str) -> None:
+    stores = at_once(4, lambda _: Store.open(postgres_url))
+    for store in stores:
+        assert migrate.current_revision(store.engine) == migrate.head_revision()
+        store.close()
+
+
+def test_a_round_queued_by_several_workers_at_once_has_one_row_per_subscriber(
+        postgres_url: str) -> None:
+    store = Store.open(postgres_url)
+    digests = DigestStore(store)
+    for n in range(300):
+        digests.save_subscriber(Subscriber(f"r{n}@example.org", frequency="immediate"), T0)
+
+    store.upsert_items([make_item("Argali counted", topics=("argali",), published_at=T0)],
+                       T0 + timedelta(minutes=1))
+    now = T0 + timedelta(minutes=5)
+
+    def queue(_: int) -> int:
+        # Each worker plans from what it read, then queues: the guards decide who wins.
+        subscribers = digests.list_subscribers()
+        candidates = digests.available_items(T0, now, ["en"])
+        decisions = plan_round(subscribers, candidates, {}, now, send_when_empty=False,
+                               domain="cmsfeed.example")
+        return digests.queue_digests(decisions, now)
+
+    queued = at_once(3, queue)
+    assert sum(queued) == 300
+    assert digests.status().counts["queued"] == 300
+    store.close()
+
+
+def test_senders_claim_disjoint_rows_with_skip_locked(postgres_url: str) -> None:
+    store = Store.open(postgres_url)
+    digests = DigestStore(store)
+    for n in range(200):
+        digests.save_subscriber(Subscriber(f"r{n}@example.org", frequency="immediate"), T0)
+
+    store.upsert_items([make_item("Saiga calves", topics=("saiga",), published_at=T0)],
+                       T0 + timedelta(minutes=1))
+    now = T0 + timedelta(minutes=5)
+    decisions = plan_round(digests.list_subscribers(), digests.available_items(T0, now, ["en"]),
+                           {}, now, send_when_empty=False, domain="cmsfeed.example")
+    assert digests.queue_digests(decisions, now) == 200
+    claimed = at_once(4, lambda n: digests.claim(f"owner{n}", now, 80, timedelta(minutes=5)))
+    ids = [row.id for rows in claimed for row in rows]
+    assert len(ids) == len(set(ids)) == 200  # nobody got a row twice; every row went out
+    # A lease that ran out (its sender died) is claimed again, by someone else.
+    later = now + timedelta(minutes=6)
+    again = digests.claim("rescuer", later, 500, timedelta(minutes=5))
+    assert len(again) == 200 and {row.lease_owner for row in again} == {"rescuer"}
+    store.close()
+
+
+def test_a_feed_change_is_recorded_once_when_workers_refresh_together(store_url: str) -> None:
+    stores = [Store.open(store_url) for _ in range(3)]
+    hashes = {f"feeds/topic{n}/en.atom": f"hash{n}" for n in range(50)}
+    results = at_once(3, lambda n: record_hashes(stores[n], hashes, T0 + timedelta(seconds=n)))
+    changed = [path for result in results for path in result.changed]
+    assert sorted(changed) == sorted(hashes)  # each path changed once, in one worker
+    # Every worker sees the same Last-Modified for a path afterwards.
+    moments = {tuple(sorted(result.changed_at.items())) for result in results}
+    assert len(moments) == 1
+    for store in stores:
+        store.close()
+
+
+@pytest.mark.parametrize("table", sorted(metadata.tables))
+def test_every_table_exists_after_open(store: Store, table: str) -> None:
+    assert table in inspect(store.engine).get_table_names()
