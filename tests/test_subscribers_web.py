@@ -51,6 +51,13 @@ def site(tmp_path: Path) -> Iterator[tuple[str, SmtpServer, object, FixedClock]]
             thread.join(timeout=20)
 
 
+def signup(web: httpx.Client, data: dict[str, object]) -> httpx.Response:
+    """POST the sign-up form as a browser does: with the token of the form it was given."""
+    form = web.get("/subscribe")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    return web.post("/subscribe", data={**data, "csrf": csrf})
+
+
 def local(url: str, base: str) -> str:
     return url.replace("http://127.0.0.1:8080", base)
 
@@ -60,7 +67,7 @@ def test_subscribe_confirm_digest_unsubscribe(site) -> None:  # type: ignore[no-
     with httpx.Client(base_url=base) as web:
         form = web.get("/subscribe?lang=ru")
         assert form.status_code == 200 and "Подписаться" in form.text
-        answer = web.post("/subscribe", data={"email": "anna@example.org", "language": "ru",
+        answer = signup(web, {"email": "anna@example.org", "language": "ru",
                                               "topic": ["saiga"], "frequency": "daily",
                                               "time": "08:00", "timezone": "Asia/Almaty"})
         assert answer.status_code == 200
@@ -108,15 +115,32 @@ def test_signup_reveals_nothing_and_is_rate_limited(site) -> None:  # type: igno
     from cmsfeed.subscribers import Subscriber
     digests.save_subscriber(Subscriber("known@example.org"), clock())
     with httpx.Client(base_url=base) as web:
-        known = web.post("/subscribe", data={"email": "known@example.org"})
-        unknown = web.post("/subscribe", data={"email": "new@example.org"})
+        known = signup(web, {"email": "known@example.org"})
+        unknown = signup(web, {"email": "new@example.org"})
         assert known.status_code == unknown.status_code == 200
         assert known.text == unknown.text
-        assert web.post("/subscribe", data={"email": "third@example.org"}).status_code == 200
-        bad = web.post("/subscribe", data={"email": "not an address"})
+        assert signup(web, {"email": "third@example.org"}).status_code == 200
+        bad = signup(web, {"email": "not an address"})
         assert bad.status_code == 429  # the fourth sign-up this hour from this client
         clock.advance(hours=1, seconds=1)
-        assert web.post("/subscribe", data={"email": "not an address"}).status_code == 400
+        assert signup(web, {"email": "not an address"}).status_code == 400
+
+
+def test_forms_without_their_token_or_from_another_site_are_refused(site) -> None:  # type: ignore[no-untyped-def]
+    base, smtp, (_config, _store, digests), _clock = site
+    with httpx.Client(base_url=base) as web:
+        assert web.post("/subscribe", data={"email": "x@example.org"}).status_code == 403
+        form = web.get("/subscribe?lang=ru")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+        assert web.post("/subscribe", data={"email": "x@example.org", "csrf": csrf + "0"},
+                        ).status_code == 403
+        assert web.post("/subscribe", data={"email": "x@example.org", "csrf": csrf},
+                        headers={"origin": "https://evil.example"}).status_code == 403
+        assert smtp.handler.to("x@example.org") == []
+    with httpx.Client(base_url=base) as stranger:  # another browser: the token is not its own
+        answer = stranger.post("/subscribe", data={"email": "x@example.org", "csrf": csrf})
+        assert answer.status_code == 403 and "Срок" not in answer.text
+    assert digests.get_subscriber("x@example.org") is None
 
 
 def test_forged_or_expired_links_do_nothing(site) -> None:  # type: ignore[no-untyped-def]

@@ -6,15 +6,24 @@ link shows a page with a button; only the POST confirms (as only a POST unsubscr
 link scanners follow every link in an email. `POST /unsubscribe?token=...` is also the RFC 8058
 one-click target of the List-Unsubscribe header. Every answer to a sign-up is the same whether
 or not the address is known, and sign-ups are rate limited per client address.
+
+Cross-site request forgery: the forms that act without a signed link (sign-up) or change
+what a link allows (preferences) carry a signed double-submit token, HMAC(secret, cookie
+nonce), checked against an HttpOnly SameSite=Strict cookie; a POST whose Origin is another
+site is refused. Confirm and unsubscribe act only on the signed token in their link (and the
+RFC 8058 one-click POST comes without cookies).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 from collections import defaultdict, deque
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_day_names
@@ -32,6 +41,7 @@ from cmsfeed.subscribers import WEEKDAYS, Subscriber
 log = logging.getLogger(__name__)
 TEMPLATES = PACKAGE / "templates" / "web"
 _FORM_LIMIT = 16 * 1024
+CSRF_COOKIE = "cmsfeed_csrf"
 
 
 class SignupLimiter:
@@ -76,8 +86,12 @@ class SubscriptionPages:
 
     def page(self, language: str, template: str, status: int = 200, **context: Any) -> Response:
         site = self.config.site
+        home = site.base_url if language == site.default_language else \
+            f"{site.base_url}{language}/"
+        context.setdefault("switcher", [])
         body = self._env(language).get_template(template).render(
-            language=language, site_title=site.title, base_url=site.base_url, **context)
+            language=language, site_title=site.title, base_url=site.base_url, home_url=home,
+            **context)
         return HTMLResponse(body, status_code=status, headers={"cache-control": "no-store",
                                                                 "x-robots-tag": "noindex"})
 
@@ -86,17 +100,45 @@ class SubscriptionPages:
         return self.page(language, "subscribe_message.html", status, title=title,
                          message=message, **context)
 
-    def form(self, language: str, values: dict[str, Any], *, action: str, title: str,
-             button: str, token: str | None = None, error: str | None = None,
+    def form(self, language: str, values: dict[str, Any], *, request: Request, action: str,
+             title: str, button: str, token: str | None = None, error: str | None = None,
              status: int = 200) -> Response:
         locale = _locale(language)
         languages = [(code, _language_name(code, locale)) for code in self.config.site.languages]
         days = get_day_names("wide", locale=locale)
         topics = [{"id": t.id, "name": t.display_name(language)} for t in self.config.topics]
-        return self.page(language, "subscribe_form.html", status, title=title, action=action,
-                         button=button, token=token, error=error, values=values,
-                         topics=topics, languages=languages,
-                         weekdays=[(code, days[i]) for i, code in enumerate(WEEKDAYS)])
+        nonce = _csrf_nonce(request) or secrets.token_urlsafe(32)
+        switcher = [] if token else [
+            {"lang": code, "label": _language_name(code, _locale(code)).capitalize(),
+             "current": code == language,
+             "href": "subscribe?" + urlencode([("lang", code), *(
+                 ("topic", topic) for topic in values.get("topics", []))])}
+            for code in self.config.site.languages]
+        response = self.page(language, "subscribe_form.html", status, title=title, action=action,
+                             button=button, token=token, error=error, values=values,
+                             topics=topics, languages=languages, switcher=switcher,
+                             csrf=_csrf_value(self.mailer.secret, nonce),
+                             weekdays=[(code, days[i]) for i, code in enumerate(WEEKDAYS)])
+        response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict", path="/",
+                            secure=self.config.site.base_url.startswith("https:"))
+        return response
+
+    def forged(self, request: Request, fields: dict[str, list[str]]) -> bool:
+        """Whether a form POST lacks its double-submit token or comes from another site."""
+        origin = request.headers.get("origin")
+        if origin is not None and origin != "null" and \
+                urlsplit(origin).netloc not in (request.url.netloc,
+                                                urlsplit(self.config.site.base_url).netloc):
+            return True
+        nonce = _csrf_nonce(request)
+        given = _first(fields, "csrf") or ""
+        return nonce is None or not hmac.compare_digest(
+            given, _csrf_value(self.mailer.secret, nonce))
+
+    def _forged_answer(self, language: str) -> Response:
+        return self.message(language, self.translate(language, "This form has expired"),
+                            self.translate(language, "Please open the form again and send it "
+                                           "from there."), status=403, error=True)
 
     def language_of(self, request: Request, fallback: str | None = None) -> str:
         asked = request.query_params.get("lang") or fallback
@@ -111,7 +153,10 @@ class SubscriptionPages:
 
     async def subscribe_form(self, request: Request) -> Response:
         language = self.language_of(request)
-        return self.form(language, self.defaults(language), action="subscribe",
+        values = self.defaults(language)
+        known = set(self.config.topic_ids())
+        values["topics"] = [t for t in request.query_params.getlist("topic") if t in known]
+        return self.form(language, values, request=request, action="subscribe",
                          title=self.translate(language, "Subscribe to the news digest"),
                          button=self.translate(language, "Subscribe"))
 
@@ -119,6 +164,8 @@ class SubscriptionPages:
         fields = await _form(request)
         language = self.language_of(request, _first(fields, "language"))
         values = _values(fields, self.defaults(language))
+        if self.forged(request, fields):
+            return self._forged_answer(language)
         now = self.mailer.clock()
         client = request.client.host if request.client else "unknown"
         if not self.limiter.allow(client, now):
@@ -128,7 +175,7 @@ class SubscriptionPages:
         try:
             subscriber = self._subscriber(values)
         except SubscriberError as err:
-            return self.form(language, values, action="subscribe",
+            return self.form(language, values, request=request, action="subscribe",
                              title=self.translate(language, "Subscribe to the news digest"),
                              button=self.translate(language, "Subscribe"), error=err.problem,
                              status=400)
@@ -207,7 +254,8 @@ class SubscriptionPages:
         if subscriber is None:
             return self._bad_link(self.language_of(request))
         language = subscriber.language
-        return self.form(language, _as_values(subscriber), action="preferences", token=token,
+        return self.form(language, _as_values(subscriber), request=request,
+                         action="preferences", token=token,
                          title=self.translate(language, "Your digest"),
                          button=self.translate(language, "Save"))
 
@@ -217,12 +265,15 @@ class SubscriptionPages:
         subscriber = self._known(token, "preferences")
         if subscriber is None:
             return self._bad_link(self.language_of(request))
+        if self.forged(request, fields):
+            return self._forged_answer(subscriber.language)
         values = _values(fields, _as_values(subscriber))
         values["email"] = subscriber.email
         try:
             wanted = self._subscriber(values)
         except SubscriberError as err:
-            return self.form(subscriber.language, values, action="preferences", token=token,
+            return self.form(subscriber.language, values, request=request,
+                             action="preferences", token=token,
                              title=self.translate(subscriber.language, "Your digest"),
                              button=self.translate(subscriber.language, "Save"), error=err.problem,
                              status=400)
@@ -321,6 +372,15 @@ def _as_values(subscriber: Subscriber) -> dict[str, Any]:
             "language": subscriber.language, "frequency": subscriber.frequency,
             "weekday": WEEKDAYS[subscriber.weekday], "time": f"{subscriber.send_time:%H:%M}",
             "timezone": subscriber.timezone}
+
+
+def _csrf_nonce(request: Request) -> str | None:
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    return nonce if 20 <= len(nonce) <= 100 and nonce.isascii() else None
+
+
+def _csrf_value(secret: bytes, nonce: str) -> str:
+    return hmac.new(secret, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def _fields(subscriber: Subscriber) -> dict[str, Any]:
