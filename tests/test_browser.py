@@ -135,3 +135,68 @@ def test_digest_as_received_fits_a_narrow_window(site: Site, browser: Any, page:
     assert Watched(blind).layout_problems() == []
     assert blind.inner_text("body") == text
     blind.close()
+
+
+def test_sign_up_for_argali_in_russian_confirm_change_and_unsubscribe(
+        site: Site, page: Watched, artifacts: Path) -> None:
+    address = "olga@example.org"
+    browser_page = page.page
+    browser_page.set_viewport_size({"width": 375, "height": 800})
+
+    def looks_right(name: str) -> None:
+        browser_page.screenshot(path=str(artifacts / f"{name}-375.png"), full_page=True)
+        assert browser_page.locator("html").get_attribute("lang") == "ru"
+        assert page.layout_problems() == []
+        assert page.errors == []
+        unlabelled = browser_page.evaluate("""[...document.querySelectorAll(
+            'input:not([type=hidden]), select, textarea')].filter(e => !e.labels.length
+            && !e.getAttribute('aria-label')).map(e => e.name)""")
+        assert unlabelled == []
+
+    # From the Russian index, the Argali card's button leads to a form already filled in.
+    browser_page.goto(site.base + "/ru/")
+    browser_page.locator("#topic-argali").get_by_role("link", name="Новости на почту").click()
+    browser_page.wait_for_url(f"{site.base}/subscribe?lang=ru&topic=argali")
+    looks_right("signup-form")
+    assert browser_page.get_by_role("checkbox", name="Аргали").is_checked()
+    assert not browser_page.get_by_role("checkbox", name="Сайгак").is_checked()
+    assert browser_page.locator("select#language").input_value() == "ru"
+    browser_page.locator("#email").fill(address)
+    browser_page.locator("#email").press("Enter")
+    browser_page.wait_for_url(f"{site.base}/subscribe")
+    looks_right("signup-sent")
+    assert site.subscriber(address) is None  # nothing is stored before confirmation
+
+    # The link in the email that the SMTP server received shows a button; pressing it confirms.
+    confirmation = site.mail_to(address)[0].message
+    browser_page.goto(site.local(link_in(confirmation, "confirm")))
+    looks_right("confirm")
+    assert site.subscriber(address) is None  # a GET never confirms
+    browser_page.get_by_role("button").click()
+    browser_page.wait_for_url(f"{site.base}/confirm")
+    looks_right("confirmed")
+    subscriber = site.subscriber(address)
+    assert subscriber is not None and subscriber.status == "active"
+    assert subscriber.topics == ("argali",) and subscriber.language == "ru"
+
+    # The welcome email links to the preferences: weekly, and the saiga too.
+    welcome = site.mail_to(address, 2)[1].message
+    browser_page.goto(site.local(link_in(welcome, "preferences")))
+    looks_right("preferences")
+    browser_page.locator("select#frequency").select_option("weekly")
+    browser_page.get_by_role("checkbox", name="Сайгак").check()
+    browser_page.get_by_role("button").click()
+    browser_page.wait_for_url(f"{site.base}/preferences")
+    looks_right("preferences-saved")
+    subscriber = site.subscriber(address)
+    assert subscriber is not None and subscriber.status == "active"
+    assert subscriber.frequency == "weekly" and set(subscriber.topics) == {"argali", "saiga"}
+
+    # And out again, with one button.
+    browser_page.goto(site.local(link_in(welcome, "unsubscribe")))
+    looks_right("unsubscribe")
+    browser_page.get_by_role("button").click()
+    browser_page.wait_for_url(f"{site.base}/unsubscribe")
+    looks_right("unsubscribed")
+    subscriber = site.subscriber(address)
+    assert subscriber is not None and subscriber.status == "unsubscribed"
