@@ -131,6 +131,7 @@ class EmailRenderer:
             "language": language, "site_title": site.title, "count": len(items),
             "date": self.format_date(day, language), "groups": groups, "why": WHY,
             "preferences_url": PREFERENCES, "unsubscribe_url": UNSUBSCRIBE,
+            "covers": self.covers(subscriber),
         }
         _ = self.translations(language)
         if len(items) == 1:
@@ -167,6 +168,17 @@ class EmailRenderer:
         return {"title": item.title, "url": url, "summary_html": clean_html(item.summary, url),
                 "summary_text": text,
                 "date": self.format_date(item.published_at.date(), language)}
+
+    def covers(self, subscriber: Subscriber) -> str:
+        """What a digest covers, for its header: "Argali, Saiga antelope · English"."""
+        language = subscriber.language
+        if subscriber.topics:
+            topics = ", ".join(self.topic_name(t, language) for t in subscriber.topics)
+        else:
+            topics = self.translate(language, "all topics")
+            topics = topics[:1].upper() + topics[1:]
+        name = _locale(language).languages.get(language) or language
+        return f"{topics} · {name[:1].upper() + name[1:]}"
 
     def why(self, subscriber: Subscriber) -> str:
         """"Why you get this" in the subscriber's language, with the schedule and topics."""
