@@ -214,6 +214,13 @@ class DigestsConfig(_Section):
     dkim: DkimConfig | None = None
 
 
+class LogConfig(_Section):
+    """Logs of `cmsfeed run` and `serve`: one line per event, as text or JSON."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
 class SubscriberConfig(_Section):
     email: str
     language: LanguageCode = "en"
@@ -234,6 +241,7 @@ class Config(_Section):
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     digests: DigestsConfig = Field(default_factory=DigestsConfig)
     subscribers: list[SubscriberConfig] = Field(default_factory=list)
+    log: LogConfig = Field(default_factory=LogConfig)
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:

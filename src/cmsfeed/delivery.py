@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from cmsfeed import metrics
 from cmsfeed.config import Config, SubscriberConfig
 from cmsfeed.digest.links import preferences_link, unsubscribe_link
 from cmsfeed.digest.message import DkimKey, Sender, build_message, message_bytes
@@ -125,7 +127,9 @@ def queue_round(mailer: Mailer, now: datetime, report: RoundReport | None = None
                                domain=mailer.domain)
         report.due += len(decisions)
         report.empty += sum(1 for d in decisions if d.message_id is None)
-        report.queued += digests.queue_digests(decisions, now)
+        queued = digests.queue_digests(decisions, now)
+        report.queued += queued
+        metrics.DIGESTS_QUEUED.inc(queued)
     return report
 
 
@@ -167,23 +171,34 @@ async def _send_row(mailer: Mailer, row: OutboxRow, items: Mapping[str, Item],
     chosen = [items[item_id] for item_id in row.item_ids if item_id in items]
     _, raw = mailer.digest_message(subscriber, chosen, row.message_id, row.created_at,
                                    mailer.clock())
+    started = time.perf_counter()
     try:
         reply = await mailer.transport.send(mailer.sender.address, subscriber.email, raw)
     except DeliveryError as err:
+        _observe_send(mailer, started)
         now = mailer.clock()
         if err.permanent or row.attempts >= settings.max_attempts:
             suspended = digests.mark_failed(row, str(err), now, hard=err.permanent,
                                             max_hard_failures=settings.max_hard_failures)
             report.failed += 1
             report.suspended += int(suspended)
+            metrics.DIGESTS_FAILED.inc()
         else:
             delay = timedelta(seconds=settings.retry_seconds * 2 ** (row.attempts - 1))
             digests.mark_retry(row, str(err), now + min(delay, _MAX_BACKOFF))
             report.retried += 1
+            metrics.DIGESTS_RETRIED.inc()
         log.warning("digest %s to %s: %s", row.period, subscriber.email, err)
         return
+    _observe_send(mailer, started)
     digests.mark_sent(row, reply, mailer.clock())
     report.sent += 1
+    metrics.DIGESTS_SENT.inc()
+
+
+def _observe_send(mailer: Mailer, started: float) -> None:
+    kind = "smtp" if isinstance(mailer.transport, SmtpTransport) else "maildir"
+    metrics.MAIL_SEND_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 
 async def run_round(mailer: Mailer, now: datetime | None = None, *,

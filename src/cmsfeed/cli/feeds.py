@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
@@ -10,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.feeds import site_info
+from cmsfeed.log import configure_logging
 from cmsfeed.publish import refresh_feeds, write_site
 
 
@@ -58,6 +58,7 @@ def serve(context: Context, host: str, port: int, access_log: bool) -> None:
     app = create_app(context.config, context.store, context.clock)
     context.out.print(f"serving {context.config.site.base_url} on http://{host}:{port}/ "
                       f"(feeds at /feeds/..., health at /healthz)")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
-                proxy_headers=False, server_header=False)
+    configure_logging(context.config.log.format, context.config.log.level)
+    uvicorn.run(app, host=host, port=port, log_level=context.config.log.level,
+                access_log=access_log, log_config=None, proxy_headers=False,
+                server_header=False)

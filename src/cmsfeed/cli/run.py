@@ -15,6 +15,7 @@ from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, run_ingest
 from cmsfeed.delivery import Mailer, import_configured, make_mailer, run_round, send_outbox
 from cmsfeed.ingest.run import Ingester
+from cmsfeed.log import configure_logging, fields
 from cmsfeed.scheduler import Scheduler, schedule_keys
 from cmsfeed.store.digests import DigestStore
 
@@ -44,7 +45,7 @@ def run(context: Context, host: str | None, port: int | None) -> None:
     context.out.print(f"{count} subscriber(s) from config.toml; digests go to {where}")
     context.out.print(f"serving http://{host}:{port}/ (sign-up at /subscribe); "
                       "Ctrl-C or SIGTERM stops", markup=False)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(context.config.log.format, context.config.log.level)
     asyncio.run(serve_and_schedule(context, mailer, host, port))
 
 
@@ -62,7 +63,9 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
             return
         async with busy:
             report = await run_round(mailer, stop=stop)
-        log.info("digest round: %s", report.summary())
+        log.info("digest round", extra=fields(
+            due=report.due, queued=report.queued, empty=report.empty, sent=report.sent,
+            retried=report.retried, failed=report.failed, suspended=report.suspended))
 
     async def retry() -> None:
         if not stop.is_set():
@@ -74,7 +77,9 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
             return
         ingester = Ingester(context.config, context.store, context.clock)
         result = await asyncio.to_thread(ingester.ingest, None, None)
-        log.info("ingest: %d new, %d updated", result.counts.inserted, result.counts.updated)
+        log.info("ingest", extra=fields(
+            inserted=result.counts.inserted, updated=result.counts.updated,
+            rejected=result.rejected, failed_sources=len(result.failed_sources)))
         await digest_round()
 
     def schedules() -> set[str]:
@@ -87,7 +92,8 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
                           retry_seconds=context.config.digests.retry_seconds)
     app = create_app(context.config, context.store, context.clock,
                      extra_routes=subscription_routes(mailer))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info",
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None,
+                                           log_level=context.config.log.level,
                                            proxy_headers=False))
 
     def request_stop(*_: object) -> None:

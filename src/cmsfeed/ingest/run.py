@@ -27,6 +27,7 @@ from cmsfeed.ingest.listing import parse_listing
 from cmsfeed.ingest.parallel import Prepared, prepare_batch, prepare_in_pool, preparer_for
 from cmsfeed.ingest.prepare import StoryPreparer
 from cmsfeed.model import Clock, ParseResult, Problem, Story
+from cmsfeed.metrics import record_ingest
 from cmsfeed.store import Store, UpsertCounts
 
 # A source with more batches than this is prepared in worker processes; starting them costs
@@ -110,7 +111,12 @@ class Ingester:
                progress: Progress | None = None) -> IngestReport:
         sources = ([self.config.source(s) for s in source_ids] if source_ids
                    else [s for s in self.config.sources if s.enabled])
-        return IngestReport([self.ingest_source(source, progress) for source in sources])
+        report = IngestReport([self.ingest_source(source, progress) for source in sources])
+        for source in report.sources:
+            counts = source.counts
+            record_ingest(source.source_id, counts.inserted, counts.updated, counts.retagged,
+                          source.rejected, source.failure is not None)
+        return report
 
     def ingest_source(self, source: SourceConfig, progress: Progress | None = None) -> SourceReport:
         report = SourceReport(source.id)

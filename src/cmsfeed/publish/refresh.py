@@ -12,6 +12,7 @@ from datetime import datetime
 
 import httpx
 
+from cmsfeed import metrics
 from cmsfeed.feeds import Rendered, SiteInfo
 from cmsfeed.publish.collect import render_site
 from cmsfeed.publish.websub import PingReport, ping_pending
@@ -33,9 +34,12 @@ class RefreshResult:
 def refresh_feeds(site: SiteInfo, store: Store, now: datetime, *,
                   client: httpx.Client | None = None,
                   progress: Callable[[int], None] | None = None) -> RefreshResult:
-    files = render_site(site, store, progress)
+    with metrics.FEED_BUILD_SECONDS.time():
+        files = render_site(site, store, progress)
+    metrics.FEED_BUILDS.inc()
     recorded = record_hashes(store, {file.path: file.content_hash for file in files}, now,
                              complete=True)
+    metrics.FEED_FILES_CHANGED.inc(len(recorded.changed))
     pings = PingReport()
     if site.hub_url:
         if client is None:

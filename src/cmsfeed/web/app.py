@@ -26,6 +26,7 @@ from cmsfeed.config import Config
 from cmsfeed.feeds import SiteInfo, site_info
 from cmsfeed.feeds import urls as feed_urls
 from cmsfeed.feeds.urls import FeedRequest, UnknownPathError, feed_path, parse_feed_path
+from cmsfeed.metrics import RequestMetrics, exposition
 from cmsfeed.model import Clock
 from cmsfeed.store import Store
 from cmsfeed.web.fastpath import CachedFiles
@@ -59,14 +60,23 @@ def create_app(config: Config, store: Store, clock: Clock, *,
 
     routes: list[BaseRoute] = [
         Route("/healthz", _healthz(service), methods=METHODS),
+        Route("/metrics", _metrics, methods=METHODS),
         *extra_routes,
         Route("/feeds/custom.{ext}", _custom(service, max_age), methods=METHODS),
         Route("/{path:path}", _files(service, max_age), methods=METHODS),
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
-                    middleware=[Middleware(CachedFiles, service=service, max_age=max_age)])
+                    middleware=[Middleware(RequestMetrics),  # outermost: sees every answer
+                                Middleware(CachedFiles, service=service, max_age=max_age)])
     app.state.feeds = service
     return app
+
+
+async def _metrics(_request: Request) -> Response:
+    """Prometheus metrics of this process (see `cmsfeed.metrics`); keep it off the public
+    site (the nginx example in docs/deployment.md only lets the monitoring network in)."""
+    body, media_type = exposition()
+    return Response(body, media_type=media_type, headers={"Cache-Control": "no-store"})
 
 
 async def _poll(service: FeedService, seconds: float) -> None:
