@@ -108,6 +108,16 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(autouse=True)
+def _close_opened_stores() -> Iterator[None]:
+    """Close the stores digest_support.open_stores opened during the test."""
+    yield
+    import digest_support
+
+    while digest_support.OPENED:
+        digest_support.OPENED.pop().close()
+
+
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
     opened = Store.open(store_url)

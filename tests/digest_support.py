@@ -128,14 +128,16 @@ TOPICS = [
 ]
 
 
-def make_config(tmp_path: Path, smtp_port: int | None = None, **digests: Any) -> Config:
+def make_config(tmp_path: Path, smtp_port: int | None = None, *, store_url: str | None = None,
+                **digests: Any) -> Config:
+    """A config on `store_url` (the conftest fixture: SQLite or PostgreSQL), else SQLite."""
     smtp: dict[str, Any] = {"from_address": "news@cmsfeed.example", "from_name": "ЦАМИ новости"}
     if smtp_port is not None:
         smtp.update(host="127.0.0.1", port=smtp_port, security="none")
     return Config.model_validate({
         "site": {"title": "CAMI news", "base_url": "http://127.0.0.1:8080/",
                  "languages": ["en", "ru"]},
-        "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
+        "store": {"url": store_url or f"sqlite:///{tmp_path / 'store.db'}"},
         "topics": TOPICS,
         "smtp": smtp,
         "digests": {"maildir": str(tmp_path / "maildir"), "secret_path":
@@ -152,12 +154,19 @@ def make_item(title: str, *, topics: tuple[str, ...] = ("argali",), language: st
                 topics=topics, url=url or f"https://news.example/{make_item_id(key)}")
 
 
+# Stores opened by `open_stores`; conftest closes them after each test, so no database
+# connection outlives its test (psycopg warns about those, and warnings are errors).
+OPENED: list[Store] = []
+
+
 def open_stores(config: Config) -> tuple[Store, DigestStore]:
     store = Store.open(config.store.url)
+    OPENED.append(store)
     return store, DigestStore(store)
 
 
-def write_config(tmp_path: Path, smtp_port: int | None, extra: str = "") -> Path:
+def write_config(tmp_path: Path, smtp_port: int | None, extra: str = "",
+                 store_url: str = "sqlite:///store.db") -> Path:
     """A config.toml for running the CLI in a subprocess."""
     smtp = (f'host = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
             if smtp_port else "")
@@ -169,7 +178,7 @@ def write_config(tmp_path: Path, smtp_port: int | None, extra: str = "") -> Path
     path.write_text(
         '[site]\ntitle = "CAMI news"\nbase_url = "http://127.0.0.1:8080/"\n'
         'languages = ["en", "ru"]\n\n'
-        '[store]\nurl = "sqlite:///store.db"\n\n'
+        f'[store]\nurl = "{store_url}"\n\n'
         f'[smtp]\n{smtp}from_address = "news@cmsfeed.example"\nfrom_name = "CAMI"\n\n'
         '[digests]\nmaildir = "maildir"\nsecret_path = "secret.key"\n'
         f'rate_per_second = 10000\n{extra}\n\n' + topics, encoding="utf-8")

@@ -37,11 +37,13 @@ def send(config: Path, now: str) -> subprocess.Popen[bytes]:
                             env={**os.environ, "CMSFEED_SECRET": "s"})
 
 
-def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(tmp_path: Path) -> None:
+def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(tmp_path: Path,
+                                                                   store_url: str) -> None:
     with SmtpServer() as server:
         server.handler.delay = 0.01
         config_path = write_config(tmp_path, server.port,
-                                   f"concurrency = {CONCURRENCY}\nlease_seconds = 300")
+                                   f"concurrency = {CONCURRENCY}\nlease_seconds = 300",
+                                   store_url=store_url)
         config = load_config(config_path, {})
         store = Store.open(config.store.url)
         digests = DigestStore(store)

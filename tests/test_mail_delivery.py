@@ -25,9 +25,9 @@ def server() -> Iterator[SmtpServer]:
         yield running
 
 
-def setup(tmp_path: Path, port: int | None, subscribers: list[Subscriber],
+def setup(tmp_path: Path, store_url: str, port: int | None, subscribers: list[Subscriber],
           **digests: object) -> tuple[Mailer, DigestStore, FixedClock]:
-    config = make_config(tmp_path, port, **digests)
+    config = make_config(tmp_path, port, store_url=store_url, **digests)
     store, digest_store = open_stores(config)
     clock = FixedClock()
     for sub in subscribers:
@@ -51,8 +51,9 @@ def send_round(mailer: Mailer) -> object:
     return asyncio.run(go())
 
 
-def test_digests_arrive_with_headers_and_content(tmp_path: Path, server: SmtpServer) -> None:
-    mailer, store, clock = setup(tmp_path, server.port, [
+def test_digests_arrive_with_headers_and_content(tmp_path: Path, store_url: str,
+                                                 server: SmtpServer) -> None:
+    mailer, store, clock = setup(tmp_path, store_url, server.port, [
         Subscriber("anna@example.org", topics=("argali",)),
         Subscriber("boris@xn--e1afmkfd.xn--p1ai", language="ru"),
     ])
@@ -76,11 +77,12 @@ def test_digests_arrive_with_headers_and_content(tmp_path: Path, server: SmtpSer
     assert len(server.handler.received) == 2
 
 
-def test_4xx_is_retried_with_backoff_and_5xx_fails(tmp_path: Path, server: SmtpServer) -> None:
+def test_4xx_is_retried_with_backoff_and_5xx_fails(tmp_path: Path, store_url: str,
+                                                   server: SmtpServer) -> None:
     server.handler.rcpt_replies["later@example.org"] = "451 4.3.0 try again later"
     server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
     server.handler.data_replies["busy@example.org"] = "421 4.7.0 too busy"
-    mailer, store, clock = setup(tmp_path, server.port, [
+    mailer, store, clock = setup(tmp_path, store_url, server.port, [
         Subscriber(f"{name}@example.org") for name in ("ok", "later", "gone", "busy")])
     report = send_round(mailer)
     assert {r.recipients[0] for r in server.handler.received} == {"ok@example.org"}
@@ -102,10 +104,10 @@ def test_4xx_is_retried_with_backoff_and_5xx_fails(tmp_path: Path, server: SmtpS
     del report
 
 
-def test_repeated_hard_failures_suspend_the_subscriber(tmp_path: Path,
+def test_repeated_hard_failures_suspend_the_subscriber(tmp_path: Path, store_url: str,
                                                        server: SmtpServer) -> None:
     server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
-    mailer, store, clock = setup(tmp_path, server.port, [Subscriber("gone@example.org")],
+    mailer, store, clock = setup(tmp_path, store_url, server.port, [Subscriber("gone@example.org")],
                                  max_hard_failures=2, send_when_empty=True)
     for _ in range(3):
         send_round(mailer)
@@ -115,9 +117,10 @@ def test_repeated_hard_failures_suspend_the_subscriber(tmp_path: Path,
     assert store.status().counts["failed"] == 2  # suspended: the third round queued nothing
 
 
-def test_connection_dropped_mid_data_is_retried(tmp_path: Path, server: SmtpServer) -> None:
+def test_connection_dropped_mid_data_is_retried(tmp_path: Path, store_url: str,
+                                                server: SmtpServer) -> None:
     server.handler.drop_data_for.add("anna@example.org")
-    mailer, store, clock = setup(tmp_path, server.port, [Subscriber("anna@example.org"),
+    mailer, store, clock = setup(tmp_path, store_url, server.port, [Subscriber("anna@example.org"),
                                                          Subscriber("carl@example.org")])
     send_round(mailer)
     assert [r.recipients[0] for r in server.handler.received] == ["carl@example.org"]
@@ -128,8 +131,8 @@ def test_connection_dropped_mid_data_is_retried(tmp_path: Path, server: SmtpServ
     assert store.status().counts["sent"] == 2
 
 
-def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path) -> None:
-    mailer, store, _ = setup(tmp_path, None, [Subscriber("anna@example.org")])
+def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path, store_url: str) -> None:
+    mailer, store, _ = setup(tmp_path, store_url, None, [Subscriber("anna@example.org")])
     send_round(mailer)
     box = mailbox.Maildir(str(tmp_path / "maildir"), create=False)
     messages = list(box)
@@ -138,8 +141,9 @@ def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path) -> None:
     assert store.status().counts["sent"] == 1
 
 
-def test_unsubscribed_before_sending_is_not_sent(tmp_path: Path, server: SmtpServer) -> None:
-    mailer, store, clock = setup(tmp_path, server.port, [Subscriber("anna@example.org")])
+def test_unsubscribed_before_sending_is_not_sent(tmp_path: Path, store_url: str,
+                                                 server: SmtpServer) -> None:
+    mailer, store, clock = setup(tmp_path, store_url, server.port, [Subscriber("anna@example.org")])
     from cmsfeed.delivery import queue_round
     queue_round(mailer, clock())
     sub = store.get_subscriber("anna@example.org")
@@ -150,9 +154,10 @@ def test_unsubscribed_before_sending_is_not_sent(tmp_path: Path, server: SmtpSer
     assert store.status().counts["sent"] == 0
 
 
-def test_a_digest_is_queued_once_even_when_two_workers_decide_it(tmp_path: Path) -> None:
+def test_a_digest_is_queued_once_even_when_two_workers_decide_it(tmp_path: Path,
+                                                                 store_url: str) -> None:
     from cmsfeed.digest.select import plan_round
-    mailer, store, clock = setup(tmp_path, None, [Subscriber("anna@example.org"),
+    mailer, store, clock = setup(tmp_path, store_url, None, [Subscriber("anna@example.org"),
                                                    Subscriber("carl@example.org")])
     subscribers = store.list_subscribers()
     candidates = store.available_items(clock() - timedelta(days=5), clock(), ["en"])

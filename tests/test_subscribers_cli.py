@@ -1,4 +1,5 @@
-"""`cmsfeed subscribers` and `cmsfeed digest` through the real CLI, on SQLite and a Maildir."""
+"""`cmsfeed subscribers` and `cmsfeed digest` through the real CLI, on SQLite and PostgreSQL,
+with a Maildir."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def invoke(config: Path, *args: str) -> str:
     return result.output
 
 
-def test_add_list_import_remove(tmp_path: Path) -> None:
-    config = write_config(tmp_path, None)
+def test_add_list_import_remove(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, None, store_url=store_url)
     out = invoke(config, "subscribers", "add", "Anna@Example.ORG", "--lang", "ru", "--topic",
                  "argali", "--frequency", "daily", "--time", "08:00", "--tz", "Asia/Almaty")
     assert "anna@example.org: subscribed" in out.lower()
@@ -41,8 +42,8 @@ def test_add_list_import_remove(tmp_path: Path) -> None:
     assert len(json.loads(invoke(config, "subscribers", "list", "--format", "json"))) == 1
 
 
-def test_bad_input_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    config = write_config(tmp_path, None)
+def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, None, store_url=store_url)
     for args in (["subscribers", "add", "not-an-address"],
                  ["subscribers", "add", "a@example.org", "--tz", "Mars/Olympus"],
                  ["subscribers", "add", "a@example.org", "--topic", "unicorn"]):
@@ -51,8 +52,8 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path: Path) -> None:
         assert result.output.startswith("error: ") and result.output.count("\n") == 1
 
 
-def test_send_status_preview_and_maildir(tmp_path: Path) -> None:
-    config_path = write_config(tmp_path, None)
+def test_send_status_preview_and_maildir(tmp_path: Path, store_url: str) -> None:
+    config_path = write_config(tmp_path, None, store_url=store_url)
     invoke(config_path, "subscribers", "add", "anna@example.org", "--time", "08:00")
     store = Store.open(load_config(config_path, {}).store.url)
     store.upsert_items([make_item("Argali survey")], T0 + timedelta(days=365 * 3))

@@ -25,9 +25,9 @@ ENV = {"CMSFEED_SECRET": "web-secret"}
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[str, SmtpServer, object, FixedClock]]:
+def site(tmp_path: Path, store_url: str) -> Iterator[tuple[str, SmtpServer, object, FixedClock]]:
     with SmtpServer() as smtp:
-        config = make_config(tmp_path, smtp.port, signups_per_hour=3)
+        config = make_config(tmp_path, smtp.port, store_url=store_url, signups_per_hour=3)
         store, digests = open_stores(config)
         clock = FixedClock()
         web_transport = SmtpTransport(SmtpSettings("127.0.0.1", smtp.port, security="none"),
