@@ -20,11 +20,10 @@ from rich.progress import (
 from rich.table import Table
 
 from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
-from cmsfeed.feeds import site_info
-from cmsfeed.ingest.run import Ingester, IngestReport
+from cmsfeed.ingest.run import IngestReport
 from cmsfeed.ingest.run import Progress as ProgressCallback
+from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.model import Problem
-from cmsfeed.publish.refresh import refresh_feeds
 
 
 @cli.command()
@@ -44,16 +43,9 @@ def ingest(context: Context, source_ids: tuple[str, ...]) -> None:
 
 
 def run_ingest(context: Context, source_ids: tuple[str, ...] = ()) -> IngestReport:
-    """Ingest, then re-render the feeds if anything changed: that records which feeds changed
-    (their Last-Modified) and pings the WebSub hub, when one is configured, for exactly those."""
-    ingester = Ingester(context.config, context.store, context.clock)
     with progress_bar(context.err) as progress:
-        report = ingester.ingest(source_ids or None, progress)
-    if report.counts.changed:
-        refreshed = refresh_feeds(site_info(context.config), context.store, context.clock())
-        for feed in refreshed.pings.failed:  # retried after the next ingest; never fatal
-            context.err.print(f"websub: ping for {feed} failed; will retry", markup=False)
-    return report
+        return ingest_and_publish(context.config, context.store, context.clock, source_ids,
+                                  progress)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, run_ingest
 from cmsfeed.delivery import Mailer, import_configured, make_mailer, run_round, send_outbox
 from cmsfeed.ingest.run import Ingester
+from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.log import configure_logging, fields
 from cmsfeed.scheduler import Scheduler, schedule_keys
 from cmsfeed.store.digests import DigestStore
@@ -72,11 +73,13 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
             async with busy:
                 await send_outbox(mailer, stop=stop)
 
+    ingester = Ingester(context.config, context.store, context.clock)  # models load once
+
     async def ingest() -> None:
         if stop.is_set():
             return
-        ingester = Ingester(context.config, context.store, context.clock)
-        result = await asyncio.to_thread(ingester.ingest, None, None)
+        result = await asyncio.to_thread(ingest_and_publish, context.config, context.store,
+                                         context.clock, None, None, ingester)
         log.info("ingest", extra=fields(
             inserted=result.counts.inserted, updated=result.counts.updated,
             rejected=result.rejected, failed_sources=len(result.failed_sources)))

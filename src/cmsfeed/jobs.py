@@ -1,0 +1,33 @@
+"""The jobs `cmsfeed ingest` and the scheduler of `cmsfeed run` both run. Does I/O (wiring).
+
+An ingest that changed the store is followed by a refresh of the feeds, which records which
+feeds changed (their Last-Modified) and pings the WebSub hub, when one is configured, for
+exactly those. A failed ping is kept and retried after the next ingest; it is never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from cmsfeed.config import Config
+from cmsfeed.feeds import site_info
+from cmsfeed.ingest.run import Ingester, IngestReport, Progress
+from cmsfeed.model import Clock
+from cmsfeed.publish.refresh import refresh_feeds
+from cmsfeed.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def ingest_and_publish(config: Config, store: Store, clock: Clock,
+                       source_ids: Sequence[str] | None = None,
+                       progress: Progress | None = None,
+                       ingester: Ingester | None = None) -> IngestReport:
+    ingester = ingester or Ingester(config, store, clock)
+    report = ingester.ingest(source_ids or None, progress)
+    if report.counts.changed:
+        refreshed = refresh_feeds(site_info(config), store, clock())
+        for feed in refreshed.pings.failed:
+            log.warning("websub ping failed; retried after the next ingest: %s", feed)
+    return report
