@@ -31,9 +31,23 @@ _SLUG_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
+class _Paragraph:
+    html: str
+    text: str  # its plain text on one line, read while splitting (nh3 need not run again)
+
+
+@dataclass(frozen=True, slots=True)
 class _Version:
     language: str
-    paragraphs: list[str]
+    paragraphs: list[_Paragraph]
+
+    @property
+    def html(self) -> str:
+        return "".join(paragraph.html for paragraph in self.paragraphs)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(paragraph.text for paragraph in self.paragraphs)
 
 
 @dataclass
@@ -89,7 +103,7 @@ class StoryPreparer:
         for version in versions:
             key = base_key if version is main else f"{base_key}#{version.language}"
             version_title = title if version is main else _derived_title(version.paragraphs)
-            version_summary = "".join(version.paragraphs)
+            version_summary = version.html
             items.append(Item(
                 id=make_item_id(key),
                 key=key,
@@ -99,7 +113,7 @@ class StoryPreparer:
                 language=version.language,
                 published_at=story.published_at,
                 updated_at=max(story.updated_at or story.published_at, story.published_at),
-                topics=self._topics(story, version_title, version_summary, version.language, warn),
+                topics=self._topics(story, version_title, version.text, version.language, warn),
                 url=story.url,
                 translation_group=group,
                 image_url=story.image_url,
@@ -112,28 +126,29 @@ class StoryPreparer:
         if story.language is not None and story.language in self.identifier.languages:
             return [_Version(story.language, paragraphs)]
         # The opening of a paragraph tells its language as well as the whole does, for less.
-        languages = [self.identifier.identify(plain_text(p)[:IDENTIFY_CHARS]) for p in paragraphs]
+        languages = [self.identifier.identify(p.text[:IDENTIFY_CHARS]) for p in paragraphs]
         distinct = list(dict.fromkeys(lang for lang in languages if lang is not None))
         if len(distinct) < 2:
             language = distinct[0] if distinct else (
-                self.identifier.identify(f"{title}\n{plain_text(summary)}"[:IDENTIFY_CHARS])
+                self.identifier.identify(
+                    f"{title}\n{' '.join(p.text for p in paragraphs)}"[:IDENTIFY_CHARS])
                 or self.default_language)
             return [_Version(language, paragraphs)]
-        grouped: dict[str, list[str]] = {lang: [] for lang in distinct}
+        grouped: dict[str, list[_Paragraph]] = {lang: [] for lang in distinct}
         current = distinct[0]
         for paragraph, found in zip(paragraphs, languages, strict=True):
             current = found or current  # an unsure paragraph stays with its neighbour
             grouped[current].append(paragraph)
         return [_Version(lang, paras) for lang, paras in grouped.items()]
 
-    def _topics(self, story: Story, title: str, summary: str, language: str,
+    def _topics(self, story: Story, title: str, text: str, language: str,
                 warn: Callable[[str], None]) -> tuple[str, ...]:
         if story.topics is not None:
             unknown = [t for t in story.topics if t not in self.known_topics]
             if unknown:
                 warn(f"unknown topic(s) ignored: {', '.join(unknown)}")
             return tuple(t for t in story.topics if t in self.known_topics)
-        return self.matcher.match(f"{title}\n{plain_text(summary)}", language)
+        return self.matcher.match(f"{title}\n{text}", language)
 
     def _derived_key(self, story: Story, title: str) -> str:
         assert story.published_at is not None
@@ -141,32 +156,46 @@ class StoryPreparer:
         return f"{self.source_id}:{story.published_at.date().isoformat()}:{slug}"
 
 
-def _paragraphs(summary: str) -> list[str]:
-    """Top-level blocks of sanitized HTML, each as HTML; loose inline runs are one block each."""
+_INLINE = frozenset({"-text", "a", "b", "i", "em", "strong", "br", "abbr", "code", "small",
+                     "sub", "sup", "q", "cite", "img"})
+
+
+def _paragraphs(summary: str) -> list[_Paragraph]:
+    """Top-level blocks of sanitized HTML with their text; loose inline runs are one block each."""
     if not summary:
         return []
     body = LexborHTMLParser(f"<body>{summary}</body>").body
     if body is None:
-        return [summary]
-    blocks: list[str] = []
-    inline: list[str] = []
+        return [_Paragraph(summary, plain_text(summary))]
+    blocks: list[_Paragraph] = []
+    inline_html: list[str] = []
+    inline_text: list[str] = []
+
+    def close_inline_run() -> None:
+        text = _one_line("".join(inline_text))
+        if text:
+            blocks.append(_Paragraph(f"<p>{''.join(inline_html).strip()}</p>", text))
+        inline_html.clear()
+        inline_text.clear()
+
     for node in body.iter(include_text=True):
-        if node.tag in ("-text", "a", "b", "i", "em", "strong", "br", "abbr", "code", "small",
-                        "sub", "sup", "q", "cite", "img"):
-            inline.append(node.html or "")
+        if node.tag in _INLINE:
+            inline_html.append(node.html or "")
+            inline_text.append(node.text(deep=True) or "")
             continue
-        if "".join(inline).strip():
-            blocks.append(f"<p>{''.join(inline).strip()}</p>")
-        inline = []
-        blocks.append(node.html or "")
-    if "".join(inline).strip():
-        blocks.append(f"<p>{''.join(inline).strip()}</p>")
+        close_inline_run()
+        blocks.append(_Paragraph(node.html or "", _one_line(node.text(deep=True) or "")))
+    close_inline_run()
     return blocks
 
 
-def _derived_title(paragraphs: list[str]) -> str:
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _derived_title(paragraphs: list[_Paragraph]) -> str:
     """A title for a translation the source gave none: its first sentence, shortened."""
-    text = plain_text("".join(paragraphs[:1]))
+    text = paragraphs[0].text if paragraphs else ""
     sentence = _SENTENCE_END.split(text, maxsplit=1)[0]
     if len(sentence) <= DERIVED_TITLE_LENGTH:
         return sentence.rstrip(".")
