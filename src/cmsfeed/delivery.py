@@ -26,7 +26,13 @@ from pydantic import ValidationError
 from cmsfeed import metrics
 from cmsfeed.config import Config, SubscriberConfig
 from cmsfeed.digest.links import preferences_link, unsubscribe_link
-from cmsfeed.digest.message import DkimKey, Sender, build_message, message_bytes
+from cmsfeed.digest.message import (
+    DkimKey,
+    Sender,
+    build_message,
+    check_dkim_key,
+    message_bytes,
+)
 from cmsfeed.digest.render import EmailRenderer, Personal, RenderedEmail, personalise
 from cmsfeed.digest.select import plan_round, window_start
 from cmsfeed.errors import ConfigError, DeliveryError, SubscriberError
@@ -245,11 +251,13 @@ def load_dkim_key(config: Config) -> DkimKey | None:
     dkim = config.digests.dkim
     if dkim is None:
         return None
+    where = "config.toml: digests.dkim.key_path"
     try:
-        key = Path(dkim.key_path).read_bytes()
+        key = check_dkim_key(Path(dkim.key_path).read_bytes())
     except OSError as err:
-        raise ConfigError([f"config.toml: digests.dkim.key_path: cannot read {dkim.key_path} "
-                           f"({err.strerror})"]) from err
+        raise ConfigError([f"{where}: cannot read {dkim.key_path} ({err.strerror})"]) from err
+    except ValueError as err:  # checked now, not at the first send of a round
+        raise ConfigError([f"{where}: {dkim.key_path}: {err}"]) from err
     return DkimKey(dkim.selector, dkim.domain, key)
 
 

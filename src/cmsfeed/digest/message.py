@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 
 from cmsfeed.digest.render import RenderedEmail, header_text
 from cmsfeed.subscribers import ascii_email
@@ -26,6 +26,9 @@ from cmsfeed.subscribers import ascii_email
 SMTP_POLICY = policy.SMTP.clone(max_line_length=998)
 DKIM_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"list-id",
                 b"list-unsubscribe", b"list-unsubscribe-post", b"mime-version", b"content-type")
+# Each named twice, once more than it occurs ("oversigning", RFC 6376 section 8.15): a second
+# List-Unsubscribe (or From) added in transit, where a client reads first, breaks the signature.
+_SIGNED_HEADERS = [*DKIM_HEADERS, *DKIM_HEADERS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,18 @@ class DkimKey:
     selector: str
     domain: str
     private_key: bytes
+
+
+def check_dkim_key(pem: bytes) -> bytes:
+    """`pem` with LF line ends, once dkimpy can sign with it; else ValueError (one line)."""
+    import dkim  # imported only when signing: dkimpy pulls in DNS support
+
+    pem = pem.replace(b"\r\n", b"\n")  # dkimpy finds the PEM body by LF line ends only
+    try:
+        dkim.crypto.parse_pem_private_key(pem)
+    except dkim.crypto.UnparsableKeyError as err:
+        raise ValueError("not an RSA private key in PEM form (PKCS#1 or PKCS#8)") from err
+    return pem
 
 
 def build_message(rendered: RenderedEmail, *, sender: Sender, to: str, message_id: str,
@@ -100,5 +115,5 @@ def message_bytes(raw: bytes, dkim_key: DkimKey | None = None) -> bytes:
     import dkim  # imported only when signing: dkimpy pulls in DNS support
 
     signature = dkim.sign(raw, dkim_key.selector.encode(), dkim_key.domain.encode(),
-                          dkim_key.private_key, include_headers=list(DKIM_HEADERS))
+                          dkim_key.private_key, include_headers=_SIGNED_HEADERS)
     return bytes(signature) + raw
