@@ -43,3 +43,23 @@ def test_refresh_adds_and_removes_digest_jobs() -> None:
             scheduler.shutdown()
 
     asyncio.run(check())
+
+
+def test_every_periodic_job_is_scheduled_not_paused() -> None:
+    async def nothing() -> None:
+        return None
+
+    async def check() -> None:
+        scheduler = Scheduler(ingest=nothing, digest_round=nothing, retry=nothing,
+                              schedules=lambda: {"digest 08:00 * UTC"}, ingest_minutes=60,
+                              retry_seconds=60)
+        await scheduler.start()
+        try:
+            jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
+            assert {"ingest", "retry", "refresh", "digest 08:00 * UTC"} <= set(jobs)
+            assert all(job.next_run_time is not None for job in jobs.values()), \
+                {job.id: job.next_run_time for job in jobs.values()}
+        finally:
+            scheduler.shutdown()
+
+    asyncio.run(check())

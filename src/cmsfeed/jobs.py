@@ -8,7 +8,7 @@ exactly those. A failed ping is kept and retried after the next ingest; it is ne
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cmsfeed.config import Config
 from cmsfeed.feeds import site_info
@@ -23,11 +23,18 @@ log = logging.getLogger(__name__)
 def ingest_and_publish(config: Config, store: Store, clock: Clock,
                        source_ids: Sequence[str] | None = None,
                        progress: Progress | None = None,
-                       ingester: Ingester | None = None) -> IngestReport:
+                       ingester: Ingester | None = None,
+                       publish: Callable[[], object] | None = None) -> IngestReport:
+    """Ingest; if that changed the store, publish: by default render and record the feeds here;
+    `cmsfeed run` passes its web server's refresh instead, so the site is rendered once."""
     ingester = ingester or Ingester(config, store, clock)
     report = ingester.ingest(source_ids or None, progress)
     if report.counts.changed:
-        refreshed = refresh_feeds(site_info(config), store, clock())
-        for feed in refreshed.pings.failed:
-            log.warning("websub ping failed; retried after the next ingest: %s", feed)
+        (publish or (lambda: refresh_and_report(config, store, clock)))()
     return report
+
+
+def refresh_and_report(config: Config, store: Store, clock: Clock) -> None:
+    refreshed = refresh_feeds(site_info(config), store, clock())
+    for feed in refreshed.pings.failed:
+        log.warning("websub ping failed; retried after the next ingest: %s", feed)

@@ -13,7 +13,7 @@ missed cron run needs no replay: APScheduler's `coalesce` keeps it to one.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -46,12 +46,12 @@ def schedule_keys(subscribers: Iterable[Subscriber]) -> set[str]:
 class Scheduler:
     def __init__(self, *, ingest: Job, digest_round: Job, retry: Job,
                  schedules: Callable[[], set[str]], ingest_minutes: int,
-                 retry_seconds: float, first_ingest_at: datetime | None = None) -> None:
+                 retry_seconds: float) -> None:
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=_JOB_DEFAULTS)
         self.digest_round = digest_round
         self.schedules = schedules
-        self.scheduler.add_job(ingest, IntervalTrigger(minutes=ingest_minutes), id="ingest",
-                               next_run_time=first_ingest_at)
+        # No next_run_time: APScheduler 3 reads None as "add the job paused".
+        self.scheduler.add_job(ingest, IntervalTrigger(minutes=ingest_minutes), id="ingest")
         self.scheduler.add_job(retry, IntervalTrigger(seconds=retry_seconds), id="retry")
         self.scheduler.add_job(self.refresh, IntervalTrigger(minutes=5), id="refresh")
 

@@ -78,8 +78,9 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
     async def ingest() -> None:
         if stop.is_set():
             return
-        result = await asyncio.to_thread(ingest_and_publish, context.config, context.store,
-                                         context.clock, None, None, ingester)
+        result = await asyncio.to_thread(
+            ingest_and_publish, context.config, context.store, context.clock, None, None,
+            ingester, app.state.feeds.refresh_if_changed)  # the server renders, once
         log.info("ingest", extra=fields(
             inserted=result.counts.inserted, updated=result.counts.updated,
             rejected=result.rejected, failed_sources=len(result.failed_sources)))

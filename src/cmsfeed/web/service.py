@@ -65,8 +65,12 @@ class FeedService:
             result = refresh_feeds(self.site, self.store, now, client=self.hub_client)
             self.renders += 1
             previous = self.snapshot
-            if previous is not None and not result.changed and not result.removed and \
-                    len(previous.resources) == len(result.files):
+            # Compared with what this server holds, not with `result.changed`: another process
+            # (a cron `cmsfeed ingest`, another worker) may have recorded the change already.
+            if previous is not None and previous.resources.keys() == {
+                    file.path for file in result.files} and all(
+                    previous.resources[file.path].content_hash == file.content_hash
+                    for file in result.files):
                 self.snapshot = Snapshot(previous.resources, previous.changed_at, now)
                 self._marker = marker
                 return False
