@@ -15,7 +15,7 @@ import os
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -287,7 +287,12 @@ def subscriber_from_settings(settings: SubscriberConfig | Mapping[str, Any],
 
 
 def import_configured(config: Config, digests: DigestStore, now: datetime) -> int:
-    """Save the subscribers declared in config.toml; the file wins over the store."""
+    """Save the subscribers declared in config.toml; the file wins over the store for their
+    preferences, but not over a subscriber's own unsubscribe or a suspension for bounces."""
     for settings in config.subscribers:
-        digests.save_subscriber(subscriber_from_settings(settings, "config"), now)
+        subscriber = subscriber_from_settings(settings, "config")
+        existing = digests.get_subscriber(subscriber.email)
+        if existing is not None and existing.status in ("unsubscribed", "suspended"):
+            subscriber = replace(subscriber, status=existing.status)
+        digests.save_subscriber(subscriber, now)
     return len(config.subscribers)
