@@ -50,6 +50,8 @@ from cmsfeed.subscribers import (
 )
 
 log = logging.getLogger(__name__)
+# Items are shared by many digests of a round; the cache is bounded, not per round.
+ITEM_CACHE_SIZE = 10_000
 _MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -155,9 +157,9 @@ async def send_outbox(mailer: Mailer, report: RoundReport | None = None, *,
         rows = mailer.digests.claim(owner, mailer.clock(), batch_size, lease)
         if not rows:
             break
-        missing = sorted({i for row in rows for i in row.item_ids} - items.keys())
-        if len(items) > 10_000:
+        if len(items) > ITEM_CACHE_SIZE:  # cleared before, not after, working out what is missing
             items.clear()
+        missing = sorted({i for row in rows for i in row.item_ids} - items.keys())
         items.update(mailer.digests.get_items(missing))
         await asyncio.gather(*(_send_row(mailer, row, items, report) for row in rows))
     return report
