@@ -124,3 +124,11 @@ def test_confirmation_and_welcome_in_russian(tmp_path: Path, template: str) -> N
         rendered = renderer.welcome(Subscriber("b@example.org", language="ru"), PERSONAL)
         assert "Добро пожаловать" in rendered.subject
         assert PERSONAL.unsubscribe_url in rendered.text
+
+
+def test_a_story_without_a_page_links_to_its_entry_on_the_all_topics_page(tmp_path: Path) -> None:
+    story = replace(make_item("Argali counted"), url=None)
+    message = render(tmp_path, Subscriber("anna@example.org"), [story])
+    body = message.get_body(("html",))
+    assert body is not None
+    assert f'href="http://127.0.0.1:8080/feeds/all/en.html#item-{story.id}"' in body.get_content()

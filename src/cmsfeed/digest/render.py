@@ -24,6 +24,8 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cmsfeed.config import Config
+from cmsfeed.feeds.document import absolute_http_url
+from cmsfeed.feeds.urls import item_page_url
 from cmsfeed.model import Item
 from cmsfeed.sanitize import clean_html, plain_text
 from cmsfeed.subscribers import Subscriber
@@ -161,7 +163,8 @@ class EmailRenderer:
                 for t in ordered]
 
     def _item_view(self, item: Item, language: str) -> dict[str, Any]:
-        url = item.url or self.config.site.base_url
+        url = absolute_http_url(item.url) or item_page_url(self.config.site.base_url, item.id,
+                                                           item.language)
         text = plain_text(item.summary)
         if len(text) > _TEXT_SUMMARY_LIMIT:
             text = text[:_TEXT_SUMMARY_LIMIT].rsplit(" ", 1)[0] + " …"

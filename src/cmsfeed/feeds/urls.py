@@ -81,6 +81,12 @@ def item_anchor(item_id: str) -> str:
     return f"item-{item_id}"
 
 
+def item_page_url(base_url: str, item_id: str, language: str) -> str:
+    """Where a story without a page of its own is read: its entry on the all-topics page of
+    its language (what digests link to; feeds link to the entry on their own page)."""
+    return f"{feed_url(base_url, Selection((), language), 'html')}#{item_anchor(item_id)}"
+
+
 def index_path(language: str, default_language: str) -> str:
     """The file of the index page in an interface language."""
     return "index.html" if language == default_language else f"{language}/index.html"
