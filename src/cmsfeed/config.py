@@ -96,7 +96,7 @@ class SiteConfig(_Section):
 
 
 class StoreConfig(_Section):
-    url: str = "sqlite:///cmsfeed.db"
+    url: str = "sqlite:///var/cmsfeed.db"
 
 
 class IngestConfig(_Section):

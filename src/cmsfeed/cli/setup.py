@@ -10,6 +10,7 @@ from rich.table import Table
 
 from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
 from cmsfeed.store import migrate
+from cmsfeed.store.items import hide_password
 
 STARTER_FILES = {"config.toml": "config.toml",
                  "sample/cms-cami-news.txt": "sample/cms-cami-news.txt"}
@@ -44,7 +45,7 @@ def check(context: Context) -> None:
     out.print(f"[bold]{context.config_path}[/bold] is valid.")
     out.print(f"site: {config.site.title} at {config.site.base_url} "
               f"(languages: {', '.join(config.site.languages)})")
-    out.print(f"store: {_hide_password(config.store.url)} (schema {migrate.head_revision()})")
+    out.print(f"store: {hide_password(config.store.url)} (schema {migrate.head_revision()})")
     sources = Table("source", "kind", "location", "enabled", title="Sources", title_justify="left")
     for source in config.sources:
         sources.add_row(source.id, source.kind, source.location, "yes" if source.enabled else "no")
@@ -58,12 +59,3 @@ def check(context: Context) -> None:
     smtp = config.smtp
     out.print("smtp: " + (f"{smtp.host}:{smtp.port} ({smtp.security})" if smtp.host
                           else "none configured: digests go to the local Maildir"))
-
-
-def _hide_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is reported when the store is opened
-        return url

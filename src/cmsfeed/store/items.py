@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from datetime import datetime
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from cmsfeed.model import Item
 from cmsfeed.store import migrate
 from cmsfeed.store.schema import item_topics, items, source_states
 
+_CREDENTIALS = re.compile(r"(^|//)([^:/@\s]*):[^@/\s]*@")  # a "/" in a password is %2F
 # SQLite caps bound parameters per statement; batches stay well below it.
 _IN_CHUNK = 500
 # An unmatched story this alike to a stored one of the same source and day is an edit of it.
@@ -75,9 +77,9 @@ class Store:
         """Connect to the database at `url`; bring its schema up to date unless told not to."""
         try:
             parsed = make_url(url)
-        except ArgumentError as err:
-            raise StoreError(url, "not a database URL (expected e.g. sqlite:///cmsfeed.db or "
-                                  "postgresql://user@host/dbname)") from err
+        except (ArgumentError, ValueError) as err:  # ValueError: e.g. a port that is no number
+            raise StoreError(hide_password(url), "not a database URL (expected e.g. "
+                             "sqlite:///cmsfeed.db or postgresql://user@host/dbname)") from err
         label = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -363,6 +365,14 @@ def _similarity(before: str, after: str) -> float:
     if matcher.real_quick_ratio() < EDIT_SIMILARITY or matcher.quick_ratio() < EDIT_SIMILARITY:
         return 0.0
     return matcher.ratio()
+
+
+def hide_password(url: str) -> str:
+    """`url` fit for a log or an error message, even when it cannot be parsed."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return _CREDENTIALS.sub(r"\1\2:***@", url)
 
 
 def _row(item: Item, now: datetime) -> dict[str, Any]:
