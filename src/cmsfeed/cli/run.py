@@ -98,7 +98,11 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
                      extra_routes=subscription_routes(mailer))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None,
                                            log_level=context.config.log.level,
-                                           proxy_headers=False))
+                                           # nginx in front on this host: the client's
+                                           # address (sign-up rate limit) comes from
+                                           # X-Forwarded-For, trusted from 127.0.0.1 only.
+                                           proxy_headers=True,
+                                           forwarded_allow_ips="127.0.0.1"))
 
     def request_stop(*_: object) -> None:
         stop.set()
