@@ -25,6 +25,12 @@ Prepared = tuple[int, list[Item], list[Problem]]  # (stories in the batch, items
 _worker_config: Config | None = None
 
 
+def classifiers_for(config: Config) -> tuple[LanguageIdentifier, TopicMatcher]:
+    """The language models and the term index: costly, so built once per process."""
+    return (LanguageIdentifier(config.site.languages),
+            TopicMatcher([TopicTerms(t.id, t.terms) for t in config.topics]))
+
+
 def preparer_for(config: Config, source_id: str, language: str | None,
                  identifier: LanguageIdentifier, matcher: TopicMatcher) -> StoryPreparer:
     return StoryPreparer(
@@ -69,8 +75,7 @@ def _start_worker(config: Config) -> None:
 @cache
 def _worker_models() -> tuple[LanguageIdentifier, TopicMatcher]:
     assert _worker_config is not None
-    return (LanguageIdentifier(_worker_config.site.languages),
-            TopicMatcher([TopicTerms(t.id, t.terms) for t in _worker_config.topics]))
+    return classifiers_for(_worker_config)
 
 
 def _prepare_in_worker(source_id: str, language: str | None, batch: list[Story]) -> Prepared:

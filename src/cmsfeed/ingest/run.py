@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from cmsfeed.classify import LanguageIdentifier, TopicMatcher
-from cmsfeed.classify.topics import TopicTerms
 from cmsfeed.config import Config, SelectorsConfig, SourceConfig, SourceKind
 from cmsfeed.errors import SourceError
 from cmsfeed.ingest.feed import parse_feed
@@ -24,10 +23,16 @@ from cmsfeed.ingest.fetch import fetch_source, http_client
 from cmsfeed.ingest.html_page import parse_html_page
 from cmsfeed.ingest.json_items import parse_json_items
 from cmsfeed.ingest.listing import parse_listing
-from cmsfeed.ingest.parallel import Prepared, prepare_batch, prepare_in_pool, preparer_for
+from cmsfeed.ingest.parallel import (
+    Prepared,
+    classifiers_for,
+    prepare_batch,
+    prepare_in_pool,
+    preparer_for,
+)
 from cmsfeed.ingest.prepare import StoryPreparer
-from cmsfeed.model import Clock, ParseResult, Problem, Story
 from cmsfeed.metrics import record_ingest
+from cmsfeed.model import Clock, ParseResult, Problem, Story
 from cmsfeed.store import Store, UpsertCounts
 
 # A source with more batches than this is prepared in worker processes; starting them costs
@@ -95,12 +100,16 @@ class Ingester:
         self._client = client
 
     @cached_property
-    def identifier(self) -> LanguageIdentifier:
-        return LanguageIdentifier(self.config.site.languages)
+    def _classifiers(self) -> tuple[LanguageIdentifier, TopicMatcher]:
+        return classifiers_for(self.config)
 
-    @cached_property
+    @property
+    def identifier(self) -> LanguageIdentifier:
+        return self._classifiers[0]
+
+    @property
     def matcher(self) -> TopicMatcher:
-        return TopicMatcher([TopicTerms(t.id, t.terms) for t in self.config.topics])
+        return self._classifiers[1]
 
     @cached_property
     def client(self) -> httpx.Client:
