@@ -98,17 +98,12 @@ def mark_pinged(store: Store, path: str, now: datetime, error: str | None = None
         connection.execute(update(feed_states).where(feed_states.c.path == path).values(**values))
 
 
-def ping_errors(store: Store) -> dict[str, str]:
-    with store.engine.connect() as connection:
-        return {row.path: row.ping_error for row in connection.execute(
-            select(feed_states.c.path, feed_states.c.ping_error)
-            .where(feed_states.c.ping_error.is_not(None)))}
-
-
 def content_marker(store: Store) -> tuple[Any, ...]:
     """A cheap summary of the items that changes whenever a feed's content can have changed.
 
-    Counts and newest times of items and their topics: an insert, an edit or a retag moves it.
+    Counts and newest times of items and their topics: an insert or an edit moves it, and a
+    retag that adds or removes topics does; one that only swaps them does not (the server's
+    periodic full refresh catches that).
     """
     with store.engine.connect() as connection:
         item_row = connection.execute(

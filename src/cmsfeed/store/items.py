@@ -283,22 +283,6 @@ class Store:
         with self.engine.connect() as connection:
             return self._materialize(connection, query)
 
-    def iter_items(self, *, chunk_size: int = 1000) -> Iterator[Item]:
-        """Every item, oldest first, read in chunks so memory stays flat."""
-        after: tuple[datetime, str] | None = None
-        while True:
-            query = select(items).order_by(items.c.published_at, items.c.id).limit(chunk_size)
-            if after is not None:
-                query = query.where(
-                    (items.c.published_at > after[0])
-                    | and_(items.c.published_at == after[0], items.c.id > after[1]))
-            with self.engine.connect() as connection:
-                chunk = self._materialize(connection, query)
-            yield from chunk
-            if len(chunk) < chunk_size:
-                return
-            after = (chunk[-1].published_at, chunk[-1].id)
-
     def count_items(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(items)).scalar_one())
