@@ -101,7 +101,8 @@ class Store:
             if migrate.current_revision(self.engine) != migrate.head_revision():
                 migrate.upgrade(self.engine)
         except SQLAlchemyError as err:
-            raise StoreError(self.label, f"cannot open or migrate the database: {_first_line(err)}") from err
+            raise StoreError(self.label, "cannot open or migrate the database: "
+                                         f"{_first_line(err)}") from err
 
     def close(self) -> None:
         self.engine.dispose()
@@ -141,8 +142,8 @@ class Store:
             if row is None:
                 continue
             language = row["language_override"] or item.language
-            topics = tuple(json.loads(row["topics_override"])) if row["topics_override"] is not None \
-                else item.topics
+            override = row["topics_override"]
+            topics = tuple(json.loads(override)) if override is not None else item.topics
             values: dict[str, Any] = {}
             if row["key"] != key:  # an edit that changed what the key is made of (the title)
                 values["key"] = key
@@ -211,7 +212,7 @@ class Store:
         return found
 
     def _insert_items(self, connection: Connection, new: list[Item], now: datetime) -> int:
-        """Insert in two statements; a row another worker inserted first is skipped, not an error."""
+        """Insert in two statements; a row another worker inserted first is skipped, no error."""
         if not new:
             return 0
         # RETURNING, not rowcount: a many-row insert on PostgreSQL reports no usable rowcount.
@@ -340,7 +341,8 @@ class Store:
             statement = _insert_ignoring_conflicts(connection, source_states)
             connection.execute(statement, [{"source_id": state.source_id, **values}])
             connection.execute(update(source_states)
-                               .where(source_states.c.source_id == state.source_id).values(**values))
+                               .where(source_states.c.source_id == state.source_id)
+                               .values(**values))
 
 
 def _similarity(before: str, after: str) -> float:
