@@ -22,7 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, time as day_time, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 
 SINK = """
@@ -40,8 +41,16 @@ sys.stdin.read()
 c.stop()
 """
 
-ZONES = ["UTC", "Asia/Almaty", "Asia/Tashkent", "Europe/Moscow", "Asia/Ulaanbaatar",
-         "Asia/Dushanbe", "Asia/Bishkek", "Europe/Berlin"]
+ZONES = [
+    "UTC",
+    "Asia/Almaty",
+    "Asia/Tashkent",
+    "Europe/Moscow",
+    "Asia/Ulaanbaatar",
+    "Asia/Dushanbe",
+    "Asia/Bishkek",
+    "Europe/Berlin",
+]
 TOPICS = ["argali", "saiga", "bukhara-deer"]
 LANGUAGES = ["en", "ru"]
 ITEMS_PER_SET = 20
@@ -67,32 +76,61 @@ def child_digest(size: int, port: int) -> dict[str, float]:
     from cmsfeed.subscribers import Subscriber
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-digest-"))
-    config = Config.model_validate({
-        "site": {"title": "CAMI news", "languages": LANGUAGES},
-        "store": {"url": f"sqlite:///{workdir / 'store.db'}"},
-        "topics": [{"id": t, "name": {"en": t.title(), "ru": t}, "terms": {"en": [t]}}
-                   for t in TOPICS],
-        "smtp": {"host": "127.0.0.1", "port": port, "security": "none",
-                 "from_address": "news@bench.example"},
-        "digests": {"rate_per_second": 1e6, "concurrency": 8,
-                    "secret_path": str(workdir / "secret")},
-    })
+    config = Config.model_validate(
+        {
+            "site": {"title": "CAMI news", "languages": LANGUAGES},
+            "store": {"url": f"sqlite:///{workdir / 'store.db'}"},
+            "topics": [
+                {"id": t, "name": {"en": t.title(), "ru": t}, "terms": {"en": [t]}} for t in TOPICS
+            ],
+            "smtp": {
+                "host": "127.0.0.1",
+                "port": port,
+                "security": "none",
+                "from_address": "news@bench.example",
+            },
+            "digests": {
+                "rate_per_second": 1e6,
+                "concurrency": 8,
+                "secret_path": str(workdir / "secret"),
+            },
+        }
+    )
     store = Store.open(config.store.url)
     digests = DigestStore(store)
     rows = []
     for n in range(size):
-        rows.append(Subscriber(f"reader{n}@example.org", language=LANGUAGES[n % 2],
-                               topics=(TOPICS[n % 3],), send_time=day_time(8, 0),
-                               timezone=ZONES[n % len(ZONES)], confirmed_at=T0,
-                               created_at=T0))
+        rows.append(
+            Subscriber(
+                f"reader{n}@example.org",
+                language=LANGUAGES[n % 2],
+                topics=(TOPICS[n % 3],),
+                send_time=day_time(8, 0),
+                timezone=ZONES[n % len(ZONES)],
+                confirmed_at=T0,
+                created_at=T0,
+            )
+        )
     from sqlalchemy import insert
 
     from cmsfeed.store.digests import _subscriber_values
     from cmsfeed.store.schema import subscribers
+
     with store.engine.begin() as connection:
-        connection.execute(insert(subscribers), [
-            {**_subscriber_values(s), "status": "active", "origin": "cli", "created_at": T0,
-             "confirmed_at": T0, "hard_failures": 0} for s in rows])
+        connection.execute(
+            insert(subscribers),
+            [
+                {
+                    **_subscriber_values(s),
+                    "status": "active",
+                    "origin": "cli",
+                    "created_at": T0,
+                    "confirmed_at": T0,
+                    "hard_failures": 0,
+                }
+                for s in rows
+            ],
+        )
     del rows
     items = []
     for topic in TOPICS:
@@ -100,12 +138,20 @@ def child_digest(size: int, port: int) -> dict[str, float]:
             for k in range(ITEMS_PER_SET):
                 key = f"bench:{topic}:{language}:{k}"
                 published = T0 + timedelta(minutes=k)
-                items.append(Item(id=make_item_id(key), key=key, source_id="bench",
-                                  title=f"{topic} {language} story {k} — Сайгак",
-                                  summary="<p>" + "Rangers counted the herd. " * 12 + "</p>",
-                                  language=language, published_at=published,
-                                  updated_at=published, topics=(topic,),
-                                  url=f"https://news.example/{key}"))
+                items.append(
+                    Item(
+                        id=make_item_id(key),
+                        key=key,
+                        source_id="bench",
+                        title=f"{topic} {language} story {k} — Сайгак",
+                        summary="<p>" + "Rangers counted the herd. " * 12 + "</p>",
+                        language=language,
+                        published_at=published,
+                        updated_at=published,
+                        topics=(topic,),
+                        url=f"https://news.example/{key}",
+                    )
+                )
     store.upsert_items(items, T0 + timedelta(hours=1))
     now = T0 + timedelta(days=2)
     mailer = make_mailer(config, digests, lambda: now, {"CMSFEED_SECRET": "bench"})
@@ -120,8 +166,13 @@ def child_digest(size: int, port: int) -> dict[str, float]:
         return queued_at - started, time.perf_counter() - started
 
     queue_seconds, total = asyncio.run(round_once())
-    return {"subscribers": size, "seconds": total, "queue_seconds": queue_seconds,
-            "digests_per_second": size / total, "peak_mib": peak_mib()}
+    return {
+        "subscribers": size,
+        "seconds": total,
+        "queue_seconds": queue_seconds,
+        "digests_per_second": size / total,
+        "peak_mib": peak_mib(),
+    }
 
 
 def child_bare(size: int, port: int) -> dict[str, float]:
@@ -134,16 +185,37 @@ def child_bare(size: int, port: int) -> dict[str, float]:
     from cmsfeed.model import Item, make_item_id
     from cmsfeed.subscribers import Subscriber
 
-    config = Config.model_validate({"topics": [
-        {"id": "saiga", "name": {"en": "Saiga"}, "terms": {"en": ["saiga"]}}]})
-    items = [Item(id=make_item_id(str(k)), key=str(k), source_id="b", title=f"story {k}",
-                  summary="<p>" + "Rangers counted the herd. " * 12 + "</p>", language="en",
-                  published_at=T0, updated_at=T0, topics=("saiga",), url="https://x.example/")
-             for k in range(ITEMS_PER_SET)]
-    rendered = personalise(EmailRenderer(config).digest(Subscriber("a@example.org"), items, T0),
-                           Personal("https://x.example/u", "https://x.example/p", "why"))
-    raw = message_bytes(build_message(rendered, sender=Sender("news@bench.example", "b"),
-                                      to="a@example.org", message_id="<m@x>", now=T0))
+    config = Config.model_validate(
+        {"topics": [{"id": "saiga", "name": {"en": "Saiga"}, "terms": {"en": ["saiga"]}}]}
+    )
+    items = [
+        Item(
+            id=make_item_id(str(k)),
+            key=str(k),
+            source_id="b",
+            title=f"story {k}",
+            summary="<p>" + "Rangers counted the herd. " * 12 + "</p>",
+            language="en",
+            published_at=T0,
+            updated_at=T0,
+            topics=("saiga",),
+            url="https://x.example/",
+        )
+        for k in range(ITEMS_PER_SET)
+    ]
+    rendered = personalise(
+        EmailRenderer(config).digest(Subscriber("a@example.org"), items, T0),
+        Personal("https://x.example/u", "https://x.example/p", "why"),
+    )
+    raw = message_bytes(
+        build_message(
+            rendered,
+            sender=Sender("news@bench.example", "b"),
+            to="a@example.org",
+            message_id="<m@x>",
+            now=T0,
+        )
+    )
     messages = [(f"reader{n}@example.org", raw) for n in range(size)]
 
     async def send_all() -> float:
@@ -164,14 +236,22 @@ def child_bare(size: int, port: int) -> dict[str, float]:
         return time.perf_counter() - started
 
     seconds = asyncio.run(send_all())
-    return {"subscribers": size, "seconds": seconds, "digests_per_second": size / seconds,
-            "peak_mib": peak_mib()}
+    return {
+        "subscribers": size,
+        "seconds": seconds,
+        "digests_per_second": size / seconds,
+        "peak_mib": peak_mib(),
+    }
 
 
 def run_child(kind: str, size: int, port: int) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, "--size", str(size),
-                          "--port", str(port)], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--size", str(size), "--port", str(port)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -187,20 +267,29 @@ def main() -> None:
         print(json.dumps(result))
         return
     port = free_port()
-    sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK, str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
     try:
-        print(f"{'subscribers':>11}  {'digest/s':>9}  {'bare/s':>8}  {'ratio':>5}  "
-              f"{'queue s':>7}  {'total s':>7}  {'peak MiB':>8}  {'bare MiB':>8}")
+        print(
+            f"{'subscribers':>11}  {'digest/s':>9}  {'bare/s':>8}  {'ratio':>5}  "
+            f"{'queue s':>7}  {'total s':>7}  {'peak MiB':>8}  {'bare MiB':>8}"
+        )
         for size in (int(s) for s in args.sizes.split(",")):
             digest = run_child("digest", size, port)
             bare = run_child("bare", size, port)
             ratio = digest["digests_per_second"] / bare["digests_per_second"]
-            print(f"{size:>11,}  {digest['digests_per_second']:>9.0f}  "
-                  f"{bare['digests_per_second']:>8.0f}  {ratio:>5.2f}  "
-                  f"{digest['queue_seconds']:>7.2f}  {digest['seconds']:>7.2f}  "
-                  f"{digest['peak_mib']:>8.0f}  {bare['peak_mib']:>8.0f}", flush=True)
+            print(
+                f"{size:>11,}  {digest['digests_per_second']:>9.0f}  "
+                f"{bare['digests_per_second']:>8.0f}  {ratio:>5.2f}  "
+                f"{digest['queue_seconds']:>7.2f}  {digest['seconds']:>7.2f}  "
+                f"{digest['peak_mib']:>8.0f}  {bare['peak_mib']:>8.0f}",
+                flush=True,
+            )
     finally:
         assert sink.stdin is not None
         sink.stdin.close()

@@ -43,12 +43,19 @@ START = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def make_site() -> SiteInfo:
-    return SiteInfo(base_url="https://feeds.example.org/", title="CAMI news",
-                    description="News of Central Asian mammals.", languages=("en", "ru"),
-                    author_name="CMS CAMI", author_email=None,
-                    topic_names={t: {"en": t.title(), "ru": t.upper()} for t in TOPICS},
-                    authority="feeds.example.org", entries=50, ttl_minutes=60,
-                    hub_url="https://hub.example.org/")
+    return SiteInfo(
+        base_url="https://feeds.example.org/",
+        title="CAMI news",
+        description="News of Central Asian mammals.",
+        languages=("en", "ru"),
+        author_name="CMS CAMI",
+        author_email=None,
+        topic_names={t: {"en": t.title(), "ru": t.upper()} for t in TOPICS},
+        authority="feeds.example.org",
+        entries=50,
+        ttl_minutes=60,
+        hub_url="https://hub.example.org/",
+    )
 
 
 def make_items(count: int) -> list[Item]:
@@ -59,16 +66,27 @@ def make_items(count: int) -> list[Item]:
         published = START + timedelta(minutes=7 * n + rng.randint(0, 6))
         topics = tuple(sorted(set(rng.sample(TOPICS, rng.choice((1, 1, 2))))))
         group = make_item_id(f"group-{n // 2}") if n % 10 < 2 else None
-        summary = "".join(f"<p>Paragraph {p} about {topics[0]}: rangers counted "
-                          f"{rng.randint(10, 9000)} animals near the river.</p>"
-                          for p in range(rng.randint(1, 4)))
-        items.append(Item(
-            id=make_item_id(f"item-{n}"), key=f"item-{n}", source_id="bench",
-            title=f"Story {n} about {', '.join(topics)} & the steppe", summary=summary,
-            language=language, published_at=published, updated_at=published, topics=topics,
-            url=f"https://www.cms.int/{language}/news/{n}" if n % 5 else None,
-            translation_group=group,
-            image_url=f"https://www.cms.int/img/{n}.jpg" if n % 4 == 0 else None))
+        summary = "".join(
+            f"<p>Paragraph {p} about {topics[0]}: rangers counted "
+            f"{rng.randint(10, 9000)} animals near the river.</p>"
+            for p in range(rng.randint(1, 4))
+        )
+        items.append(
+            Item(
+                id=make_item_id(f"item-{n}"),
+                key=f"item-{n}",
+                source_id="bench",
+                title=f"Story {n} about {', '.join(topics)} & the steppe",
+                summary=summary,
+                language=language,
+                published_at=published,
+                updated_at=published,
+                topics=topics,
+                url=f"https://www.cms.int/{language}/news/{n}" if n % 5 else None,
+                translation_group=group,
+                image_url=f"https://www.cms.int/img/{n}.jpg" if n % 4 == 0 else None,
+            )
+        )
     return items
 
 
@@ -106,23 +124,45 @@ def floor_atom(doc: FeedDocument) -> bytes:
             E(element, "category", term=topic, label=name)
         E(element, "published").text = entry.published_at.isoformat()
         element.set(XML_LANG, entry.language)
-        E(element, "link", rel="alternate", type="text/html", hreflang=entry.language,
-          href=entry.link)
+        E(
+            element,
+            "link",
+            rel="alternate",
+            type="text/html",
+            hreflang=entry.language,
+            href=entry.link,
+        )
         for t in entry.translations:
-            E(element, "link", rel="alternate", type="text/html", hreflang=t.language,
-              href=t.url, title=t.title)
+            E(
+                element,
+                "link",
+                rel="alternate",
+                type="text/html",
+                hreflang=t.language,
+                href=t.url,
+                title=t.title,
+            )
         if entry.translations:
             E(element, "link", href=entry.link)
         if entry.image_url:
             E(element, f"{{{MEDIA}}}thumbnail", url=entry.image_url)
-    return etree.tostring(etree.ElementTree(feed), pretty_print=True, xml_declaration=True,
-                          encoding="UTF-8")
+    return etree.tostring(
+        etree.ElementTree(feed), pretty_print=True, xml_declaration=True, encoding="UTF-8"
+    )
 
 
 def floor_rss(doc: FeedDocument) -> bytes:
     site = doc.site
-    rss = etree.Element("rss", version="2.0", nsmap={"media": MEDIA, "dc": DC, "atom": ATOM,
-                                                     "content": "http://purl.org/rss/1.0/modules/content/"})
+    rss = etree.Element(
+        "rss",
+        version="2.0",
+        nsmap={
+            "media": MEDIA,
+            "dc": DC,
+            "atom": ATOM,
+            "content": "http://purl.org/rss/1.0/modules/content/",
+        },
+    )
     channel = E(rss, "channel")
     E(channel, "title").text = doc.title
     E(channel, "link").text = doc.html_url
@@ -148,8 +188,9 @@ def floor_rss(doc: FeedDocument) -> bytes:
         E(item, f"{{{DC}}}creator").text = site.author_name
         if entry.image_url:
             E(item, f"{{{MEDIA}}}thumbnail", url=entry.image_url)
-    return etree.tostring(etree.ElementTree(rss), pretty_print=True, xml_declaration=True,
-                          encoding="UTF-8")
+    return etree.tostring(
+        etree.ElementTree(rss), pretty_print=True, xml_declaration=True, encoding="UTF-8"
+    )
 
 
 def render_all(site: SiteInfo, documents: list[FeedDocument], atom, rss) -> list:  # type: ignore[no-untyped-def]
@@ -183,14 +224,16 @@ def main() -> None:
         started = time.perf_counter()
         items = make_items(args.items)
         for start in range(0, len(items), 5000):
-            store.upsert_items(items[start:start + 5000], START)
+            store.upsert_items(items[start : start + 5000], START)
         print(f"seeded {args.items} items in {time.perf_counter() - started:.1f}s")
 
         collect_s, documents = best_of(args.runs, lambda: collect_documents(site, store))
-        feedgen_s, files = best_of(args.runs, lambda: render_all(site, documents, render_atom,
-                                                                 render_rss))
-        floor_s, floor_files = best_of(args.runs, lambda: render_all(site, documents,
-                                                                     floor_atom, floor_rss))
+        feedgen_s, files = best_of(
+            args.runs, lambda: render_all(site, documents, render_atom, render_rss)
+        )
+        floor_s, floor_files = best_of(
+            args.runs, lambda: render_all(site, documents, floor_atom, floor_rss)
+        )
         mismatched = [a.path for a, b in zip(files, floor_files, strict=True) if a.body != b.body]
         assert not mismatched, f"floor bytes differ from feedgen's: {mismatched[:3]}"
         feeds = sum(1 for f in files if f.is_feed)
@@ -200,6 +243,7 @@ def main() -> None:
                 with tempfile.TemporaryDirectory(dir=scratch) as out:
                     docs = collect_documents(site, store)
                     write_site(Path(out), render_all(site, docs, atom, rss))
+
             return run
 
         build_s, _ = best_of(args.runs, full_build(render_atom, render_rss))
@@ -208,25 +252,39 @@ def main() -> None:
         outdir = Path(scratch) / "site"
         write_site(outdir, files)
         record_hashes(store, {f.path: f.content_hash for f in files}, START, complete=True)
-        changed = Item(id=make_item_id("new"), key="new", source_id="bench", title="One more",
-                       summary="<p>New.</p>", language="ru", topics=("species-3",),
-                       published_at=items[-1].published_at + timedelta(minutes=1),
-                       updated_at=items[-1].published_at + timedelta(minutes=1),
-                       url="https://www.cms.int/ru/news/new")
+        changed = Item(
+            id=make_item_id("new"),
+            key="new",
+            source_id="bench",
+            title="One more",
+            summary="<p>New.</p>",
+            language="ru",
+            topics=("species-3",),
+            published_at=items[-1].published_at + timedelta(minutes=1),
+            updated_at=items[-1].published_at + timedelta(minutes=1),
+            url="https://www.cms.int/ru/news/new",
+        )
         store.upsert_items([changed], START + timedelta(days=1))
         started = time.perf_counter()
         again = render_all(site, collect_documents(site, store), render_atom, render_rss)
         report = write_site(outdir, again)
-        recorded = record_hashes(store, {f.path: f.content_hash for f in again},
-                                 START + timedelta(days=1), complete=True)
+        recorded = record_hashes(
+            store, {f.path: f.content_hash for f in again}, START + timedelta(days=1), complete=True
+        )
         rebuild_s = time.perf_counter() - started
-        expected = {f"feeds/{topic}/{language}.{fmt}" for topic in ("species-3", "all")
-                    for language in ("ru", "all") for fmt in ("atom", "rss", "json", "html")}
+        expected = {
+            f"feeds/{topic}/{language}.{fmt}"
+            for topic in ("species-3", "all")
+            for language in ("ru", "all")
+            for fmt in ("atom", "rss", "json", "html")
+        }
         assert set(report.written) == expected == set(recorded.changed), report.written
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"{feeds} feeds ({len(files)} files incl. HTML pages and OPML) from {args.items} items,"
-          f" best of {args.runs}")
+    print(
+        f"{feeds} feeds ({len(files)} files incl. HTML pages and OPML) from {args.items} items,"
+        f" best of {args.runs}"
+    )
     print(f"  store queries (both sides)      {collect_s:7.3f}s")
     print(f"  render, feedgen                 {feedgen_s:7.3f}s")
     print(f"  render, bare lxml floor         {floor_s:7.3f}s   (same bytes: checked)")
@@ -234,9 +292,11 @@ def main() -> None:
     print(f"  full build (query+render+write) {build_s:7.3f}s")
     print(f"  full build, floor               {build_floor_s:7.3f}s")
     print(f"  full build ratio                {build_s / build_floor_s:7.2f}x   (target <= 1.30x)")
-    print(f"  one-item change: {len(report.written)} files rewritten "
-          f"({len(report.unchanged)} unchanged), {len(recorded.changed)} recorded as changed, "
-          f"{rebuild_s:.3f}s")
+    print(
+        f"  one-item change: {len(report.written)} files rewritten "
+        f"({len(report.unchanged)} unchanged), {len(recorded.changed)} recorded as changed, "
+        f"{rebuild_s:.3f}s"
+    )
     print(f"  peak memory                     {peak_mib:7.1f} MiB")
 
 

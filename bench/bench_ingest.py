@@ -32,12 +32,35 @@ from cmsfeed.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 
-EN_SUBJECTS = ["Bukhara deer", "Bukhara deer populations", "argali", "the Marco Polo sheep",
-               "saigas", "the saiga antelope", "snow leopards", "kulans", "goitered gazelles",
-               "Mongolian gazelles", "wild Bactrian camels", "migratory mammals"]
-RU_SUBJECTS = ["бухарских оленей", "бухарского оленя", "архаров", "аргали", "сайгаков",
-               "сайги", "снежного барса", "ирбисов", "куланов", "джейранов", "дзеренов",
-               "хавтагаев", "мигрирующих млекопитающих"]
+EN_SUBJECTS = [
+    "Bukhara deer",
+    "Bukhara deer populations",
+    "argali",
+    "the Marco Polo sheep",
+    "saigas",
+    "the saiga antelope",
+    "snow leopards",
+    "kulans",
+    "goitered gazelles",
+    "Mongolian gazelles",
+    "wild Bactrian camels",
+    "migratory mammals",
+]
+RU_SUBJECTS = [
+    "бухарских оленей",
+    "бухарского оленя",
+    "архаров",
+    "аргали",
+    "сайгаков",
+    "сайги",
+    "снежного барса",
+    "ирбисов",
+    "куланов",
+    "джейранов",
+    "дзеренов",
+    "хавтагаев",
+    "мигрирующих млекопитающих",
+]
 EN_TEMPLATES = [
     "Rangers in the {place} counted {n} {s} this spring, a record since monitoring began.",
     "A new action plan for {s} was agreed by range states meeting in {place}.",
@@ -60,17 +83,27 @@ def generate(count: int, seed: int = 7) -> Iterator[str]:
     start = datetime(2015, 1, 1, tzinfo=UTC)
     for number in range(count):
         russian = number % 2 == 1
-        subjects, templates, places = ((RU_SUBJECTS, RU_TEMPLATES, PLACES_RU) if russian
-                                       else (EN_SUBJECTS, EN_TEMPLATES, PLACES_EN))
-        sentences = [rng.choice(templates).format(s=rng.choice(subjects), place=rng.choice(places),
-                                                  n=rng.randint(2, 900)) for _ in range(4)]
-        yield json.dumps({
-            "id": f"bench-{number}",
-            "title": sentences[0][:90],
-            "summary": "".join(f"<p>{s}</p>" for s in sentences[1:]),
-            "url": f"https://news.example.org/{number}",
-            "published": (start + timedelta(minutes=37 * number)).isoformat(),
-        }, ensure_ascii=False)
+        subjects, templates, places = (
+            (RU_SUBJECTS, RU_TEMPLATES, PLACES_RU)
+            if russian
+            else (EN_SUBJECTS, EN_TEMPLATES, PLACES_EN)
+        )
+        sentences = [
+            rng.choice(templates).format(
+                s=rng.choice(subjects), place=rng.choice(places), n=rng.randint(2, 900)
+            )
+            for _ in range(4)
+        ]
+        yield json.dumps(
+            {
+                "id": f"bench-{number}",
+                "title": sentences[0][:90],
+                "summary": "".join(f"<p>{s}</p>" for s in sentences[1:]),
+                "url": f"https://news.example.org/{number}",
+                "published": (start + timedelta(minutes=37 * number)).isoformat(),
+            },
+            ensure_ascii=False,
+        )
 
 
 def stories(count: int) -> Iterator[Story]:
@@ -81,10 +114,12 @@ def stories(count: int) -> Iterator[Story]:
 def bench_cmsfeed(count: int, folder: Path, workers: int) -> float:
     config_path = folder / "config.toml"
     config_path.write_text(
-        (REPO / "config.toml").read_text(encoding="utf-8")
+        (REPO / "config.toml")
+        .read_text(encoding="utf-8")
         .replace('url = "sqlite:///var/cmsfeed.db"', f'url = "sqlite:///{folder / "bench.db"}"')
         .replace("[ingest]\n", f"[ingest]\nworkers = {workers}\n"),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     config = load_config(config_path, {})
     store = Store.open(config.store.url)
     ingester = Ingester(config, store, lambda: datetime.now(UTC))
@@ -104,14 +139,24 @@ def bench_floor(count: int, folder: Path) -> float:
     connection = sqlite3.connect(folder / "floor.db")
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute("CREATE TABLE items (id TEXT PRIMARY KEY, key TEXT UNIQUE, title TEXT, "
-                       "summary TEXT, url TEXT, published TEXT)")
+    connection.execute(
+        "CREATE TABLE items (id TEXT PRIMARY KEY, key TEXT UNIQUE, title TEXT, "
+        "summary TEXT, url TEXT, published TEXT)"
+    )
     began = time.perf_counter()
     batch: list[tuple[str, ...]] = []
     for line in generate(count):
         value = json.loads(line)
-        batch.append((value["id"], value["id"], value["title"], value["summary"], value["url"],
-                      value["published"]))
+        batch.append(
+            (
+                value["id"],
+                value["id"],
+                value["title"],
+                value["summary"],
+                value["url"],
+                value["published"],
+            )
+        )
         if len(batch) == 500:
             with connection:
                 connection.executemany("INSERT INTO items VALUES (?,?,?,?,?,?)", batch)
@@ -145,20 +190,29 @@ def main() -> None:
         return
 
     def measure(kind: str, count: int) -> dict[str, float]:
-        output = subprocess.run([sys.executable, __file__, "--one", kind, str(count)],
-                                check=True, capture_output=True, text=True).stdout
+        output = subprocess.run(
+            [sys.executable, __file__, "--one", kind, str(count)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         return dict(json.loads(output.splitlines()[-1]))
 
     kinds = ["floor", "cmsfeed-1", f"cmsfeed-{args.workers}"]
-    print(f"{'items':>8} " + " ".join(f"{kind + ' items/s':>20} {'peak MiB':>9}" for kind in kinds)
-          + f" {'ratio 1':>8} {'ratio ' + str(args.workers):>8}")
+    print(
+        f"{'items':>8} "
+        + " ".join(f"{kind + ' items/s':>20} {'peak MiB':>9}" for kind in kinds)
+        + f" {'ratio 1':>8} {'ratio ' + str(args.workers):>8}"
+    )
     for count in (args.items // 10, args.items):
         found = {kind: measure(kind, count) for kind in kinds}
         floor = found["floor"]["rate"]
-        print(f"{count:>8} " + " ".join(f"{found[k]['rate']:>20,.0f} {found[k]['peak_mib']:>9.1f}"
-                                        for k in kinds)
-              + f" {found[kinds[1]]['rate'] / floor:>8.3f} {found[kinds[2]]['rate'] / floor:>8.3f}",
-              flush=True)
+        print(
+            f"{count:>8} "
+            + " ".join(f"{found[k]['rate']:>20,.0f} {found[k]['peak_mib']:>9.1f}" for k in kinds)
+            + f" {found[kinds[1]]['rate'] / floor:>8.3f} {found[kinds[2]]['rate'] / floor:>8.3f}",
+            flush=True,
+        )
     print("target: >= 2,000 items/s for cmsfeed; peak memory flat from N/10 to N")
 
 

@@ -44,8 +44,9 @@ def fresh_database(server_url: str) -> str:
     import sqlalchemy
 
     name = f"cmsfeed_bench_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(server_url.replace("postgresql://", "postgresql+psycopg://"),
-                                     isolation_level="AUTOCOMMIT")
+    admin = sqlalchemy.create_engine(
+        server_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -63,35 +64,63 @@ def fill(url: str, size: int) -> None:
     store = Store.open(url)
     for start in range(0, size, 10_000):
         with store.engine.begin() as connection:
-            connection.execute(insert(subscribers), [{
-                "id": subscriber_id(email), "email": email, "language": LANGUAGES[n % 2],
-                "topics": json.dumps([TOPICS[n % 3]]), "frequency": "daily", "weekday": 0,
-                "send_time": "08:00", "timezone": ZONES[n % len(ZONES)], "status": "active",
-                "origin": "cli", "created_at": T0, "confirmed_at": T0, "last_slot_at": None,
-                "covered_until": None, "hard_failures": 0}
-                for n in range(start, min(size, start + 10_000))
-                for email in [f"reader{n}@example.org"]])
+            connection.execute(
+                insert(subscribers),
+                [
+                    {
+                        "id": subscriber_id(email),
+                        "email": email,
+                        "language": LANGUAGES[n % 2],
+                        "topics": json.dumps([TOPICS[n % 3]]),
+                        "frequency": "daily",
+                        "weekday": 0,
+                        "send_time": "08:00",
+                        "timezone": ZONES[n % len(ZONES)],
+                        "status": "active",
+                        "origin": "cli",
+                        "created_at": T0,
+                        "confirmed_at": T0,
+                        "last_slot_at": None,
+                        "covered_until": None,
+                        "hard_failures": 0,
+                    }
+                    for n in range(start, min(size, start + 10_000))
+                    for email in [f"reader{n}@example.org"]
+                ],
+            )
     items = []
     for topic in TOPICS:
         for language in LANGUAGES:
             for k in range(ITEMS_PER_SET):
                 key = f"bench:{topic}:{language}:{k}"
                 published = T0 + timedelta(minutes=k)
-                items.append(Item(id=make_item_id(key), key=key, source_id="bench",
-                                  title=f"{topic} {language} story {k} — Сайгак",
-                                  summary="<p>" + "Rangers counted the herd. " * 12 + "</p>",
-                                  language=language, published_at=published,
-                                  updated_at=published, topics=(topic,),
-                                  url=f"https://news.example/{key}"))
+                items.append(
+                    Item(
+                        id=make_item_id(key),
+                        key=key,
+                        source_id="bench",
+                        title=f"{topic} {language} story {k} — Сайгак",
+                        summary="<p>" + "Rangers counted the herd. " * 12 + "</p>",
+                        language=language,
+                        published_at=published,
+                        updated_at=published,
+                        topics=(topic,),
+                        url=f"https://news.example/{key}",
+                    )
+                )
     store.upsert_items(items, T0 + timedelta(hours=1))
     store.close()
 
 
 def write_config(folder: Path, url: str, port: int) -> Path:
-    topics = "".join(f'[[topics]]\nid = "{t}"\nname = {{ en = "{t.title()}", ru = "{t}" }}\n'
-                     f'terms.en = ["{t}"]\n\n' for t in TOPICS)
+    topics = "".join(
+        f'[[topics]]\nid = "{t}"\nname = {{ en = "{t.title()}", ru = "{t}" }}\n'
+        f'terms.en = ["{t}"]\n\n'
+        for t in TOPICS
+    )
     path = folder / "config.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [site]
 title = "CAMI news"
 languages = ["en", "ru"]
@@ -107,18 +136,25 @@ rate_per_second = 1000000
 concurrency = 8
 lease_seconds = 600
 secret_path = "secret"
-{topics}""", encoding="utf-8")
+{topics}""",
+        encoding="utf-8",
+    )
     return path
 
 
 def run_workers(config: Path, workers: int) -> tuple[float, list[float], list[str]]:
     now = (T0 + timedelta(days=2)).isoformat()
     started = time.perf_counter()
-    processes = [subprocess.Popen([str(CMSFEED), "--config", str(config), "digest", "send",
-                                   "--now", now], cwd=config.parent, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT,
-                                  env={**os.environ, "CMSFEED_SECRET": "bench"})
-                 for _ in range(workers)]
+    processes = [
+        subprocess.Popen(
+            [str(CMSFEED), "--config", str(config), "digest", "send", "--now", now],
+            cwd=config.parent,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "CMSFEED_SECRET": "bench"},
+        )
+        for _ in range(workers)
+    ]
     peaks: list[float] = []
     outputs: list[str] = []
     for process in processes:
@@ -146,9 +182,15 @@ def main() -> None:
     fill(url, args.subscribers)
     fill_seconds = time.perf_counter() - started
     port = free_port()
-    with tempfile.TemporaryDirectory() as scratch, subprocess.Popen(
-            [sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True) as sink:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        subprocess.Popen(
+            [sys.executable, "-c", SINK, str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        ) as sink,
+    ):
         assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
         try:
             config = write_config(Path(scratch), url, port)
@@ -164,16 +206,25 @@ def main() -> None:
     store = Store.open(url)
     counts = DigestStore(store).status().counts
     store.close()
-    assert counts["sent"] == args.subscribers and counts["queued"] == counts["sending"] == 0, \
-        counts
+    assert counts["sent"] == args.subscribers and counts["queued"] == counts["sending"] == 0, counts
     rate = args.subscribers / seconds
-    print(json.dumps({"subscribers": args.subscribers, "workers": args.workers,
-                      "seconds": seconds, "digests_per_second": rate,
-                      "bare_per_second": bare["digests_per_second"],
-                      "ratio": rate / bare["digests_per_second"],
-                      "peak_mib_per_worker": peaks, "bare_peak_mib": bare["peak_mib"],
-                      "fill_seconds": fill_seconds, "outbox": counts,
-                      "worker_reports": outputs}))
+    print(
+        json.dumps(
+            {
+                "subscribers": args.subscribers,
+                "workers": args.workers,
+                "seconds": seconds,
+                "digests_per_second": rate,
+                "bare_per_second": bare["digests_per_second"],
+                "ratio": rate / bare["digests_per_second"],
+                "peak_mib_per_worker": peaks,
+                "bare_peak_mib": bare["peak_mib"],
+                "fill_seconds": fill_seconds,
+                "outbox": counts,
+                "worker_reports": outputs,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -44,12 +44,16 @@ def free_port() -> int:
 
 
 def write_config(folder: Path, port: int) -> Path:
-    topics = "".join(f'[[topics]]\nid = "{t}"\nname = {{ en = "{t.title()}", ru = "{t}" }}\n'
-                     f'terms.en = ["{t}"]\n' for t in TOPICS)
+    topics = "".join(
+        f'[[topics]]\nid = "{t}"\nname = {{ en = "{t.title()}", ru = "{t}" }}\nterms.en = ["{t}"]\n'
+        for t in TOPICS
+    )
     path = folder / "config.toml"
-    path.write_text(f'[site]\nbase_url = "http://127.0.0.1:{port}/"\nlanguages = ["en", "ru"]\n'
-                    f'[store]\nurl = "sqlite:///{folder}/bench.db"\n'
-                    f'[feeds]\nentries = 50\nrefresh_seconds = 3600\n{topics}')
+    path.write_text(
+        f'[site]\nbase_url = "http://127.0.0.1:{port}/"\nlanguages = ["en", "ru"]\n'
+        f'[store]\nurl = "sqlite:///{folder}/bench.db"\n'
+        f"[feeds]\nentries = 50\nrefresh_seconds = 3600\n{topics}"
+    )
     return path
 
 
@@ -60,12 +64,23 @@ def seed(folder: Path, count: int = 2000) -> None:
     for n in range(count):
         language = "ru" if n % 3 == 0 else "en"
         published = start + timedelta(hours=n)
-        items.append(Item(
-            id=make_item_id(f"i{n}"), key=f"i{n}", source_id="bench", title=f"Story {n}",
-            summary="".join(f"<p>Paragraph {p}: {rng.randint(1, 9999)} animals counted.</p>"
-                            for p in range(3)),
-            language=language, published_at=published, updated_at=published,
-            topics=(rng.choice(TOPICS),), url=f"https://www.cms.int/{language}/news/{n}"))
+        items.append(
+            Item(
+                id=make_item_id(f"i{n}"),
+                key=f"i{n}",
+                source_id="bench",
+                title=f"Story {n}",
+                summary="".join(
+                    f"<p>Paragraph {p}: {rng.randint(1, 9999)} animals counted.</p>"
+                    for p in range(3)
+                ),
+                language=language,
+                published_at=published,
+                updated_at=published,
+                topics=(rng.choice(TOPICS),),
+                url=f"https://www.cms.int/{language}/news/{n}",
+            )
+        )
     store = Store.open(f"sqlite:///{folder}/bench.db")
     store.upsert_items(items, start)
     store.close()
@@ -120,8 +135,9 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> di
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     errors = 0
-    found = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                      output)
+    found = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     if found:
         errors += sum(int(g) for g in found.groups())
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -156,16 +172,30 @@ def main() -> None:
         app_port, nginx_port = free_port(), free_port()
         config = write_config(folder, app_port)
         seed(folder)
-        subprocess.run([str(CMSFEED), "--config", str(config), "build", str(folder / "site")],
-                       check=True, capture_output=True)
-        app = subprocess.Popen([str(CMSFEED), "--config", str(config), "serve", "--port",
-                                str(app_port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        nginx = subprocess.Popen(["nginx", "-p", str(folder), "-c",
-                                  str(nginx_config(folder, folder / "site", nginx_port))])
+        subprocess.run(
+            [str(CMSFEED), "--config", str(config), "build", str(folder / "site")],
+            check=True,
+            capture_output=True,
+        )
+        app = subprocess.Popen(
+            [str(CMSFEED), "--config", str(config), "serve", "--port", str(app_port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        nginx = subprocess.Popen(
+            [
+                "nginx",
+                "-p",
+                str(folder),
+                "-c",
+                str(nginx_config(folder, folder / "site", nginx_port)),
+            ]
+        )
         try:
-            servers = {"cmsfeed": f"http://127.0.0.1:{app_port}/{FEED}",
-                       "nginx": f"http://127.0.0.1:{nginx_port}/{FEED}"}
+            servers = {
+                "cmsfeed": f"http://127.0.0.1:{app_port}/{FEED}",
+                "nginx": f"http://127.0.0.1:{nginx_port}/{FEED}",
+            }
             for url, process in zip(servers.values(), (app, nginx), strict=True):
                 wait_until_up(url, process)
             bodies = {name: httpx.get(url) for name, url in servers.items()}
@@ -176,8 +206,9 @@ def main() -> None:
                 etag = bodies[name].headers["etag"]
                 assert httpx.get(url, headers={"if-none-match": etag}).status_code == 304
                 results[(name, "200")] = wrk(url, args.seconds, args.connections, {})
-                results[(name, "304")] = wrk(url, args.seconds, args.connections,
-                                             {"If-None-Match": etag})
+                results[(name, "304")] = wrk(
+                    url, args.seconds, args.connections, {"If-None-Match": etag}
+                )
             memory = {"cmsfeed": peak_rss_mib(app.pid), "nginx": peak_rss_mib(nginx.pid)}
         finally:
             for process in (app, nginx):
@@ -187,15 +218,21 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     process.kill()
     size = len(bodies["cmsfeed"].content)
-    print(f"one feed: /{FEED}, {entries} entries, {size} bytes; wrk -t2 -c{args.connections} "
-          f"-d{args.seconds}s on 127.0.0.1; {os.cpu_count()} CPUs shared by all")
+    print(
+        f"one feed: /{FEED}, {entries} entries, {size} bytes; wrk -t2 -c{args.connections} "
+        f"-d{args.seconds}s on 127.0.0.1; {os.cpu_count()} CPUs shared by all"
+    )
     for status in ("200", "304"):
         ours, theirs = results[("cmsfeed", status)], results[("nginx", status)]
-        print(f"  {status}: cmsfeed {ours['rate']:9.0f} req/s ({ours['errors']:.0f} errors)   "
-              f"nginx {theirs['rate']:9.0f} req/s ({theirs['errors']:.0f} errors)   "
-              f"ratio {ours['rate'] / theirs['rate']:.2f}x (target >= 0.30x)")
-    print(f"  peak memory: cmsfeed {memory['cmsfeed']:.1f} MiB, nginx {memory['nginx']:.1f} MiB"
-          " (master + worker)")
+        print(
+            f"  {status}: cmsfeed {ours['rate']:9.0f} req/s ({ours['errors']:.0f} errors)   "
+            f"nginx {theirs['rate']:9.0f} req/s ({theirs['errors']:.0f} errors)   "
+            f"ratio {ours['rate'] / theirs['rate']:.2f}x (target >= 0.30x)"
+        )
+    print(
+        f"  peak memory: cmsfeed {memory['cmsfeed']:.1f} MiB, nginx {memory['nginx']:.1f} MiB"
+        " (master + worker)"
+    )
 
 
 if __name__ == "__main__":

@@ -30,9 +30,15 @@ from cmsfeed.subscribers import Subscriber
 from digest_support import Received, SmtpServer, free_port
 
 CHROMIUM = os.environ.get("CMSFEED_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SECRET = "browser-test-secret"
 WIDTHS = (375, 1280)
 
@@ -74,15 +80,25 @@ def start_site(folder: Path, smtp: SmtpServer) -> Iterator[Site]:
     subprocess.run([*cmsfeed, "init", str(folder)], check=True, capture_output=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    environ = {**os.environ, "CMSFEED_SECRET": SECRET, "CMSFEED_SITE__BASE_URL": base + "/",
-               "CMSFEED_SMTP__HOST": "127.0.0.1", "CMSFEED_SMTP__PORT": str(smtp.port),
-               "CMSFEED_SMTP__SECURITY": "none", "CMSFEED_DIGESTS__SIGNUPS_PER_HOUR": "100",
-               "COLUMNS": "120"}
+    environ = {
+        **os.environ,
+        "CMSFEED_SECRET": SECRET,
+        "CMSFEED_SITE__BASE_URL": base + "/",
+        "CMSFEED_SMTP__HOST": "127.0.0.1",
+        "CMSFEED_SMTP__PORT": str(smtp.port),
+        "CMSFEED_SMTP__SECURITY": "none",
+        "CMSFEED_DIGESTS__SIGNUPS_PER_HOUR": "100",
+        "COLUMNS": "120",
+    }
     log = folder / "run.log"
     with log.open("wb") as output:
-        process = subprocess.Popen([*cmsfeed, "run", "--host", "127.0.0.1", "--port", str(port)],
-                                   cwd=folder, env=environ, stdout=output,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*cmsfeed, "run", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=folder,
+            env=environ,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     site = Site(base, folder, smtp, process, log)
     try:
         _wait_until_up(site)
@@ -102,8 +118,9 @@ def _wait_until_up(site: Site) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if site.process.poll() is not None:
-            raise AssertionError(f"cmsfeed run exited {site.process.returncode}:\n"
-                                 f"{site.log.read_text()}")
+            raise AssertionError(
+                f"cmsfeed run exited {site.process.returncode}:\n{site.log.read_text()}"
+            )
         try:
             if httpx.get(f"{site.base}/healthz", timeout=2).status_code == 200:
                 return
@@ -126,8 +143,13 @@ def launch_browser(playwright: Any) -> Iterator[Any]:
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (./scripts/test does)")
     with tempfile.TemporaryDirectory(prefix="cmsfeed-chromium.") as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900}, locale="en-GB")
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+            locale="en-GB",
+        )
         context.set_default_timeout(15_000)
         try:
             yield context
@@ -141,8 +163,13 @@ class Watched:
     def __init__(self, page: Any) -> None:
         self.page = page
         self.errors: list[str] = []
-        page.on("console", lambda message: message.type == "error" and self.errors.append(
-            f"console: {message.text} ({message.location.get('url')})"))
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error"
+                and self.errors.append(f"console: {message.text} ({message.location.get('url')})")
+            ),
+        )
         page.on("pageerror", lambda error: self.errors.append(f"exception: {error}"))
 
     def layout_problems(self) -> list[str]:

@@ -32,15 +32,21 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--backend", choices=["sqlite", "postgresql", "all"], default="all",
-                     help="store backend(s) for store-backed tests (default: all available; "
-                          "PostgreSQL needs CMSFEED_TEST_POSTGRES_URL, see ./scripts/test)")
+    parser.addoption(
+        "--backend",
+        choices=["sqlite", "postgresql", "all"],
+        default="all",
+        help="store backend(s) for store-backed tests (default: all available; "
+        "PostgreSQL needs CMSFEED_TEST_POSTGRES_URL, see ./scripts/test)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--backend") == "postgresql" and not POSTGRES_URL:
-        raise pytest.UsageError("--backend postgresql needs CMSFEED_TEST_POSTGRES_URL "
-                                "(./scripts/test starts a server and sets it)")
+        raise pytest.UsageError(
+            "--backend postgresql needs CMSFEED_TEST_POSTGRES_URL "
+            "(./scripts/test starts a server and sets it)"
+        )
 
 
 def selected_backends(config: pytest.Config) -> list[str]:
@@ -52,6 +58,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store_url" in metafunc.fixturenames:
         backends = selected_backends(metafunc.config)
         metafunc.parametrize("store_url", backends, ids=backends, indirect=True)
+
 
 FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -76,8 +83,9 @@ def fresh_postgres_database() -> Iterator[str]:
     """A new, empty database on the test server, dropped afterwards; yields its URL."""
     assert POSTGRES_URL is not None
     name = f"cmsfeed_test_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
-                                     isolation_level="AUTOCOMMIT")
+    admin = sqlalchemy.create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     try:
@@ -132,16 +140,19 @@ def make_config(tmp_path: Path, store_url: str) -> Callable[..., Config]:
     `sources` is TOML for [[sources]] tables; by default the bundled sample listing.
     """
 
-    def make(sources: str | None = None, extra: str = "", environ: dict[str, str] | None = None
-             ) -> Config:
+    def make(
+        sources: str | None = None, extra: str = "", environ: dict[str, str] | None = None
+    ) -> Config:
         shutil.copy(SEED, tmp_path / "seed.txt")
         bundled = BUNDLED_CONFIG.read_text(encoding="utf-8")
         head, _, topics = bundled.partition("\n[[topics]]")
         head = head.split("\n[[sources]]")[0]
         head = head.replace('url = "sqlite:///var/cmsfeed.db"', f'url = "{store_url}"')
         default_sources = '[[sources]]\nid = "seed"\nkind = "listing"\npath = "seed.txt"\n'
-        text = f"{head}\n{extra}\n{sources if sources is not None else default_sources}\n" \
-               f"[[topics]]{topics}"
+        text = (
+            f"{head}\n{extra}\n{sources if sources is not None else default_sources}\n"
+            f"[[topics]]{topics}"
+        )
         path = tmp_path / "config.toml"
         path.write_text(text, encoding="utf-8")
         return load_config(path, environ or {})

@@ -64,8 +64,9 @@ class Handler:
     delay: float = 0.0  # a slow server, so that a test can kill a sender mid-round
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
         reply = self.rcpt_replies.get(address)
         if reply:
             return reply
@@ -84,8 +85,13 @@ class Handler:
         if reply:
             return reply
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                          bytes(envelope.original_content or envelope.content)))
+            self.received.append(
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    bytes(envelope.original_content or envelope.content),
+                )
+            )
         return "250 2.0.0 OK queued as test"
 
     def to(self, address: str) -> list[Received]:
@@ -123,35 +129,63 @@ def smtp_server() -> Iterator[SmtpServer]:
 TOPICS = [
     {"id": "argali", "name": {"en": "Argali", "ru": "Аргали"}, "terms": {"en": ["argali"]}},
     {"id": "saiga", "name": {"en": "Saiga antelope", "ru": "Сайгак"}, "terms": {"en": ["saiga"]}},
-    {"id": "bukhara-deer", "name": {"en": "Bukhara deer", "ru": "Бухарский олень"},
-     "terms": {"en": ["Bukhara deer"]}},
+    {
+        "id": "bukhara-deer",
+        "name": {"en": "Bukhara deer", "ru": "Бухарский олень"},
+        "terms": {"en": ["Bukhara deer"]},
+    },
 ]
 
 
-def make_config(tmp_path: Path, smtp_port: int | None = None, *, store_url: str | None = None,
-                **digests: Any) -> Config:
+def make_config(
+    tmp_path: Path, smtp_port: int | None = None, *, store_url: str | None = None, **digests: Any
+) -> Config:
     """A config on `store_url` (the conftest fixture: SQLite or PostgreSQL), else SQLite."""
     smtp: dict[str, Any] = {"from_address": "news@cmsfeed.example", "from_name": "ЦАМИ новости"}
     if smtp_port is not None:
         smtp.update(host="127.0.0.1", port=smtp_port, security="none")
-    return Config.model_validate({
-        "site": {"title": "CAMI news", "base_url": "http://127.0.0.1:8080/",
-                 "languages": ["en", "ru"]},
-        "store": {"url": store_url or f"sqlite:///{tmp_path / 'store.db'}"},
-        "topics": TOPICS,
-        "smtp": smtp,
-        "digests": {"maildir": str(tmp_path / "maildir"), "secret_path":
-                    str(tmp_path / "secret.key"), "retry_seconds": 60, **digests},
-    })
+    return Config.model_validate(
+        {
+            "site": {
+                "title": "CAMI news",
+                "base_url": "http://127.0.0.1:8080/",
+                "languages": ["en", "ru"],
+            },
+            "store": {"url": store_url or f"sqlite:///{tmp_path / 'store.db'}"},
+            "topics": TOPICS,
+            "smtp": smtp,
+            "digests": {
+                "maildir": str(tmp_path / "maildir"),
+                "secret_path": str(tmp_path / "secret.key"),
+                "retry_seconds": 60,
+                **digests,
+            },
+        }
+    )
 
 
-def make_item(title: str, *, topics: tuple[str, ...] = ("argali",), language: str = "en",
-              published_at: datetime = T0, url: str | None = None,
-              summary: str = "<p>Rangers counted the herd.</p>") -> Item:
+def make_item(
+    title: str,
+    *,
+    topics: tuple[str, ...] = ("argali",),
+    language: str = "en",
+    published_at: datetime = T0,
+    url: str | None = None,
+    summary: str = "<p>Rangers counted the herd.</p>",
+) -> Item:
     key = f"test:{language}:{title}"
-    return Item(id=make_item_id(key), key=key, source_id="test", title=title, summary=summary,
-                language=language, published_at=published_at, updated_at=published_at,
-                topics=topics, url=url or f"https://news.example/{make_item_id(key)}")
+    return Item(
+        id=make_item_id(key),
+        key=key,
+        source_id="test",
+        title=title,
+        summary=summary,
+        language=language,
+        published_at=published_at,
+        updated_at=published_at,
+        topics=topics,
+        url=url or f"https://news.example/{make_item_id(key)}",
+    )
 
 
 # Stores opened by `open_stores`; conftest closes them after each test, so no database
@@ -165,15 +199,16 @@ def open_stores(config: Config) -> tuple[Store, DigestStore]:
     return store, DigestStore(store)
 
 
-def write_config(tmp_path: Path, smtp_port: int | None, extra: str = "",
-                 store_url: str = "sqlite:///store.db") -> Path:
+def write_config(
+    tmp_path: Path, smtp_port: int | None, extra: str = "", store_url: str = "sqlite:///store.db"
+) -> Path:
     """A config.toml for running the CLI in a subprocess."""
-    smtp = (f'host = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
-            if smtp_port else "")
+    smtp = f'host = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n' if smtp_port else ""
     topics = "".join(
         f'[[topics]]\nid = "{t["id"]}"\nname = {{ en = "{t["name"]["en"]}", '
         f'ru = "{t["name"]["ru"]}" }}\nterms.en = ["{t["terms"]["en"][0]}"]\n\n'
-        for t in TOPICS)
+        for t in TOPICS
+    )
     path = tmp_path / "config.toml"
     path.write_text(
         '[site]\ntitle = "CAMI news"\nbase_url = "http://127.0.0.1:8080/"\n'
@@ -181,5 +216,7 @@ def write_config(tmp_path: Path, smtp_port: int | None, extra: str = "",
         f'[store]\nurl = "{store_url}"\n\n'
         f'[smtp]\n{smtp}from_address = "news@cmsfeed.example"\nfrom_name = "CAMI"\n\n'
         '[digests]\nmaildir = "maildir"\nsecret_path = "secret.key"\n'
-        f'rate_per_second = 10000\n{extra}\n\n' + topics, encoding="utf-8")
+        f"rate_per_second = 10000\n{extra}\n\n" + topics,
+        encoding="utf-8",
+    )
     return path

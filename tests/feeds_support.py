@@ -25,35 +25,65 @@ BASE_URL = "http://news.example.org/cms/"
 PUBLISHED = datetime(2024, 12, 2, 9, 30, tzinfo=UTC)
 TAG = re.compile(r"^tag:[a-z0-9.-]+,\d{4}(-\d{2}(-\d{2})?)?:[\w;/?:@&=+$.!~*'()%,-]+$")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-RFC822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep"
-                    r"|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$")
-UNSAFE = re.compile(r"<\s*(script|iframe|object|embed|style|form)\b|\son[a-z]+\s*=|javascript:",
-                    re.IGNORECASE)
+RFC822 = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep"
+    r"|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"
+)
+UNSAFE = re.compile(
+    r"<\s*(script|iframe|object|embed|style|form)\b|\son[a-z]+\s*=|javascript:", re.IGNORECASE
+)
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def make_site(**overrides: Any) -> SiteInfo:
     values: dict[str, Any] = {
-        "base_url": BASE_URL, "title": "CAMI news", "description": "News of Central Asian mammals.",
-        "languages": ("en", "ru"), "author_name": "CMS CAMI", "author_email": None,
-        "topic_names": {"argali": {"en": "Argali", "ru": "Аргали"},
-                        "bukhara-deer": {"en": "Bukhara deer", "ru": "Бухарский олень"},
-                        "saiga": {"en": "Saiga antelope", "ru": "Сайгак"}},
-        "authority": "news.example.org", "entries": 50, "ttl_minutes": 60, "hub_url": None,
+        "base_url": BASE_URL,
+        "title": "CAMI news",
+        "description": "News of Central Asian mammals.",
+        "languages": ("en", "ru"),
+        "author_name": "CMS CAMI",
+        "author_email": None,
+        "topic_names": {
+            "argali": {"en": "Argali", "ru": "Аргали"},
+            "bukhara-deer": {"en": "Bukhara deer", "ru": "Бухарский олень"},
+            "saiga": {"en": "Saiga antelope", "ru": "Сайгак"},
+        },
+        "authority": "news.example.org",
+        "entries": 50,
+        "ttl_minutes": 60,
+        "hub_url": None,
     }
     values.update(overrides)
     return SiteInfo(**values)
 
 
-def make_item(key: str, *, title: str = "A story", summary: str = "<p>Text.</p>",
-              language: str = "en", topics: Sequence[str] = ("argali",),
-              published_at: datetime = PUBLISHED, url: str | None = None,
-              translation_group: str | None = None, image_url: str | None = None,
-              updated_at: datetime | None = None) -> Item:
-    return Item(id=make_item_id(key), key=key, source_id="test", title=title, summary=summary,
-                language=language, published_at=published_at,
-                updated_at=updated_at or published_at, topics=tuple(topics), url=url,
-                translation_group=translation_group, image_url=image_url)
+def make_item(
+    key: str,
+    *,
+    title: str = "A story",
+    summary: str = "<p>Text.</p>",
+    language: str = "en",
+    topics: Sequence[str] = ("argali",),
+    published_at: datetime = PUBLISHED,
+    url: str | None = None,
+    translation_group: str | None = None,
+    image_url: str | None = None,
+    updated_at: datetime | None = None,
+) -> Item:
+    return Item(
+        id=make_item_id(key),
+        key=key,
+        source_id="test",
+        title=title,
+        summary=summary,
+        language=language,
+        published_at=published_at,
+        updated_at=updated_at or published_at,
+        topics=tuple(topics),
+        url=url,
+        translation_group=translation_group,
+        image_url=image_url,
+    )
 
 
 def sample_items() -> list[Item]:
@@ -61,31 +91,71 @@ def sample_items() -> list[Item]:
     group = make_item_id("deer-2024")[:16]
     day = timedelta(days=1)
     return [
-        make_item("deer-2024-en", title="A new Work Programme for the Bukhara Deer",
-                  summary="<p>Signatories met in <a href='/almaty'>Almaty</a>.</p>",
-                  topics=("bukhara-deer",), url="https://www.cms.int/en/news/deer-2024",
-                  translation_group=group, published_at=PUBLISHED),
-        make_item("deer-2024-ru", title="Новая программа работ по бухарскому оленю",
-                  summary="<p>Страны-подписанты встретились в Алматы.</p>", language="ru",
-                  topics=("bukhara-deer",), url="https://www.cms.int/ru/news/deer-2024",
-                  translation_group=group, published_at=PUBLISHED),
-        make_item("argali-plan", title="Argali & Bukhara deer measures agreed",
-                  topics=("argali", "bukhara-deer"), url="https://www.cms.int/en/news/argali",
-                  image_url="https://www.cms.int/images/argali.jpg",
-                  published_at=PUBLISHED - day),
-        make_item("saiga-count", title="Saiga numbers rise", topics=("saiga",), url=None,
-                  published_at=PUBLISHED - 2 * day),
-        make_item("saiga-ru", title="Численность сайгаков растёт", language="ru",
-                  topics=("saiga",), url="https://www.cms.int/ru/news/saiga",
-                  published_at=PUBLISHED - 3 * day,
-                  updated_at=PUBLISHED - 2 * day),
-        make_item("argali-ru", title="Аргали в Таджикистане", language="ru", topics=("argali",),
-                  url="https://www.cms.int/ru/news/argali", published_at=PUBLISHED - 4 * day),
-        make_item("deer-old", title="World's Largest Bukhara Deer Population Needs Help",
-                  topics=("bukhara-deer",), url="https://www.cms.int/en/news/deer-old",
-                  published_at=PUBLISHED - 400 * day),
-        make_item("untagged", title="CMS news in general", topics=(),
-                  url="https://www.cms.int/en/news/general", published_at=PUBLISHED - 5 * day),
+        make_item(
+            "deer-2024-en",
+            title="A new Work Programme for the Bukhara Deer",
+            summary="<p>Signatories met in <a href='/almaty'>Almaty</a>.</p>",
+            topics=("bukhara-deer",),
+            url="https://www.cms.int/en/news/deer-2024",
+            translation_group=group,
+            published_at=PUBLISHED,
+        ),
+        make_item(
+            "deer-2024-ru",
+            title="Новая программа работ по бухарскому оленю",
+            summary="<p>Страны-подписанты встретились в Алматы.</p>",
+            language="ru",
+            topics=("bukhara-deer",),
+            url="https://www.cms.int/ru/news/deer-2024",
+            translation_group=group,
+            published_at=PUBLISHED,
+        ),
+        make_item(
+            "argali-plan",
+            title="Argali & Bukhara deer measures agreed",
+            topics=("argali", "bukhara-deer"),
+            url="https://www.cms.int/en/news/argali",
+            image_url="https://www.cms.int/images/argali.jpg",
+            published_at=PUBLISHED - day,
+        ),
+        make_item(
+            "saiga-count",
+            title="Saiga numbers rise",
+            topics=("saiga",),
+            url=None,
+            published_at=PUBLISHED - 2 * day,
+        ),
+        make_item(
+            "saiga-ru",
+            title="Численность сайгаков растёт",
+            language="ru",
+            topics=("saiga",),
+            url="https://www.cms.int/ru/news/saiga",
+            published_at=PUBLISHED - 3 * day,
+            updated_at=PUBLISHED - 2 * day,
+        ),
+        make_item(
+            "argali-ru",
+            title="Аргали в Таджикистане",
+            language="ru",
+            topics=("argali",),
+            url="https://www.cms.int/ru/news/argali",
+            published_at=PUBLISHED - 4 * day,
+        ),
+        make_item(
+            "deer-old",
+            title="World's Largest Bukhara Deer Population Needs Help",
+            topics=("bukhara-deer",),
+            url="https://www.cms.int/en/news/deer-old",
+            published_at=PUBLISHED - 400 * day,
+        ),
+        make_item(
+            "untagged",
+            title="CMS news in general",
+            topics=(),
+            url="https://www.cms.int/en/news/general",
+            published_at=PUBLISHED - 5 * day,
+        ),
     ]
 
 
@@ -97,10 +167,17 @@ def with_translations(items: Sequence[Item]) -> list[Item]:
             groups.setdefault(item.translation_group, []).append(item.id)
     out = []
     for item in items:
-        siblings = tuple(sorted(i for i in groups.get(item.translation_group or "", [])
-                                if i != item.id))
-        out.append(Item(**{**{f: getattr(item, f) for f in item.__dataclass_fields__},
-                           "translations": siblings}))
+        siblings = tuple(
+            sorted(i for i in groups.get(item.translation_group or "", []) if i != item.id)
+        )
+        out.append(
+            Item(
+                **{
+                    **{f: getattr(item, f) for f in item.__dataclass_fields__},
+                    "translations": siblings,
+                }
+            )
+        )
     return out
 
 
@@ -108,11 +185,12 @@ HOSTILE_TITLE = 'Saiga <script>alert("t")</script><b onmouseover="x()">bold</b> 
 HOSTILE_SUMMARY = (
     '<p onclick="steal()">Hello <script>alert(1)</script><iframe src="https://evil.example/">'
     '</iframe><a href="javascript:alert(2)">click</a><img src="/x.png" onerror="boom()">'
-    '<style>body{display:none}</style>]]></content>&lt;script&gt;</p>\x00\x0b'
+    "<style>body{display:none}</style>]]></content>&lt;script&gt;</p>\x00\x0b"
 )
 
 
 # -- the W3C Feed Validation Service's rules ----------------------------------------------
+
 
 def check_atom(body: bytes, self_url: str, language: str | None) -> list[str]:
     problems: list[str] = []
@@ -169,8 +247,9 @@ def check_rss(body: bytes, self_url: str, language: str | None) -> list[str]:
     if root.tag != "rss" or root.get("version") != "2.0" or channel is None:
         return ["not RSS 2.0"]
     _check_lang(channel.findtext("language"), language, problems)
-    selfs = [link.get("href") for link in channel.findall(f"{ATOM}link")
-             if link.get("rel") == "self"]
+    selfs = [
+        link.get("href") for link in channel.findall(f"{ATOM}link") if link.get("rel") == "self"
+    ]
     if selfs != [self_url]:
         problems.append(f"atom:link self {selfs} is not [{self_url}]")
     for required in ("title", "link", "description"):
@@ -189,8 +268,10 @@ def check_rss(body: bytes, self_url: str, language: str | None) -> list[str]:
             problems.append("item without guid")
             continue
         guids.append(guid.text)
-        if not (guid.text or "").startswith(("http://", "https://")) and \
-                guid.get("isPermaLink") != "false":
+        if (
+            not (guid.text or "").startswith(("http://", "https://"))
+            and guid.get("isPermaLink") != "false"
+        ):
             problems.append(f"{guid.text}: non-URL guid without isPermaLink=false")
         if not RFC822.match(item.findtext("pubDate") or ""):
             problems.append(f"{guid.text}: pubDate is not RFC 822")
@@ -202,8 +283,10 @@ def check_rss(body: bytes, self_url: str, language: str | None) -> list[str]:
             problems.append(f"{guid.text}: description carries script")
         _check_html_urls(description, guid.text or "", problems)
         _check_absolute(item.findtext("link"), f"{guid.text} link", problems)
-        if item.findtext("author") is None and \
-                item.findtext("{http://purl.org/dc/elements/1.1/}creator") is None:
+        if (
+            item.findtext("author") is None
+            and item.findtext("{http://purl.org/dc/elements/1.1/}creator") is None
+        ):
             problems.append(f"{guid.text}: no author")
     if len(set(guids)) != len(guids):
         problems.append("duplicate guids")
@@ -274,6 +357,7 @@ def rfc822(text: str) -> datetime:
 
 # -- a real server ---------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -284,8 +368,9 @@ def free_port() -> int:
 def running(app: Any) -> Iterator[str]:
     """Serve `app` with uvicorn on 127.0.0.1 in a thread; yield its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -54,9 +54,14 @@ class NewsServer:
         return sum(1 for request in self.requests if request.status == 304)
 
 
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".rss": "application/rss+xml",
-                 ".atom": "application/atom+xml", ".xml": "application/xml",
-                 ".txt": "text/plain; charset=utf-8", ".jsonl": "application/x-ndjson"}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".jsonl": "application/x-ndjson",
+}
 
 
 def make_app(server: NewsServer) -> Starlette:
@@ -75,8 +80,11 @@ def make_app(server: NewsServer) -> Starlette:
             record(request, 304)
             return Response(status_code=304, headers=validators)
         record(request, 200)
-        return Response(body, headers=validators,
-                        media_type=CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
+        return Response(
+            body,
+            headers=validators,
+            media_type=CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+        )
 
     async def broken(request: Request) -> Response:
         record(request, 500)
@@ -88,11 +96,13 @@ def make_app(server: NewsServer) -> Starlette:
         await asyncio.to_thread(server.release.wait, SLOW_SECONDS)
         return Response("too late", media_type="text/plain")
 
-    return Starlette(routes=[
-        Route("/sources/{name}", fixture),
-        Route("/broken", broken),
-        Route("/slow", slow),
-    ])
+    return Starlette(
+        routes=[
+            Route("/sources/{name}", fixture),
+            Route("/broken", broken),
+            Route("/slow", slow),
+        ]
+    )
 
 
 @contextmanager
@@ -106,8 +116,9 @@ def running_server() -> Iterator[NewsServer]:
     listener.listen(16)
     host, port = listener.getsockname()
     state.base_url = f"http://{host}:{port}"
-    config = uvicorn.Config(make_app(state), log_level="warning", lifespan="off",
-                            timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        make_app(state), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

@@ -52,8 +52,9 @@ def page(browser: Any) -> Iterator[Watched]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(("language", "path"), [("en", "/"), ("ru", "/ru/")])
-def test_index_fits_the_window_without_errors(site: Site, page: Watched, artifacts: Path,
-                                              language: str, path: str, width: int) -> None:
+def test_index_fits_the_window_without_errors(
+    site: Site, page: Watched, artifacts: Path, language: str, path: str, width: int
+) -> None:
     page.page.set_viewport_size({"width": width, "height": 900})
     page.page.goto(site.base + path)
     page.page.screenshot(path=str(artifacts / f"index-{language}-{width}.png"), full_page=True)
@@ -63,13 +64,18 @@ def test_index_fits_the_window_without_errors(site: Site, page: Watched, artifac
     # Species names in both languages, a sign-up button per topic, a copyable feed address.
     argali = page.page.locator("#topic-argali")
     assert "Argali" in argali.inner_text() and "Аргали" in argali.inner_text()
-    assert argali.get_by_role("link", name="Новости на почту" if language == "ru"
-                              else "Email digest").is_visible()
+    assert argali.get_by_role(
+        "link", name="Новости на почту" if language == "ru" else "Email digest"
+    ).is_visible()
     address = argali.locator("input.url").first
     assert address.input_value() == f"{site.base}/feeds/argali/en.atom"
     address.focus()  # selected on focus, ready to copy
-    assert page.page.evaluate("window.getSelection().toString() || "
-                              "document.activeElement.selectionEnd") != 0
+    assert (
+        page.page.evaluate(
+            "window.getSelection().toString() || document.activeElement.selectionEnd"
+        )
+        != 0
+    )
     assert page.page.locator("a[href$='feeds.opml']").count() == 1
 
 
@@ -106,8 +112,9 @@ def test_keyboard_reaches_the_skip_link_and_the_sign_up(site: Site, page: Watche
     assert page.page.locator("html").get_attribute("lang") == "ru"
 
 
-def test_digest_as_received_fits_a_narrow_window(site: Site, browser: Any, page: Watched,
-                                                 artifacts: Path) -> None:
+def test_digest_as_received_fits_a_narrow_window(
+    site: Site, browser: Any, page: Watched, artifacts: Path
+) -> None:
     # ranger@example.org (config.toml) gets a digest as soon as `cmsfeed run` has ingested.
     digest = site.mail_to("ranger@example.org")[-1].message
     html = html_part(digest)
@@ -127,8 +134,12 @@ def test_digest_as_received_fits_a_narrow_window(site: Site, browser: Any, page:
 
     # With images off, the text and links are all there and nothing overflows.
     blind = browser.new_page()
-    blind.route("**/*", lambda route: route.abort() if route.request.resource_type == "image"
-                else route.continue_())
+    blind.route(
+        "**/*",
+        lambda route: (
+            route.abort() if route.request.resource_type == "image" else route.continue_()
+        ),
+    )
     blind.set_viewport_size({"width": 375, "height": 800})
     blind.set_content(html)
     blind.screenshot(path=str(artifacts / "digest-375-no-images.png"), full_page=True)
@@ -138,7 +149,8 @@ def test_digest_as_received_fits_a_narrow_window(site: Site, browser: Any, page:
 
 
 def test_sign_up_for_argali_in_russian_confirm_change_and_unsubscribe(
-        site: Site, page: Watched, artifacts: Path) -> None:
+    site: Site, page: Watched, artifacts: Path
+) -> None:
     address = "olga@example.org"
     browser_page = page.page
     browser_page.set_viewport_size({"width": 375, "height": 800})

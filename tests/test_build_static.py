@@ -25,8 +25,11 @@ def build(config_path: Path, outdir: Path) -> str:
 
 
 def files_in(outdir: Path) -> dict[str, int]:
-    return {str(path.relative_to(outdir)): path.stat().st_mtime_ns
-            for path in outdir.rglob("*") if path.is_file()}
+    return {
+        str(path.relative_to(outdir)): path.stat().st_mtime_ns
+        for path in outdir.rglob("*")
+        if path.is_file()
+    }
 
 
 def age(outdir: Path) -> None:
@@ -41,18 +44,30 @@ def test_build_writes_every_feed_page_and_opml(make_config, store, clock, tmp_pa
     outdir = tmp_path / "site"
     output = build(tmp_path / "config.toml", outdir)
     site = site_info(config)
-    expected = {f"feeds/{s.topic_segment}/{s.language_segment}.{fmt}"
-                for s in site.selections() for fmt in ("atom", "rss", "json", "html")}
-    expected |= {"index.html", "ru/index.html", "feeds.opml", "feeds.en.opml", "feeds.ru.opml",
-                 MANIFEST}
+    expected = {
+        f"feeds/{s.topic_segment}/{s.language_segment}.{fmt}"
+        for s in site.selections()
+        for fmt in ("atom", "rss", "json", "html")
+    }
+    expected |= {
+        "index.html",
+        "ru/index.html",
+        "feeds.opml",
+        "feeds.en.opml",
+        "feeds.ru.opml",
+        MANIFEST,
+    }
     assert set(files_in(outdir)) == expected
     assert f"{len(expected) - 1} written, 0 unchanged" in output
     for path in expected:
         fmt = path.rsplit(".", 1)[-1]
         if fmt in CHECKS:
             language = path.rsplit("/", 1)[1].split(".")[0]
-            problems = CHECKS[fmt]((outdir / path).read_bytes(), site.url(path),
-                                   None if language == "all" else language)
+            problems = CHECKS[fmt](
+                (outdir / path).read_bytes(),
+                site.url(path),
+                None if language == "all" else language,
+            )
             assert problems == [], path
 
 
@@ -64,19 +79,34 @@ def test_a_rebuild_rewrites_only_changed_files(make_config, store, clock, tmp_pa
     age(outdir)
     assert "0 written" in build(tmp_path / "config.toml", outdir)
     assert set(files_in(outdir).values()) == {OLD * 10**9}
-    store.upsert_items([make_item("kulan-ru", title="Куланы вернулись", language="ru",
-                                  topics=("kulan",), url="https://www.cms.int/ru/kulan",
-                                  published_at=clock.now - timedelta(days=1))], clock())
+    store.upsert_items(
+        [
+            make_item(
+                "kulan-ru",
+                title="Куланы вернулись",
+                language="ru",
+                topics=("kulan",),
+                url="https://www.cms.int/ru/kulan",
+                published_at=clock.now - timedelta(days=1),
+            )
+        ],
+        clock(),
+    )
     build(tmp_path / "config.toml", outdir)
     rewritten = {path for path, mtime in files_in(outdir).items() if mtime != OLD * 10**9}
-    touched = {f"feeds/{topic}/{language}.{fmt}" for topic in ("kulan", "all")
-               for language in ("ru", "all") for fmt in ("atom", "rss", "json", "html")}
+    touched = {
+        f"feeds/{topic}/{language}.{fmt}"
+        for topic in ("kulan", "all")
+        for language in ("ru", "all")
+        for fmt in ("atom", "rss", "json", "html")
+    }
     assert rewritten == touched
     assert not [p for p in files_in(outdir) if Path(p).name.startswith(".") and p != MANIFEST]
 
 
-def test_feeds_of_removed_topics_are_deleted_and_other_files_kept(make_config, store, clock,
-                                                                   tmp_path):
+def test_feeds_of_removed_topics_are_deleted_and_other_files_kept(
+    make_config, store, clock, tmp_path
+):
     config = make_config()
     store.upsert_items(sample_items(), clock())
     outdir = tmp_path / "site"
@@ -86,12 +116,17 @@ def test_feeds_of_removed_topics_are_deleted_and_other_files_kept(make_config, s
     site = site_info(config)
     write_site(outdir, render_site(site, store))
     assert (outdir / "feeds" / "saiga" / "ru.atom").exists()
-    fewer = site_info(config.model_copy(update={"topics": [
-        topic for topic in config.topics if topic.id != "saiga"]}))
+    fewer = site_info(
+        config.model_copy(
+            update={"topics": [topic for topic in config.topics if topic.id != "saiga"]}
+        )
+    )
     report = write_site(outdir, render_site(fewer, store))
-    assert sorted(report.removed) == sorted(f"feeds/saiga/{language}.{fmt}"
-                                            for language in ("all", "en", "ru")
-                                            for fmt in ("atom", "rss", "json", "html"))
+    assert sorted(report.removed) == sorted(
+        f"feeds/saiga/{language}.{fmt}"
+        for language in ("all", "en", "ru")
+        for fmt in ("atom", "rss", "json", "html")
+    )
     assert not (outdir / "feeds" / "saiga").exists()
     assert (outdir / "robots.txt").exists() and (outdir / "feeds" / "README").exists()
     assert b"saiga" not in (outdir / "feeds.opml").read_bytes()

@@ -38,43 +38,52 @@ def preparer() -> StoryPreparer:
     return StoryPreparer("test", identifier(), matcher(), "en", frozenset(config.topic_ids()))
 
 
-@pytest.mark.parametrize("text, topics", [
-    ("Численность бухарского оленя растёт", ("bukhara-deer",)),
-    ("Учёт бухарских оленей в Таджикистане", ("bukhara-deer",)),
-    ("Бухарские олени вернулись в тугаи", ("bukhara-deer",)),
-    ("о бухарском олене", ("bukhara-deer",)),
-    ("Реинтродукция куланов в Казахстане", ("kulan",)),
-    ("Кулан вернулся", ("kulan",)),
-    ("Стадо джейранов на плато Устюрт", ("goitered-gazelle",)),
-    ("Популяция баранов Марко Поло на Памире", ("argali",)),
-    ("Численность сайгаков превысила миллион", ("saiga",)),
-    ("Следы снежных барсов и ирбисов", ("snow-leopard",)),
-    ("Учёт диких двугорбых верблюдов в Гоби", ("wild-camel",)),
-])
+@pytest.mark.parametrize(
+    "text, topics",
+    [
+        ("Численность бухарского оленя растёт", ("bukhara-deer",)),
+        ("Учёт бухарских оленей в Таджикистане", ("bukhara-deer",)),
+        ("Бухарские олени вернулись в тугаи", ("bukhara-deer",)),
+        ("о бухарском олене", ("bukhara-deer",)),
+        ("Реинтродукция куланов в Казахстане", ("kulan",)),
+        ("Кулан вернулся", ("kulan",)),
+        ("Стадо джейранов на плато Устюрт", ("goitered-gazelle",)),
+        ("Популяция баранов Марко Поло на Памире", ("argali",)),
+        ("Численность сайгаков превысила миллион", ("saiga",)),
+        ("Следы снежных барсов и ирбисов", ("snow-leopard",)),
+        ("Учёт диких двугорбых верблюдов в Гоби", ("wild-camel",)),
+    ],
+)
 def test_russian_inflections_match_the_dictionary_form(text: str, topics: tuple[str, ...]):
     assert matcher().match(text, "ru") == topics
 
 
-@pytest.mark.parametrize("text, topics", [
-    ("Saigas return to the steppe", ("saiga",)),
-    ("Two snow leopards on camera", ("snow-leopard",)),
-    ("Kulans and jeyrans share the Barsakelmes reserve", ("kulan", "goitered-gazelle")),
-    ("Goitered gazelles in Turkmenistan", ("goitered-gazelle",)),
-    ("Marco Polo sheep counted in the Pamirs", ("argali",)),
-    ("The Bukhara deer's range", ("bukhara-deer",)),
-])
+@pytest.mark.parametrize(
+    "text, topics",
+    [
+        ("Saigas return to the steppe", ("saiga",)),
+        ("Two snow leopards on camera", ("snow-leopard",)),
+        ("Kulans and jeyrans share the Barsakelmes reserve", ("kulan", "goitered-gazelle")),
+        ("Goitered gazelles in Turkmenistan", ("goitered-gazelle",)),
+        ("Marco Polo sheep counted in the Pamirs", ("argali",)),
+        ("The Bukhara deer's range", ("bukhara-deer",)),
+    ],
+)
 def test_english_plurals_and_possessives_match(text: str, topics: tuple[str, ...]):
     assert matcher().match(text, "en") == topics
 
 
-@pytest.mark.parametrize("text, language", [
-    ("A workshop in the Bukhara region", "en"),
-    ("Deer and argali-free areas near Bukhara", "en"),
-    ("The forum met in Bukhara. Deer populations were not discussed.", "en"),
-    ("Семинар в Бухарской области", "ru"),
-    ("Олень и Бухара", "ru"),
-    ("Snow fell early; leopard tracks were seen later", "en"),
-])
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("A workshop in the Bukhara region", "en"),
+        ("Deer and argali-free areas near Bukhara", "en"),
+        ("The forum met in Bukhara. Deer populations were not discussed.", "en"),
+        ("Семинар в Бухарской области", "ru"),
+        ("Олень и Бухара", "ru"),
+        ("Snow fell early; leopard tracks were seen later", "en"),
+    ],
+)
 def test_a_term_is_a_whole_phrase_within_one_sentence(text: str, language: str):
     assert "bukhara-deer" not in matcher().match(text, language)
     assert "snow-leopard" not in matcher().match(text, language)
@@ -96,10 +105,12 @@ def test_a_bilingual_story_becomes_linked_language_versions():
     story = Story(
         position="line 1",
         title="New Work Programme for the Bukhara Deer",
-        summary_html=("<p>Signatories to the Bukhara Deer MOU met in Almaty to review progress "
-                      "in the conservation of the species.</p>"
-                      "<p>Стороны Меморандума по бухарскому оленю встретились в Алматы, чтобы "
-                      "обсудить сохранение вида. Первое заседание прошло успешно.</p>"),
+        summary_html=(
+            "<p>Signatories to the Bukhara Deer MOU met in Almaty to review progress "
+            "in the conservation of the species.</p>"
+            "<p>Стороны Меморандума по бухарскому оленю встретились в Алматы, чтобы "
+            "обсудить сохранение вида. Первое заседание прошло успешно.</p>"
+        ),
         published_at=datetime(2024, 10, 29, tzinfo=UTC),
         key="https://example.org/work-programme",
     )
@@ -108,8 +119,10 @@ def test_a_bilingual_story_becomes_linked_language_versions():
     english, russian = items
     assert (english.language, russian.language) == ("en", "ru")
     assert english.title == story.title
-    assert russian.title == "Стороны Меморандума по бухарскому оленю встретились в Алматы, " \
-                            "чтобы обсудить сохранение вида"
+    assert (
+        russian.title == "Стороны Меморандума по бухарскому оленю встретились в Алматы, "
+        "чтобы обсудить сохранение вида"
+    )
     assert "Signatories" in english.summary and "Стороны" not in english.summary
     assert "Стороны" in russian.summary and "Signatories" not in russian.summary
     assert english.translation_group == russian.translation_group is not None
@@ -122,10 +135,12 @@ def test_a_russian_title_keeps_the_key_for_the_russian_version():
     story = Story(
         position="line 1",
         title="Новая программа работ по бухарскому оленю",
-        summary_html=("<p>Signatories to the Bukhara Deer MOU met in Almaty to review progress "
-                      "in the conservation of the species.</p>"
-                      "<p>Стороны Меморандума по бухарскому оленю встретились в Алматы, чтобы "
-                      "обсудить сохранение вида.</p>"),
+        summary_html=(
+            "<p>Signatories to the Bukhara Deer MOU met in Almaty to review progress "
+            "in the conservation of the species.</p>"
+            "<p>Стороны Меморандума по бухарскому оленю встретились в Алматы, чтобы "
+            "обсудить сохранение вида.</p>"
+        ),
         published_at=datetime(2024, 10, 29, tzinfo=UTC),
         key="k",
     )
@@ -146,9 +161,22 @@ def test_a_manual_tag_survives_re_ingest(tmp_path: Path, make_config, store, clo
     [item] = [i for i in store.list_items() if i.title.startswith("Connectivity Conservation")]
     assert item.topics == () and item.language == "en"
 
-    result = CliRunner().invoke(cmsfeed, ["--config", str(tmp_path / "config.toml"), "items",
-                                          "tag", item.id, "--topic", "saiga", "--topic", "kulan",
-                                          "--lang", "ru"])
+    result = CliRunner().invoke(
+        cmsfeed,
+        [
+            "--config",
+            str(tmp_path / "config.toml"),
+            "items",
+            "tag",
+            item.id,
+            "--topic",
+            "saiga",
+            "--topic",
+            "kulan",
+            "--lang",
+            "ru",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.output == f"{item.id}: language ru, topics kulan, saiga\n"
 
@@ -162,8 +190,9 @@ def test_a_manual_tag_survives_re_ingest(tmp_path: Path, make_config, store, clo
     edit_seed(tmp_path, "Two years away from its adoption", "Two years before its adoption")
     Ingester(config, store, clock).ingest()
     edited = [i for i in store.list_items() if i.title.startswith("Connectivity Conservation")]
-    assert [(i.id, i.language, set(i.topics)) for i in edited] == \
-        [(item.id, "ru", {"saiga", "kulan"})]
+    assert [(i.id, i.language, set(i.topics)) for i in edited] == [
+        (item.id, "ru", {"saiga", "kulan"})
+    ]
     assert "Two years before its adoption" in edited[0].summary
 
 
@@ -171,8 +200,9 @@ def test_an_unknown_topic_or_language_is_refused_by_tag(tmp_path: Path, make_con
     make_config()
     runner = CliRunner()
     config = str(tmp_path / "config.toml")
-    result = runner.invoke(cmsfeed, ["--config", config, "items", "tag", "0123", "--topic",
-                                     "unicorn"])
+    result = runner.invoke(
+        cmsfeed, ["--config", config, "items", "tag", "0123", "--topic", "unicorn"]
+    )
     assert result.exit_code == 2
     assert "--topic: unknown topic 'unicorn'" in result.output
     result = runner.invoke(cmsfeed, ["--config", config, "items", "tag", "0123", "--lang", "kk"])
@@ -182,8 +212,9 @@ def test_an_unknown_topic_or_language_is_refused_by_tag(tmp_path: Path, make_con
     assert "error: 0123: no item with this id" in result.output
 
 
-def test_an_edited_story_keeps_its_id_and_gets_a_new_updated_at(tmp_path, make_config, store,
-                                                                 clock):
+def test_an_edited_story_keeps_its_id_and_gets_a_new_updated_at(
+    tmp_path, make_config, store, clock
+):
     config = make_config()  # once: it copies the seed afresh
     Ingester(config, store, clock).ingest()
     [before] = [i for i in store.list_items() if i.title.startswith("World's Largest")]
@@ -203,10 +234,13 @@ def test_a_story_that_gains_a_translation_keeps_its_id(tmp_path, make_config, st
     Ingester(config, store, clock).ingest()
     [english] = [i for i in store.list_items() if i.title.startswith("World's Largest")]
     assert english.translations == ()
-    edit_seed(tmp_path, "(NABR) in Karakalpakstan, Uzbekistan.",
-              "(NABR) in Karakalpakstan, Uzbekistan.\n"
-              "Бухарский олень обитает в тугайных лесах вдоль рек Центральной Азии и оценивается "
-              "МСОП как уязвимый вид.")
+    edit_seed(
+        tmp_path,
+        "(NABR) in Karakalpakstan, Uzbekistan.",
+        "(NABR) in Karakalpakstan, Uzbekistan.\n"
+        "Бухарский олень обитает в тугайных лесах вдоль рек Центральной Азии и оценивается "
+        "МСОП как уязвимый вид.",
+    )
     clock.now += timedelta(days=1)
     report = Ingester(config, store, clock).ingest()
     assert report.counts.inserted == 1

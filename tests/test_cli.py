@@ -17,8 +17,13 @@ SOURCES = Path(__file__).resolve().parent / "data" / "sources"
 
 def cmsfeed(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
     options = ["--config", str(config)] if config is not None else []
-    return subprocess.run([str(CMSFEED), *options, *args], capture_output=True, text=True,
-                          timeout=120, env={"PATH": "/usr/bin:/bin", "COLUMNS": "160"})
+    return subprocess.run(
+        [str(CMSFEED), *options, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "160"},
+    )
 
 
 @pytest.fixture
@@ -47,21 +52,32 @@ def test_ingest_exits_0_when_everything_went_in(config_path: Path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     [row] = [line for line in result.stdout.splitlines() if "seed" in line]
-    assert [cell.strip() for cell in row.split("│")[1:-1]] == \
-        ["seed", "8", "9", "0", "0", "0", "0", "0"]
+    assert [cell.strip() for cell in row.split("│")[1:-1]] == [
+        "seed",
+        "8",
+        "9",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+    ]
 
 
 def test_ingest_exits_1_when_a_source_fails_and_stores_the_rest(tmp_path: Path, make_config):
-    make_config(sources='[[sources]]\nid = "seed"\nkind = "listing"\npath = "seed.txt"\n'
-                        '[[sources]]\nid = "gone"\nkind = "feed"\npath = "gone.xml"\n')
+    make_config(
+        sources='[[sources]]\nid = "seed"\nkind = "listing"\npath = "seed.txt"\n'
+        '[[sources]]\nid = "gone"\nkind = "feed"\npath = "gone.xml"\n'
+    )
     result = cmsfeed("ingest", config=tmp_path / "config.toml")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"gone: source failed: cannot read {tmp_path / 'gone.xml'}: No such file or directory",
         "0 stories rejected, 1 source(s) failed",
     ]
-    listed = json.loads(cmsfeed("items", "list", "--format", "json",
-                                config=tmp_path / "config.toml").stdout)
+    listed = json.loads(
+        cmsfeed("items", "list", "--format", "json", config=tmp_path / "config.toml").stdout
+    )
     assert len(listed) == 9
 
 
@@ -69,8 +85,10 @@ def test_ingest_exits_2_on_bad_configuration(tmp_path: Path):
     (tmp_path / "config.toml").write_text('[ingest]\ntimeout_seconds = "soon"\n')
     result = cmsfeed("ingest", config=tmp_path / "config.toml")
     assert result.returncode == 2
-    assert result.stderr == \
-        "error: config.toml: ingest.timeout_seconds: expected a number, got 'soon'\n"
+    assert (
+        result.stderr
+        == "error: config.toml: ingest.timeout_seconds: expected a number, got 'soon'\n"
+    )
     unknown = cmsfeed("ingest", "--source", "nope", config=tmp_path / "missing.toml")
     assert unknown.returncode == 2 and "cannot read the configuration" in unknown.stderr
 
@@ -83,23 +101,44 @@ def test_ingest_of_an_unknown_source_exits_2(config_path: Path):
 
 def test_items_list_by_topic_and_language_as_json(config_path: Path):
     assert cmsfeed("ingest", config=config_path).returncode == 0
-    result = cmsfeed("items", "list", "--topic", "bukhara-deer", "--lang", "ru", "--format",
-                     "json", config=config_path)
+    result = cmsfeed(
+        "items",
+        "list",
+        "--topic",
+        "bukhara-deer",
+        "--lang",
+        "ru",
+        "--format",
+        "json",
+        config=config_path,
+    )
     assert result.returncode == 0, result.stderr
     items = json.loads(result.stdout)
-    assert [item["title"][:20] for item in items] == ["траны-подписанты Мем",
-                                                      "Крупнейшая популяция"]
+    assert [item["title"][:20] for item in items] == [
+        "траны-подписанты Мем",
+        "Крупнейшая популяция",
+    ]
     bilingual, russian = items
-    assert {"id", "title", "summary", "language", "published", "updated", "topics", "url",
-            "translations"} <= set(russian)
+    assert {
+        "id",
+        "title",
+        "summary",
+        "language",
+        "published",
+        "updated",
+        "topics",
+        "url",
+        "translations",
+    } <= set(russian)
     assert russian["language"] == "ru" and russian["topics"] == ["bukhara-deer"]
     assert russian["published"] == "2023-01-24T00:00:00+00:00"
     assert datetime.fromisoformat(russian["updated"]).utcoffset() is not None
     assert russian["url"] is None and russian["translations"] == []
     assert russian["summary"].startswith("<p>Бухарский олень")
     [english_id] = bilingual["translations"]
-    shown = json.loads(cmsfeed("items", "show", english_id, "--format", "json",
-                               config=config_path).stdout)
+    shown = json.loads(
+        cmsfeed("items", "show", english_id, "--format", "json", config=config_path).stdout
+    )
     assert shown["language"] == "en" and shown["translations"] == [bilingual["id"]]
 
 
@@ -112,45 +151,81 @@ def test_items_list_refuses_an_unknown_topic_with_exit_2(config_path: Path):
 def test_items_show_of_an_unknown_id_exits_1(config_path: Path):
     result = cmsfeed("items", "show", "0000000000000000", config=config_path)
     assert result.returncode == 1
-    assert result.stderr == "error: 0000000000000000: no item with this id (see `cmsfeed items " \
-                            "list`)\n"
+    assert (
+        result.stderr == "error: 0000000000000000: no item with this id (see `cmsfeed items "
+        "list`)\n"
+    )
 
 
 def test_items_add_prints_the_id_and_detects_the_language(config_path: Path):
-    result = cmsfeed("items", "add", "--title", "Учёт сайгаков в Бетпак-Дале",
-                     "--published", "3 мая 2024",
-                     "--summary", "<p>Авиаучёт показал рост численности сайги в Казахстане.</p>",
-                     "--url", "https://example.org/saiga-count", config=config_path)
+    result = cmsfeed(
+        "items",
+        "add",
+        "--title",
+        "Учёт сайгаков в Бетпак-Дале",
+        "--published",
+        "3 мая 2024",
+        "--summary",
+        "<p>Авиаучёт показал рост численности сайги в Казахстане.</p>",
+        "--url",
+        "https://example.org/saiga-count",
+        config=config_path,
+    )
     assert result.returncode == 0, result.stderr
     [item_id] = result.stdout.split()
-    shown = json.loads(cmsfeed("items", "show", item_id, "--format", "json",
-                               config=config_path).stdout)
+    shown = json.loads(
+        cmsfeed("items", "show", item_id, "--format", "json", config=config_path).stdout
+    )
     assert shown["language"] == "ru" and shown["topics"] == ["saiga"]
     assert shown["published"] == "2024-05-03T00:00:00+00:00" and shown["source"] == "manual"
     table = cmsfeed("items", "show", item_id, config=config_path)
     assert "Авиаучёт показал рост" in table.stdout and "<p>" not in table.stdout
     # The same story again is the same item.
-    again = cmsfeed("items", "add", "--title", "Учёт сайгаков в Бетпак-Дале", "--published",
-                    "2024-05-03", "--url", "https://example.org/saiga-count", config=config_path)
+    again = cmsfeed(
+        "items",
+        "add",
+        "--title",
+        "Учёт сайгаков в Бетпак-Дале",
+        "--published",
+        "2024-05-03",
+        "--url",
+        "https://example.org/saiga-count",
+        config=config_path,
+    )
     assert again.stdout.split() == [item_id]
 
 
 def test_items_add_with_a_bad_date_exits_1(config_path: Path):
-    result = cmsfeed("items", "add", "--title", "Saiga", "--published", "31 February 2024",
-                     config=config_path)
+    result = cmsfeed(
+        "items", "add", "--title", "Saiga", "--published", "31 February 2024", config=config_path
+    )
     assert result.returncode == 1
-    assert result.stderr == "error: manual: bad date '31 February 2024': no such day (day is out " \
-                            "of range for month)\n"
+    assert (
+        result.stderr == "error: manual: bad date '31 February 2024': no such day (day is out "
+        "of range for month)\n"
+    )
 
 
-@pytest.mark.parametrize("kind, path, inserted", [
-    ("feed", SOURCES / "feed.atom", 1),
-    ("feed", SOURCES / "feed.rss", 2),
-    ("listing", Path(__file__).resolve().parent.parent / "src" / "cmsfeed" / "data" / "sample"
-     / "cms-cami-news.txt", 9),
-])
-def test_items_import_of_a_good_file_exits_0(config_path: Path, kind: str, path: Path,
-                                              inserted: int):
+@pytest.mark.parametrize(
+    "kind, path, inserted",
+    [
+        ("feed", SOURCES / "feed.atom", 1),
+        ("feed", SOURCES / "feed.rss", 2),
+        (
+            "listing",
+            Path(__file__).resolve().parent.parent
+            / "src"
+            / "cmsfeed"
+            / "data"
+            / "sample"
+            / "cms-cami-news.txt",
+            9,
+        ),
+    ],
+)
+def test_items_import_of_a_good_file_exits_0(
+    config_path: Path, kind: str, path: Path, inserted: int
+):
     result = cmsfeed("items", "import", str(path), "--kind", kind, config=config_path)
     assert result.returncode == 0, result.stderr
     [row] = [line for line in result.stdout.splitlines() if path.stem in line]
@@ -162,22 +237,35 @@ def test_items_import_of_a_good_file_exits_0(config_path: Path, kind: str, path:
 def test_items_import_of_json_lines_exits_0(tmp_path: Path, config_path: Path):
     lines = tmp_path / "cami.jsonl"
     lines.write_text(
-        json.dumps({"id": "1", "title": "Snow leopard census", "published": "2024-03-01",
-                    "topics": ["snow-leopard"], "language": "en"}) + "\n" +
-        json.dumps({"id": "2", "title": "Сайгаки", "published": "02.03.2024"}) + "\n",
-        encoding="utf-8")
-    result = cmsfeed("items", "import", str(lines), "--kind", "json", "--source", "cami",
-                     config=config_path)
+        json.dumps(
+            {
+                "id": "1",
+                "title": "Snow leopard census",
+                "published": "2024-03-01",
+                "topics": ["snow-leopard"],
+                "language": "en",
+            }
+        )
+        + "\n"
+        + json.dumps({"id": "2", "title": "Сайгаки", "published": "02.03.2024"})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = cmsfeed(
+        "items", "import", str(lines), "--kind", "json", "--source", "cami", config=config_path
+    )
     assert result.returncode == 1
     assert result.stderr.splitlines()[0].startswith(
-        "cami: line 2: rejected: bad date '02.03.2024': expected a date such as")
+        "cami: line 2: rejected: bad date '02.03.2024': expected a date such as"
+    )
     [item] = json.loads(cmsfeed("items", "list", "--format", "json", config=config_path).stdout)
     assert item["topics"] == ["snow-leopard"] and item["source"] == "cami"
 
 
 def test_items_import_of_a_malformed_feed_is_a_failed_source(config_path: Path):
-    result = cmsfeed("items", "import", str(SOURCES / "malformed.xml"), "--kind", "feed",
-                     config=config_path)
+    result = cmsfeed(
+        "items", "import", str(SOURCES / "malformed.xml"), "--kind", "feed", config=config_path
+    )
     assert result.returncode == 1
     assert result.stderr.splitlines()[0].startswith("malformed: source failed: malformed feed: ")
 
@@ -186,8 +274,9 @@ def test_db_status_and_upgrade(config_path: Path):
     head = migrate.head_revision()
     before = cmsfeed("db", "status", config=config_path)
     assert before.returncode == 0, before.stderr
-    assert before.stdout.endswith(f"schema empty, this cmsfeed wants {head} "
-                                  "(needs `cmsfeed db upgrade`)\n")
+    assert before.stdout.endswith(
+        f"schema empty, this cmsfeed wants {head} (needs `cmsfeed db upgrade`)\n"
+    )
     upgraded = cmsfeed("db", "upgrade", config=config_path)
     assert upgraded.stdout.endswith(f": upgraded schema empty → {head}\n")
     after = cmsfeed("db", "status", config=config_path)
@@ -200,7 +289,10 @@ def test_a_database_url_that_is_no_url_is_one_line(tmp_path: Path, make_config):
     make_config(environ={})
     result = subprocess.run(
         [str(CMSFEED), "--config", str(tmp_path / "config.toml"), "db", "status"],
-        capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "CMSFEED_STORE__URL": "not a url"})
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "CMSFEED_STORE__URL": "not a url"},
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("error: not a url: not a database URL")

@@ -15,8 +15,20 @@ from hypothesis import strategies as st
 from cmsfeed.dates import looks_like_date, parse_date
 from cmsfeed.errors import DateError
 
-ENGLISH_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-                  "September", "October", "November", "December"]
+ENGLISH_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 days = st.dates(min_value=date(1000, 1, 1), max_value=date(9999, 12, 31))
 recent_days = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
 
@@ -59,9 +71,15 @@ def test_iso_dates_round_trip(day: date):
     assert parse_date(day.isoformat()) == midnight(day)
 
 
-@given(st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9999, 12, 30),
-                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=5)),
-                                               timezone(timedelta(hours=-3, minutes=-30))])))
+@given(
+    st.datetimes(
+        min_value=datetime(1000, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=5)), timezone(timedelta(hours=-3, minutes=-30))]
+        ),
+    )
+)
 def test_iso_datetimes_round_trip_to_utc(moment: datetime):
     moment = moment.replace(microsecond=0)
     parsed = parse_date(moment.isoformat())
@@ -69,8 +87,13 @@ def test_iso_datetimes_round_trip_to_utc(moment: datetime):
     assert parsed.tzinfo is UTC
 
 
-@given(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2100, 12, 30),
-                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=6))])))
+@given(
+    st.datetimes(
+        min_value=datetime(1900, 1, 2),
+        max_value=datetime(2100, 12, 30),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=6))]),
+    )
+)
 def test_rfc_822_round_trips(moment: datetime):
     moment = moment.replace(microsecond=0)
     text = format_datetime(moment)  # "Mon, 02 Dec 2024 10:00:00 +0000"
@@ -83,8 +106,9 @@ def test_a_date_without_a_time_is_midnight_in_the_sources_zone(day: date):
     almaty = ZoneInfo("Asia/Almaty")
     expected = datetime(day.year, day.month, day.day, tzinfo=almaty).astimezone(UTC)
     assert parse_date(day.isoformat(), zone=almaty) == expected
-    assert parse_date(f"{day.day} {ENGLISH_MONTHS[day.month - 1]} {day.year}",
-                      zone=almaty) == expected
+    assert (
+        parse_date(f"{day.day} {ENGLISH_MONTHS[day.month - 1]} {day.year}", zone=almaty) == expected
+    )
 
 
 @st.composite
@@ -123,29 +147,50 @@ def test_an_impossible_day_is_reported_never_guessed():
         parse_date("Sat, 31 Feb 2024 10:00:00 GMT")  # RFC 822 parsers like to roll over
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", "yesterday", "2024", "December 2024", "32 13 2024", "02 Decembre 2024",
-    "0000-01-01", "2024-13-01", "Mon, 02 Dec 2024 25:00:00 GMT",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "yesterday",
+        "2024",
+        "December 2024",
+        "32 13 2024",
+        "02 Decembre 2024",
+        "0000-01-01",
+        "2024-13-01",
+        "Mon, 02 Dec 2024 25:00:00 GMT",
+    ],
+)
 def test_strings_that_are_no_date_raise_date_error(text: str):
     with pytest.raises(DateError):
         parse_date(text, locales=("en", "ru"))
 
 
-@pytest.mark.parametrize("text, date_format", [
-    ("02 December 2024 25:00", "%d %B %Y %H:%M"),
-    ("02 December 2024 10:75", "%d %B %Y %H:%M"),
-    ("2024-02-30", "%Y-%m-%d"),
-    ("0000-01-01", "%Y-%m-%d"),
-])
+@pytest.mark.parametrize(
+    "text, date_format",
+    [
+        ("02 December 2024 25:00", "%d %B %Y %H:%M"),
+        ("02 December 2024 10:75", "%d %B %Y %H:%M"),
+        ("2024-02-30", "%Y-%m-%d"),
+        ("0000-01-01", "%Y-%m-%d"),
+    ],
+)
 def test_a_source_date_format_never_lets_a_bad_value_through(text: str, date_format: str):
     with pytest.raises(DateError):
         parse_date(text, date_format=date_format)
 
 
-@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00",
-                                  "0001-01-01", "1 January 0001",
-                                  "Mon, 01 Jan 0001 00:00:00 +0100"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:00:00-05:00",
+        "0001-01-01",
+        "1 January 0001",
+        "Mon, 01 Jan 0001 00:00:00 +0100",
+    ],
+)
 def test_dates_at_the_edge_of_the_calendar_raise_date_error(text: str):
     # Converting to UTC leaves the range datetime can hold.
     with pytest.raises(DateError):

@@ -28,35 +28,54 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     clock = FixedClock()
     digests = DigestStore(store)
     for n in range(30):
-        digests.save_subscriber(Subscriber(f"reader{n}@example.org", frequency="immediate",
-                                           language="ru" if n % 3 == 0 else "en"), clock())
+        digests.save_subscriber(
+            Subscriber(
+                f"reader{n}@example.org",
+                frequency="immediate",
+                language="ru" if n % 3 == 0 else "en",
+            ),
+            clock(),
+        )
     clock.advance(minutes=1)
     items = [make_item(f"Argali survey {n}", topics=("argali", "saiga")) for n in range(40)]
     items += [make_item(f"Аргали {n}", topics=("argali",), language="ru") for n in range(10)]
     store.upsert_items(items, clock())
     store.tag_item(items[0].id, topics=["bukhara-deer"])
-    store.save_source_state(SourceState("news", etag='"abc"', last_modified="Mon",
-                                        checked_at=clock(), last_error=None))
+    store.save_source_state(
+        SourceState("news", etag='"abc"', last_modified="Mon", checked_at=clock(), last_error=None)
+    )
     record_hashes(store, {"feeds/argali/en.atom": "h1", "feeds/all/ru.rss": "h2"}, clock())
     mark_pinged(store, "feeds/argali/en.atom", clock())
     clock.advance(minutes=5)
     mailer = make_mailer(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
     asyncio.run(run_round(mailer))  # 30 sent
     clock.advance(minutes=1)
-    store.upsert_items([make_item("Saiga calves", topics=("saiga",), published_at=clock())],
-                       clock())
+    store.upsert_items(
+        [make_item("Saiga calves", topics=("saiga",), published_at=clock())], clock()
+    )
     clock.advance(minutes=1)
     queue_round(mailer, clock())  # 20 queued (the English readers), left unsent
-    digests.mark_failed(digests.claim("w", clock(), 3, timedelta(minutes=5))[0], "550 gone",
-                        clock(), hard=True, max_hard_failures=3)
+    digests.mark_failed(
+        digests.claim("w", clock(), 3, timedelta(minutes=5))[0],
+        "550 gone",
+        clock(),
+        hard=True,
+        max_hard_failures=3,
+    )
     return clock
 
 
 def table_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
     with store.engine.connect() as connection:
-        return {table.name: [dict(row) for row in connection.execute(
-            select(table).order_by(*table.primary_key.columns)).mappings()]
-            for table in metadata.sorted_tables}
+        return {
+            table.name: [
+                dict(row)
+                for row in connection.execute(
+                    select(table).order_by(*table.primary_key.columns)
+                ).mappings()
+            ]
+            for table in metadata.sorted_tables
+        }
 
 
 def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url: str) -> None:
@@ -67,8 +86,19 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
     assert all(before.values()), [name for name, rows in before.items() if not rows]
     source.close()
 
-    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "none.toml"), "db", "copy",
-                                      "--from", source_url, "--to", store_url])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(tmp_path / "none.toml"),
+            "db",
+            "copy",
+            "--from",
+            source_url,
+            "--to",
+            store_url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "outbox: 50 row(s)" in result.output and "items: 51 row(s)" in result.output
 
@@ -78,10 +108,21 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
     assert digests.status().counts == {"queued": 17, "sending": 2, "sent": 30, "failed": 1}
     # New outbox rows get new ids (the sequence moved past the copied ones).
     with target.engine.begin() as connection:
-        new_id = connection.execute(insert(outbox).values(
-            subscriber_id=before["subscribers"][0]["id"], period="manual", message_id="<m>",
-            language="en", item_ids="[]", status="cancelled", created_at=clock(), attempts=0,
-            next_attempt_at=clock()).returning(outbox.c.id)).scalar_one()
+        new_id = connection.execute(
+            insert(outbox)
+            .values(
+                subscriber_id=before["subscribers"][0]["id"],
+                period="manual",
+                message_id="<m>",
+                language="en",
+                item_ids="[]",
+                status="cancelled",
+                created_at=clock(),
+                attempts=0,
+                next_attempt_at=clock(),
+            )
+            .returning(outbox.c.id)
+        ).scalar_one()
     assert new_id > max(row["id"] for row in before["outbox"])
     # The cursors came along: nothing already sent or queued is queued again.
     mailer = make_mailer(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
@@ -95,7 +136,18 @@ def test_copy_into_a_store_that_has_rows_is_refused(tmp_path: Path, store_url: s
     target = Store.open(store_url)
     target.upsert_items([make_item("Already here")], FixedClock()())
     target.close()
-    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "none.toml"), "db", "copy",
-                                      "--from", source_url, "--to", store_url])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(tmp_path / "none.toml"),
+            "db",
+            "copy",
+            "--from",
+            source_url,
+            "--to",
+            store_url,
+        ],
+    )
     assert result.exit_code == 1
     assert result.output.startswith("error: ") and "items is not empty" in result.output

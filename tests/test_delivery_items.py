@@ -15,12 +15,18 @@ from test_mail_delivery import setup
 
 
 def test_items_loaded_by_an_earlier_batch_still_reach_later_digests(
-        tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(delivery, "ITEM_CACHE_SIZE", 0)  # the cache overflows at every batch
-    mailer, store, _ = setup(tmp_path, store_url, None, [
-        Subscriber("anna@example.org", topics=("argali",)),
-        Subscriber("boris@example.org", topics=("argali",)),
-    ])
+    mailer, _, _ = setup(
+        tmp_path,
+        store_url,
+        None,
+        [
+            Subscriber("anna@example.org", topics=("argali",)),
+            Subscriber("boris@example.org", topics=("argali",)),
+        ],
+    )
 
     async def go() -> None:
         try:
@@ -29,7 +35,9 @@ def test_items_loaded_by_an_earlier_batch_still_reach_later_digests(
             await mailer.transport.close()
 
     asyncio.run(go())
-    bodies = [message.get_payload(0).get_payload(decode=True).decode()
-              for message in mailbox.Maildir(str(tmp_path / "maildir"), create=False)]
+    bodies = [
+        message.get_payload(0).get_payload(decode=True).decode()
+        for message in mailbox.Maildir(str(tmp_path / "maildir"), create=False)
+    ]
     assert len(bodies) == 2
     assert all("Argali survey" in body for body in bodies), bodies

@@ -12,12 +12,11 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-from digest_support import T0, SmtpServer, make_item, write_config
-
 from cmsfeed.config import load_config
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
+from digest_support import T0, SmtpServer, make_item, write_config
 
 SUBSCRIBERS = 120
 CONCURRENCY = 4
@@ -31,29 +30,42 @@ def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyp
 
 
 def send(config: Path, now: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "cmsfeed", "--config", str(config),
-                             "digest", "send", "--now", now],
-                            cwd=config.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "CMSFEED_SECRET": "s"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "cmsfeed", "--config", str(config), "digest", "send", "--now", now],
+        cwd=config.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "CMSFEED_SECRET": "s"},
+    )
 
 
-def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(tmp_path: Path,
-                                                                   store_url: str) -> None:
+def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
+    tmp_path: Path, store_url: str
+) -> None:
     with SmtpServer() as server:
         server.handler.delay = 0.01
-        config_path = write_config(tmp_path, server.port,
-                                   f"concurrency = {CONCURRENCY}\nlease_seconds = 300",
-                                   store_url=store_url)
+        config_path = write_config(
+            tmp_path,
+            server.port,
+            f"concurrency = {CONCURRENCY}\nlease_seconds = 300",
+            store_url=store_url,
+        )
         config = load_config(config_path, {})
         store = Store.open(config.store.url)
         digests = DigestStore(store)
         emails = [f"reader{n:03d}@example.org" for n in range(SUBSCRIBERS)]
         for n, address in enumerate(emails):
-            digests.save_subscriber(Subscriber(address, frequency="immediate",
-                                               language="ru" if n % 3 == 0 else "en"), T0)
-        store.upsert_items([make_item("Argali", topics=("argali",)),
-                            make_item("Аргали", topics=("argali",), language="ru")],
-                           T0 + timedelta(minutes=1))
+            digests.save_subscriber(
+                Subscriber(address, frequency="immediate", language="ru" if n % 3 == 0 else "en"),
+                T0,
+            )
+        store.upsert_items(
+            [
+                make_item("Argali", topics=("argali",)),
+                make_item("Аргали", topics=("argali",), language="ru"),
+            ],
+            T0 + timedelta(minutes=1),
+        )
         now = (T0 + timedelta(minutes=10)).isoformat()
         first = send(config_path, now)
         wait_for(lambda: len(server.handler.received) >= SUBSCRIBERS // 3)
@@ -65,7 +77,7 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(tmp_path: Pa
         # The restart comes later than the lease: rows the dead sender held are claimed again.
         later = (T0 + timedelta(hours=1)).isoformat()
         second = send(config_path, later)
-        out, err = second.communicate(timeout=120)
+        _, err = second.communicate(timeout=120)
         assert second.returncode == 0, err.decode()
 
         by_recipient: dict[str, list[str]] = defaultdict(list)
@@ -76,6 +88,10 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(tmp_path: Pa
         assert duplicates <= CONCURRENCY  # only what was in flight at the kill
         for ids in by_recipient.values():
             assert len(set(ids)) == 1  # a repeat has the same Message-ID
-        assert digests.status().counts == {"queued": 0, "sending": 0, "sent": SUBSCRIBERS,
-                                           "failed": 0}
+        assert digests.status().counts == {
+            "queued": 0,
+            "sending": 0,
+            "sent": SUBSCRIBERS,
+            "failed": 0,
+        }
         store.close()

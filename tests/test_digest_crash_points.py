@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from digest_support import T0, Handler, SmtpServer, make_item, open_stores, write_config
 from sqlalchemy import func, select
-from test_digest_crash import CONCURRENCY, send, wait_for
 
 from cmsfeed.config import load_config
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.schema import outbox
 from cmsfeed.subscribers import Subscriber
+from digest_support import T0, Handler, SmtpServer, make_item, open_stores, write_config
+from test_digest_crash import CONCURRENCY, send, wait_for
 
 RNG = random.Random(20241202)  # the mid-send kill points, the same on every run
 
@@ -64,17 +64,25 @@ class Round:
 
 
 def prepare(tmp_path: Path, store_url: str, server: SmtpServer, subscribers: int) -> Round:
-    config_path = write_config(tmp_path, server.port,
-                               f"concurrency = {CONCURRENCY}\nlease_seconds = 300",
-                               store_url=store_url)
+    config_path = write_config(
+        tmp_path,
+        server.port,
+        f"concurrency = {CONCURRENCY}\nlease_seconds = 300",
+        store_url=store_url,
+    )
     store, digests = open_stores(load_config(config_path, {}))
     emails = [f"reader{n:04d}@example.org" for n in range(subscribers)]
     for n, address in enumerate(emails):
-        digests.save_subscriber(Subscriber(address, frequency="immediate",
-                                           language="ru" if n % 3 == 0 else "en"), T0)
-    store.upsert_items([make_item("Argali", topics=("argali",)),
-                        make_item("Аргали", topics=("argali",), language="ru")],
-                       T0 + timedelta(minutes=1))
+        digests.save_subscriber(
+            Subscriber(address, frequency="immediate", language="ru" if n % 3 == 0 else "en"), T0
+        )
+    store.upsert_items(
+        [
+            make_item("Argali", topics=("argali",)),
+            make_item("Аргали", topics=("argali",), language="ru"),
+        ],
+        T0 + timedelta(minutes=1),
+    )
     return Round(config_path, store, digests, emails)
 
 
@@ -114,10 +122,15 @@ def restart_and_check(round_: Round, server: SmtpServer, *, may_repeat: set[str]
         assert len(set(ids)) == 1, address  # a repeat has the same Message-ID
         assert before.get(address, ids[0]) == ids[0]
     sent = round_.digests.sent_message_ids()
-    assert {address: ids[0] for address, ids in by_recipient.items()} == \
-        {address: ids[0] for address, ids in sent.items()}
-    assert round_.digests.status().counts == {"queued": 0, "sending": 0,
-                                              "sent": len(round_.emails), "failed": 0}
+    assert {address: ids[0] for address, ids in by_recipient.items()} == {
+        address: ids[0] for address, ids in sent.items()
+    }
+    assert round_.digests.status().counts == {
+        "queued": 0,
+        "sending": 0,
+        "sent": len(round_.emails),
+        "failed": 0,
+    }
     return len(repeated)
 
 
@@ -136,7 +149,8 @@ def server() -> Any:
 
 
 def test_killed_while_queueing_nothing_is_lost_nor_sent_twice(
-        tmp_path: Path, store_url: str, server: SmtpServer) -> None:
+    tmp_path: Path, store_url: str, server: SmtpServer
+) -> None:
     # Three chunks of subscribers, each queued in its own transaction: killed once the first
     # is committed, the others are not (or not all) yet.
     round_ = prepare(tmp_path, store_url, server, 1_100)
@@ -149,7 +163,8 @@ def test_killed_while_queueing_nothing_is_lost_nor_sent_twice(
 
 @pytest.mark.parametrize("kill_after", sorted(RNG.sample(range(5, 115), 2)))
 def test_killed_mid_send_repeats_only_what_was_in_flight(
-        tmp_path: Path, store_url: str, server: SmtpServer, kill_after: int) -> None:
+    tmp_path: Path, store_url: str, server: SmtpServer, kill_after: int
+) -> None:
     round_ = prepare(tmp_path, store_url, server, 120)
     server.handler.hold_from = kill_after
     kill_when(round_, lambda: len(server.handler.received) >= kill_after)
@@ -159,7 +174,8 @@ def test_killed_mid_send_repeats_only_what_was_in_flight(
 
 
 def test_killed_after_the_last_send_before_marking_repeats_only_that(
-        tmp_path: Path, store_url: str, server: SmtpServer) -> None:
+    tmp_path: Path, store_url: str, server: SmtpServer
+) -> None:
     round_ = prepare(tmp_path, store_url, server, 120)
     server.handler.hold_from = len(round_.emails)  # every message has arrived; the last unmarked
     kill_when(round_, lambda: len(server.handler.received) >= len(round_.emails))

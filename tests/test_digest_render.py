@@ -12,24 +12,33 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from digest_support import T0, make_config, make_item
 
 from cmsfeed.digest.message import Sender, build_message, message_bytes
 from cmsfeed.digest.render import LOCALES, EmailRenderer, Personal, personalise
 from cmsfeed.subscribers import Subscriber
+from digest_support import T0, make_config, make_item
 
-PERSONAL = Personal("http://127.0.0.1:8080/unsubscribe?token=u", 
-                    "http://127.0.0.1:8080/preferences?token=p", "why & because")
+PERSONAL = Personal(
+    "http://127.0.0.1:8080/unsubscribe?token=u",
+    "http://127.0.0.1:8080/preferences?token=p",
+    "why & because",
+)
 
 
 def render(tmp_path: Path, subscriber: Subscriber, items: list) -> EmailMessage:  # type: ignore[type-arg]
     renderer = EmailRenderer(make_config(tmp_path))
     rendered = personalise(renderer.digest(subscriber, items, T0), PERSONAL)
-    raw = message_bytes(build_message(rendered, sender=Sender("news@cmsfeed.example",
-                                                              "ЦАМИ новости"),
-                                      to=subscriber.email, message_id="<m1@cmsfeed.example>",
-                                      now=T0, list_id="CAMI <digests.example>",
-                                      unsubscribe_url=PERSONAL.unsubscribe_url))
+    raw = message_bytes(
+        build_message(
+            rendered,
+            sender=Sender("news@cmsfeed.example", "ЦАМИ новости"),
+            to=subscriber.email,
+            message_id="<m1@cmsfeed.example>",
+            now=T0,
+            list_id="CAMI <digests.example>",
+            unsubscribe_url=PERSONAL.unsubscribe_url,
+        )
+    )
     parsed = email.message_from_bytes(raw, policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
@@ -37,9 +46,12 @@ def render(tmp_path: Path, subscriber: Subscriber, items: list) -> EmailMessage:
 
 def test_russian_digest_is_localized_with_babel_dates(tmp_path: Path) -> None:
     sub = Subscriber("boris@example.org", language="ru", topics=("saiga", "argali"))
-    items = [make_item("Сайгаки вернулись", language="ru", topics=("saiga",)),
-             make_item("Аргали в горах", language="ru", topics=("argali",),
-                       published_at=T0 - timedelta(days=1))]
+    items = [
+        make_item("Сайгаки вернулись", language="ru", topics=("saiga",)),
+        make_item(
+            "Аргали в горах", language="ru", topics=("argali",), published_at=T0 - timedelta(days=1)
+        ),
+    ]
     message = render(tmp_path, sub, items)
     assert message["Subject"] == "CAMI news: 2 новых материала (Аргали, Сайгак)"
     text = message.get_body(("plain",)).get_content()
@@ -60,8 +72,16 @@ def test_a_language_without_a_catalog_falls_back_to_english_words(tmp_path: Path
 
 def test_structure_headers_and_links(tmp_path: Path) -> None:
     sub = Subscriber("anna@example.org")
-    message = render(tmp_path, sub, [make_item("Argali <b>counted</b>", summary=(
-        '<p>Herd <a href="/relative">seen</a><script>alert(1)</script></p>'))])
+    message = render(
+        tmp_path,
+        sub,
+        [
+            make_item(
+                "Argali <b>counted</b>",
+                summary=('<p>Herd <a href="/relative">seen</a><script>alert(1)</script></p>'),
+            )
+        ],
+    )
     assert message.get_content_type() == "multipart/alternative"
     parts = [part.get_content_type() for part in message.iter_parts()]
     assert parts == ["text/plain", "text/html"]
@@ -73,6 +93,7 @@ def test_structure_headers_and_links(tmp_path: Path) -> None:
     assert "why &amp; because" in html
     assert "<style" not in html and 'style="' in html  # CSS inlined
     import re
+
     for href in re.findall(r'href="([^"]+)"', html):
         assert href.startswith(("http://", "https://")), href
 
@@ -105,9 +126,15 @@ def test_compiled_catalogs_match_their_po_files() -> None:
     for po_path in LOCALES.glob("*/LC_MESSAGES/cmsfeed.po"):
         with po_path.open("rb") as po, po_path.with_suffix(".mo").open("rb") as mo:
             source, compiled = read_po(po), read_mo(mo)
+
         def flat(catalog):  # type: ignore[no-untyped-def]
-            return {str(tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id): tuple(m.string) if isinstance(m.string, (list, tuple))
-                    else m.string for m in catalog if m.id and m.string}
+            return {
+                str(tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id): tuple(m.string)
+                if isinstance(m.string, (list, tuple))
+                else m.string
+                for m in catalog
+                if m.id and m.string
+            }
 
         expected, found = flat(source), flat(compiled)
         assert found == expected, f"{po_path}: run pybabel compile (see locale/README.md)"

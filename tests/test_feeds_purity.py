@@ -5,8 +5,13 @@ from __future__ import annotations
 from test_purity import LIBRARIES, STANDARD_CLIENTS, among, imported_by
 
 FEED_MODULES = [
-    "cmsfeed.feeds", "cmsfeed.feeds.urls", "cmsfeed.feeds.document", "cmsfeed.feeds.syndication",
-    "cmsfeed.feeds.jsonfeed", "cmsfeed.feeds.pages", "cmsfeed.feeds.site",
+    "cmsfeed.feeds",
+    "cmsfeed.feeds.urls",
+    "cmsfeed.feeds.document",
+    "cmsfeed.feeds.syndication",
+    "cmsfeed.feeds.jsonfeed",
+    "cmsfeed.feeds.pages",
+    "cmsfeed.feeds.site",
 ]
 
 

@@ -32,18 +32,23 @@ SITE = make_site()
 
 def select(items: list[Item], chosen: Selection) -> list[Item]:
     """What the store would return: matching items, newest first."""
-    found = [item for item in items
-             if (not chosen.topics or set(item.topics) & set(chosen.topics))
-             and (chosen.language is None or item.language == chosen.language)]
+    found = [
+        item
+        for item in items
+        if (not chosen.topics or set(item.topics) & set(chosen.topics))
+        and (chosen.language is None or item.language == chosen.language)
+    ]
     return sorted(found, key=lambda item: (-item.published_at.timestamp(), item.id))
 
 
 def documents(items: list[Item], site=SITE):
     known = {item.id: item for item in items}
-    chosen = [*site.selections(), Selection(("argali", "saiga"), "ru"),
-              Selection(("argali", "bukhara-deer"), None)]
-    return [make_document(site, selection, select(items, selection), known)
-            for selection in chosen]
+    chosen = [
+        *site.selections(),
+        Selection(("argali", "saiga"), "ru"),
+        Selection(("argali", "bukhara-deer"), None),
+    ]
+    return [make_document(site, selection, select(items, selection), known) for selection in chosen]
 
 
 ITEMS = with_translations(sample_items())
@@ -53,19 +58,18 @@ DOCUMENTS = documents(ITEMS)
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda d: f"{d.selection}")
 @pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
 def test_every_feed_is_valid_and_reads_back(document, fmt):
-    body = dict((f.path.split(".")[-1].split("?")[0], f.body)
-                for f in render_feed(document))[fmt]
+    body = dict((f.path.split(".")[-1].split("?")[0], f.body) for f in render_feed(document))[fmt]
     self_url = document.url(fmt)
     assert CHECKS[fmt](body, self_url, document.selection.language) == []
     expected = select(ITEMS, document.selection)
     if fmt == "json":
         feed = json.loads(body)
-        assert [i["id"] for i in feed["items"]] == [entry_id("news.example.org", i.id)
-                                                   for i in expected]
+        assert [i["id"] for i in feed["items"]] == [
+            entry_id("news.example.org", i.id) for i in expected
+        ]
         return
     parsed = parse_back(body)
-    assert [e.id for e in parsed.entries] == [entry_id("news.example.org", i.id)
-                                              for i in expected]
+    assert [e.id for e in parsed.entries] == [entry_id("news.example.org", i.id) for i in expected]
     assert [e.title for e in parsed.entries] == [i.title for i in expected]
     for entry, item in zip(parsed.entries, expected, strict=True):
         assert entry.link == (item.url or f"{document.html_url}#item-{item.id}")
@@ -95,8 +99,12 @@ def test_feed_updated_is_the_newest_entry_not_the_build_time():
     assert rfc822(etree.fromstring(rss).findtext("channel/lastBuildDate")) == newest
     assert json.loads(feed_json)["items"][1]["date_modified"] == "2024-11-30T09:30:00Z"
     empty = make_document(SITE, Selection(("argali",), "xx"), [], {})
-    assert etree.fromstring(render_feed(empty, ["atom"])[0].body).findtext(
-        "{http://www.w3.org/2005/Atom}updated") == EMPTY_FEED_UPDATED_AT.isoformat()
+    assert (
+        etree.fromstring(render_feed(empty, ["atom"])[0].body).findtext(
+            "{http://www.w3.org/2005/Atom}updated"
+        )
+        == EMPTY_FEED_UPDATED_AT.isoformat()
+    )
 
 
 def test_same_content_gives_the_same_bytes():
@@ -108,8 +116,13 @@ def test_same_content_gives_the_same_bytes():
 
 def test_ids_stay_when_text_changes_and_differ_between_languages():
     item = ITEMS[0]
-    edited = Item(**{**{f: getattr(item, f) for f in item.__dataclass_fields__},
-                     "title": "Edited title", "summary": "<p>New</p>"})
+    edited = Item(
+        **{
+            **{f: getattr(item, f) for f in item.__dataclass_fields__},
+            "title": "Edited title",
+            "summary": "<p>New</p>",
+        }
+    )
     before = make_document(SITE, Selection(), [item], {}).entries[0].id
     after = make_document(SITE, Selection(), [edited], {}).entries[0].id
     assert before == after
@@ -119,9 +132,12 @@ def test_ids_stay_when_text_changes_and_differ_between_languages():
 
 
 def test_translations_are_linked_with_hreflang_and_language():
-    document = make_document(SITE, Selection(("bukhara-deer",), "en"),
-                             select(ITEMS, Selection(("bukhara-deer",), "en")),
-                             {i.id: i for i in ITEMS})
+    document = make_document(
+        SITE,
+        Selection(("bukhara-deer",), "en"),
+        select(ITEMS, Selection(("bukhara-deer",), "en")),
+        {i.id: i for i in ITEMS},
+    )
     atom, _rss, feed_json, html = (f.body for f in render_feed(document))
     parsed = parse_back(atom)
     first = parsed.entries[0]
@@ -159,13 +175,16 @@ def test_images_are_carried_in_every_format():
 def test_rss_links_are_the_pages_and_self_links_are_the_feeds():
     """feedgen makes the RSS <link> the last link added; the channel must link its page."""
     chosen = Selection(("argali",), "ru")
-    document = make_document(make_site(hub_url="https://hub.example.net/"), chosen,
-                             select(ITEMS, chosen), {})
+    document = make_document(
+        make_site(hub_url="https://hub.example.net/"), chosen, select(ITEMS, chosen), {}
+    )
     _atom, rss, _json, _html = (f.body for f in render_feed(document))
     channel = etree.fromstring(rss).find("channel")
     assert channel.findtext("link") == f"{BASE_URL}feeds/argali/ru.html"
-    links = {link.get("rel"): link.get("href")
-             for link in channel.findall("{http://www.w3.org/2005/Atom}link")}
+    links = {
+        link.get("rel"): link.get("href")
+        for link in channel.findall("{http://www.w3.org/2005/Atom}link")
+    }
     assert links == {"self": f"{BASE_URL}feeds/argali/ru.rss", "hub": "https://hub.example.net/"}
 
 
@@ -174,30 +193,38 @@ def test_custom_feed_self_link_is_canonical():
     document = make_document(SITE, chosen, select(ITEMS, chosen), {})
     assert document.url("atom") == f"{BASE_URL}feeds/custom.atom?topics=argali,saiga&lang=ru"
     parsed = parse_back(render_feed(document, ["atom"])[0].body)
-    assert {e.id for e in parsed.entries} == {entry_id("news.example.org", i.id)
-                                              for i in ITEMS[4:6]}
+    assert {e.id for e in parsed.entries} == {
+        entry_id("news.example.org", i.id) for i in ITEMS[4:6]
+    }
 
 
 @pytest.mark.parametrize("fmt", ["atom", "rss", "json", "html"])
 def test_hostile_items_are_escaped_or_stripped_in_every_format(fmt):
-    hostile = make_item("hostile", title=HOSTILE_TITLE, summary=HOSTILE_SUMMARY,
-                        url="javascript:alert(3)", image_url="javascript:alert(4)")
+    hostile = make_item(
+        "hostile",
+        title=HOSTILE_TITLE,
+        summary=HOSTILE_SUMMARY,
+        url="javascript:alert(3)",
+        image_url="javascript:alert(4)",
+    )
     document = make_document(SITE, Selection(), [hostile], {})
-    body = dict(zip(["atom", "rss", "json", "html"], (f.body for f in render_feed(document)),
-                    strict=True))[fmt]
+    body = dict(
+        zip(["atom", "rss", "json", "html"], (f.body for f in render_feed(document)), strict=True)
+    )[fmt]
     if fmt == "html":
-        assert not UNSAFE.search(body.decode().split("</style>", 1)[1].replace(
-            'onfocus="this.select()"', ""))
+        assert not UNSAFE.search(
+            body.decode().split("</style>", 1)[1].replace('onfocus="this.select()"', "")
+        )
         assert b"javascript:" not in body
         return
     assert CHECKS[fmt](body, document.url(fmt), None) == []
     if fmt == "json":
         item = json.loads(body)["items"][0]
-        assert item["title"] == 'Saiga bold & more'
+        assert item["title"] == "Saiga bold & more"
         assert "image" not in item
         return
     entry = parse_back(body).entries[0]
-    assert entry.title == 'Saiga bold & more'
+    assert entry.title == "Saiga bold & more"
     assert entry.link.startswith(BASE_URL)
     assert b"javascript:" not in body
 
@@ -209,7 +236,8 @@ def test_opml_lists_every_feed_once():
     assert feed_url(BASE_URL, Selection(("saiga",), "ru"), "atom") in urls
     russian = etree.fromstring(render_pages(SITE)[4].body)
     assert [o.get("xmlUrl") for o in russian.iter("outline") if o.get("xmlUrl")] == [
-        feed_url(BASE_URL, Selection((topic,), "ru"), "atom") for topic in SITE.topic_ids]
+        feed_url(BASE_URL, Selection((topic,), "ru"), "atom") for topic in SITE.topic_ids
+    ]
 
 
 def test_index_pages_list_every_feed_with_autodiscovery_in_each_language():

@@ -72,8 +72,10 @@ def expanded(name: str, folder: Path) -> Path:
 def sources(tmp_path: Path) -> str:
     listing = expanded("listing.txt", tmp_path)
     items = expanded("items.jsonl", tmp_path)
-    return (f'[[sources]]\nid = "hostile"\nkind = "listing"\npath = "{listing.name}"\n'
-            f'[[sources]]\nid = "hostile-json"\nkind = "json"\npath = "{items.name}"\n')
+    return (
+        f'[[sources]]\nid = "hostile"\nkind = "listing"\npath = "{listing.name}"\n'
+        f'[[sources]]\nid = "hostile-json"\nkind = "json"\npath = "{items.name}"\n'
+    )
 
 
 def assert_nothing_executable(html: str) -> None:
@@ -87,7 +89,8 @@ def assert_nothing_executable(html: str) -> None:
 
 
 def test_each_bad_story_is_one_problem_line_and_every_good_story_is_stored(
-        tmp_path: Path, make_config, store: Store, clock):
+    tmp_path: Path, make_config, store: Store, clock
+):
     report = Ingester(make_config(sources=sources(tmp_path)), store, clock).ingest()
     listing, items = report.sources
     assert in_source_order([str(problem) for problem in listing.problems]) == LISTING_PROBLEMS
@@ -110,7 +113,8 @@ def test_unsafe_html_is_removed_and_the_rest_kept(tmp_path: Path, make_config, s
     [census] = [i for i in store.list_items() if i.title == "Bukhara deer census"]
     assert census.summary == (
         '<p>Read <a rel="noopener noreferrer nofollow">the census</a> of the Bukhara deer.'
-        '<img src="https://example.org/x.png"></p>')
+        '<img src="https://example.org/x.png"></p>'
+    )
     assert census.topics == ("bukhara-deer",)
     # A listing is text: markup in it is shown as text, never run.
     [listed] = [i for i in store.list_items() if i.title == "Bukhara deer: a new census"]
@@ -126,8 +130,10 @@ def test_control_characters_are_removed_from_what_is_stored(tmp_path, make_confi
 
 
 def test_a_json_array_names_items_by_number():
-    data = (b'[{"title": "Saiga", "published": "2024-05-03"}, {"published": "2024-05-04"},'
-            b' 7, {"title": "Kulan", "published": "2024-05-05", "colour": "grey"}]')
+    data = (
+        b'[{"title": "Saiga", "published": "2024-05-03"}, {"published": "2024-05-04"},'
+        b' 7, {"title": "Kulan", "published": "2024-05-05", "colour": "grey"}]'
+    )
     parsed = parse_json_items(data, "array")
     assert [s.position for s in parsed.stories] == ["item 1", "item 2"]
     assert [str(p) for p in parsed.problems] == [
@@ -138,30 +144,49 @@ def test_a_json_array_names_items_by_number():
 
 
 def test_a_json_line_that_is_not_json_is_one_problem_and_the_rest_go_on():
-    data = b'{"title": "Saiga", "published": "2024-05-03"}\n{"title": "Kulan", \n' \
-           b'{"title": "Argali\xe2\x80\xa8census", "published": "2024-05-05"}\n'
+    data = (
+        b'{"title": "Saiga", "published": "2024-05-03"}\n{"title": "Kulan", \n'
+        b'{"title": "Argali\xe2\x80\xa8census", "published": "2024-05-05"}\n'
+    )
     parsed = parse_json_items(data, "lines")
     assert [str(p) for p in parsed.problems] == [
-        "lines: line 2: rejected: not valid JSON: Expecting property name enclosed in "
-        "double quotes"]
+        "lines: line 2: rejected: not valid JSON: Expecting property name enclosed in double quotes"
+    ]
     # U+2028 is a character inside a JSON string, not a line break.
     assert [s.title for s in parsed.stories] == ["Saiga", "Argali\u2028census"]
     assert [s.position for s in parsed.stories] == ["line 1", "line 3"]
 
 
-@pytest.mark.parametrize("name, kind, source, problems, stored", [
-    ("listing.txt", "listing", "hostile", LISTING_PROBLEMS, 4),
-    ("items.jsonl", "json", "hostile-json", JSON_PROBLEMS, 4),
-])
+@pytest.mark.parametrize(
+    "name, kind, source, problems, stored",
+    [
+        ("listing.txt", "listing", "hostile", LISTING_PROBLEMS, 4),
+        ("items.jsonl", "json", "hostile-json", JSON_PROBLEMS, 4),
+    ],
+)
 def test_items_import_reports_each_problem_and_exits_1_with_the_counts(
-        tmp_path: Path, make_config, store: Store, name, kind, source, problems, stored):
+    tmp_path: Path, make_config, store: Store, name, kind, source, problems, stored
+):
     make_config(sources="")
     path = expanded(name, tmp_path)
     result = subprocess.run(
-        [str(CMSFEED), "--config", str(tmp_path / "config.toml"), "items", "import", str(path),
-         "--kind", kind, "--source", source],
-        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin",
-                                                          "COLUMNS": "120"})
+        [
+            str(CMSFEED),
+            "--config",
+            str(tmp_path / "config.toml"),
+            "items",
+            "import",
+            str(path),
+            "--kind",
+            kind,
+            "--source",
+            source,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"},
+    )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     *lines, summary = result.stderr.splitlines()
@@ -170,6 +195,14 @@ def test_items_import_reports_each_problem_and_exits_1_with_the_counts(
     [row] = [line for line in result.stdout.splitlines() if source in line]
     # source, stories (the bad date never became one), new, updated, retagged, unchanged,
     # rejected, warnings
-    assert [cell.strip() for cell in row.split("│")[1:-1]] == \
-        [source, "7", "4", "0", "0", "0", "4", "2"]
+    assert [cell.strip() for cell in row.split("│")[1:-1]] == [
+        source,
+        "7",
+        "4",
+        "0",
+        "0",
+        "0",
+        "4",
+        "2",
+    ]
     assert store.count_items() == stored

@@ -89,12 +89,15 @@ def test_an_html_page_in_russian_is_read_with_its_selectors(server, make_config,
 
 
 def test_rss_and_atom_feeds_are_stored(server, make_config, store, clock):
-    sources = feed_source("acbk", server.url("sources/feed.rss")) + \
-        feed_source("cms-atom", server.url("sources/feed.atom"))
+    sources = feed_source("acbk", server.url("sources/feed.rss")) + feed_source(
+        "cms-atom", server.url("sources/feed.atom")
+    )
     report = ingest(make_config(sources=sources, environ=TIMEOUT), store, clock)
     assert report.ok, [str(p) for p in report.problems]
-    assert {s: r.counts.inserted for s, r in by_source(report).items()} == {"acbk": 2,
-                                                                           "cms-atom": 1}
+    assert {s: r.counts.inserted for s, r in by_source(report).items()} == {
+        "acbk": 2,
+        "cms-atom": 1,
+    }
     found = {item.title: item for item in store.list_items()}
     saiga = found["Saiga numbers reach a new high"]
     assert saiga.published_at == datetime(2024, 5, 3, 4, 30, tzinfo=UTC)
@@ -109,8 +112,7 @@ def test_rss_and_atom_feeds_are_stored(server, make_config, store, clock):
     assert argali.topics == ("argali",)
 
 
-def test_a_second_ingest_asks_conditionally_and_is_not_modified(server, make_config, store,
-                                                                clock):
+def test_a_second_ingest_asks_conditionally_and_is_not_modified(server, make_config, store, clock):
     sources = html_source(server) + feed_source("acbk", server.url("sources/feed.rss"))
     config = make_config(sources=sources, environ=TIMEOUT)
     ingest(config, store, clock)
@@ -145,18 +147,21 @@ def test_a_configured_user_agent_is_sent(server, make_config, store, clock):
 
 
 def test_failing_sources_are_reported_and_the_others_go_in(server, make_config, store, clock):
-    sources = (feed_source("broken", server.url("broken"))
-               + feed_source("slow", server.url("slow"))
-               + html_source(server)
-               + feed_source("malformed", server.url("sources/malformed.xml"))
-               + feed_source("acbk", server.url("sources/feed.rss")))
+    sources = (
+        feed_source("broken", server.url("broken"))
+        + feed_source("slow", server.url("slow"))
+        + html_source(server)
+        + feed_source("malformed", server.url("sources/malformed.xml"))
+        + feed_source("acbk", server.url("sources/feed.rss"))
+    )
     report = ingest(make_config(sources=sources, environ=TIMEOUT), store, clock)
 
     sources_by_id = by_source(report)
     assert not report.ok
     assert [s.source_id for s in report.failed_sources] == ["broken", "slow", "malformed"]
-    assert sources_by_id["broken"].failure == \
-        f"{server.url('broken')}: HTTP 500 Internal Server Error"
+    assert (
+        sources_by_id["broken"].failure == f"{server.url('broken')}: HTTP 500 Internal Server Error"
+    )
     assert sources_by_id["slow"].failure == f"{server.url('slow')}: timed out (ReadTimeout)"
     assert sources_by_id["malformed"].failure.startswith("malformed feed: ")
     assert "not well-formed" in sources_by_id["malformed"].failure
@@ -167,10 +172,10 @@ def test_failing_sources_are_reported_and_the_others_go_in(server, make_config, 
     assert store.source_state("acbk").last_error is None
 
 
-def test_a_failed_fetch_keeps_the_validators_of_what_is_stored(server, make_config, store,
-                                                                clock):
-    config = make_config(sources=feed_source("acbk", server.url("sources/feed.rss")),
-                         environ=TIMEOUT)
+def test_a_failed_fetch_keeps_the_validators_of_what_is_stored(server, make_config, store, clock):
+    config = make_config(
+        sources=feed_source("acbk", server.url("sources/feed.rss")), environ=TIMEOUT
+    )
     ingest(config, store, clock)
     etag = store.source_state("acbk").etag
     moved = make_config(sources=feed_source("acbk", server.url("broken")), environ=TIMEOUT)
@@ -181,8 +186,13 @@ def test_a_failed_fetch_keeps_the_validators_of_what_is_stored(server, make_conf
 
 
 def test_a_web_page_given_as_a_feed_is_a_failed_source(server, make_config, store, clock):
-    report = ingest(make_config(sources=feed_source("oops", server.url("sources/news-ru.html")),
-                                environ=TIMEOUT), store, clock)
+    report = ingest(
+        make_config(
+            sources=feed_source("oops", server.url("sources/news-ru.html")), environ=TIMEOUT
+        ),
+        store,
+        clock,
+    )
     [failed] = report.failed_sources
     assert failed.failure is not None and failed.failure.startswith("malformed feed: ")
     assert store.count_items() == 0
@@ -202,10 +212,14 @@ def test_a_malformed_feed_with_readable_entries_is_kept_with_a_warning():
 
 
 def test_a_missing_page_is_a_failed_source(server, make_config, store, clock):
-    report = ingest(make_config(sources=feed_source("gone", server.url("sources/gone.xml")),
-                                environ=TIMEOUT), store, clock)
-    assert report.failed_sources[0].failure == \
-        f"{server.url('sources/gone.xml')}: HTTP 404 Not Found"
+    report = ingest(
+        make_config(sources=feed_source("gone", server.url("sources/gone.xml")), environ=TIMEOUT),
+        store,
+        clock,
+    )
+    assert (
+        report.failed_sources[0].failure == f"{server.url('sources/gone.xml')}: HTTP 404 Not Found"
+    )
 
 
 def test_a_refused_connection_is_a_failed_source(make_config, store, clock):

@@ -15,10 +15,12 @@ from cmsfeed.model import ParseResult
 LOCALES = ("en", "ru")
 # Any character but the line ends \n and \r, lone surrogates and the byte-order mark (a
 # listing may start with one). \v, \f, \x85 and U+2028 are in: they do not end a line.
-line_characters = st.characters(blacklist_categories=("Cs",),
-                                blacklist_characters="\n\r\ufeff")
-text_lines = st.text(line_characters, min_size=1, max_size=60).map(str.strip).filter(
-    lambda line: bool(line) and not looks_like_date(line, LOCALES))
+line_characters = st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\ufeff")
+text_lines = (
+    st.text(line_characters, min_size=1, max_size=60)
+    .map(str.strip)
+    .filter(lambda line: bool(line) and not looks_like_date(line, LOCALES))
+)
 days = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
 
 
@@ -54,8 +56,9 @@ def test_random_stories_come_back_with_their_titles_dates_and_positions(generate
     parsed = parse_listing(text.replace("\n", newline).encode(), "random", locales=LOCALES)
     assert parsed.problems == []
     assert len(parsed.stories) == len(generated)
-    for story, (title, paragraphs, (day, _)), line in zip(parsed.stories, generated,
-                                                           title_lines, strict=True):
+    for story, (title, paragraphs, (day, _)), line in zip(
+        parsed.stories, generated, title_lines, strict=True
+    ):
         assert story.title == title
         assert story.published_at == datetime(day.year, day.month, day.day, tzinfo=UTC)
         assert story.position == f"line {line}"
@@ -79,9 +82,24 @@ def test_arbitrary_bytes_never_crash_the_parser(data: bytes):
 
 
 tricky_lines = st.one_of(
-    st.sampled_from(["", "", "02 December 2024", "31 February 2024", "24 января 2023",
-                     "2024-02-30", "Mon, 02 Dec 2024 10:00:00 GMT", "December 2, 2024",
-                     "0000-01-01", "32 Dec 2024", "\ufeff", "\x0b", "  ", "\udcff"]),
+    st.sampled_from(
+        [
+            "",
+            "",
+            "02 December 2024",
+            "31 February 2024",
+            "24 января 2023",
+            "2024-02-30",
+            "Mon, 02 Dec 2024 10:00:00 GMT",
+            "December 2, 2024",
+            "0000-01-01",
+            "32 Dec 2024",
+            "\ufeff",
+            "\x0b",
+            "  ",
+            "\udcff",
+        ]
+    ),
     st.text(max_size=30),
 )
 
@@ -95,22 +113,26 @@ def test_lines_that_are_nearly_dates_never_crash_the_parser(lines: list[str]):
 
 
 def test_a_story_without_a_date_line_is_a_problem_naming_its_first_line():
-    parsed = parse_listing(b"Saiga news\n\nA paragraph.\n\n02 May 2024\n\nKulan news\n\nNo date",
-                           "news")
+    parsed = parse_listing(
+        b"Saiga news\n\nA paragraph.\n\n02 May 2024\n\nKulan news\n\nNo date", "news"
+    )
     assert [s.title for s in parsed.stories] == ["Saiga news"]
     assert [str(p) for p in parsed.problems] == [
-        "news: line 7: rejected: no date line after the story (expected e.g. '02 December 2024')"]
+        "news: line 7: rejected: no date line after the story (expected e.g. '02 December 2024')"
+    ]
 
 
 def test_a_date_line_with_no_story_before_it_is_a_problem():
     parsed = parse_listing(b"02 May 2024\n\nSaiga news\n\n03 May 2024\n", "news")
     assert [s.title for s in parsed.stories] == ["Saiga news"]
     assert [str(p) for p in parsed.problems] == [
-        "news: line 1: rejected: a date line with no story before it"]
+        "news: line 1: rejected: a date line with no story before it"
+    ]
 
 
 def test_a_byte_order_mark_and_windows_line_ends_are_read():
-    parsed = parse_listing("\ufeffSaiga news\r\n\r\nCalves.\r\n\r\n02 May 2024\r\n".encode(),
-                           "news")
+    parsed = parse_listing(
+        "\ufeffSaiga news\r\n\r\nCalves.\r\n\r\n02 May 2024\r\n".encode(), "news"
+    )
     [story] = parsed.stories
     assert story.title == "Saiga news" and story.summary_html == "<p>Calves.</p>"

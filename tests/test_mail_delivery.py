@@ -10,11 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
 
 from cmsfeed.delivery import Mailer, make_mailer, run_round
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
+from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
 
 ENV = {"CMSFEED_SECRET": "s3cret"}
 
@@ -25,19 +25,27 @@ def server() -> Iterator[SmtpServer]:
         yield running
 
 
-def setup(tmp_path: Path, store_url: str, port: int | None, subscribers: list[Subscriber],
-          **digests: object) -> tuple[Mailer, DigestStore, FixedClock]:
+def setup(
+    tmp_path: Path,
+    store_url: str,
+    port: int | None,
+    subscribers: list[Subscriber],
+    **digests: object,
+) -> tuple[Mailer, DigestStore, FixedClock]:
     config = make_config(tmp_path, port, store_url=store_url, **digests)
     store, digest_store = open_stores(config)
     clock = FixedClock()
     for sub in subscribers:
         digest_store.save_subscriber(sub, clock())
     clock.advance(hours=1)
-    store.upsert_items([
-        make_item("Argali survey", topics=("argali",)),
-        make_item("Saiga calving", topics=("saiga",)),
-        make_item("Сайгаки: отёл", topics=("saiga",), language="ru"),
-    ], clock())
+    store.upsert_items(
+        [
+            make_item("Argali survey", topics=("argali",)),
+            make_item("Saiga calving", topics=("saiga",)),
+            make_item("Сайгаки: отёл", topics=("saiga",), language="ru"),
+        ],
+        clock(),
+    )
     clock.advance(days=1)
     return make_mailer(config, digest_store, clock, ENV), digest_store, clock
 
@@ -48,26 +56,40 @@ def send_round(mailer: Mailer) -> object:
             return await run_round(mailer)
         finally:
             await mailer.transport.close()
+
     return asyncio.run(go())
 
 
-def test_digests_arrive_with_headers_and_content(tmp_path: Path, store_url: str,
-                                                 server: SmtpServer) -> None:
-    mailer, store, clock = setup(tmp_path, store_url, server.port, [
-        Subscriber("anna@example.org", topics=("argali",)),
-        Subscriber("boris@xn--e1afmkfd.xn--p1ai", language="ru"),
-    ])
+def test_digests_arrive_with_headers_and_content(
+    tmp_path: Path, store_url: str, server: SmtpServer
+) -> None:
+    mailer, store, clock = setup(
+        tmp_path,
+        store_url,
+        server.port,
+        [
+            Subscriber("anna@example.org", topics=("argali",)),
+            Subscriber("boris@xn--e1afmkfd.xn--p1ai", language="ru"),
+        ],
+    )
     send_round(mailer)
-    anna, = server.handler.to("anna@example.org")
+    (anna,) = server.handler.to("anna@example.org")
     message = anna.message
-    for header in ("From", "To", "Date", "Message-ID", "List-Unsubscribe",
-                   "List-Unsubscribe-Post", "List-Id"):
+    for header in (
+        "From",
+        "To",
+        "Date",
+        "Message-ID",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "List-Id",
+    ):
         assert message[header], header
     assert message["Subject"] == "CAMI news: Argali survey"
     text = message.get_body(("plain",)).get_content()
     assert "Argali survey" in text and "Saiga calving" not in text
     assert message["List-Unsubscribe"].startswith("<http://127.0.0.1:8080/unsubscribe?token=")
-    boris, = server.handler.to("boris@xn--e1afmkfd.xn--p1ai")
+    (boris,) = server.handler.to("boris@xn--e1afmkfd.xn--p1ai")
     assert "Сайгаки: отёл" in boris.message.get_body(("plain",)).get_content()
     assert "Сайгак" in boris.message["Subject"]
     assert store.status().counts["sent"] == 2
@@ -77,13 +99,18 @@ def test_digests_arrive_with_headers_and_content(tmp_path: Path, store_url: str,
     assert len(server.handler.received) == 2
 
 
-def test_4xx_is_retried_with_backoff_and_5xx_fails(tmp_path: Path, store_url: str,
-                                                   server: SmtpServer) -> None:
+def test_4xx_is_retried_with_backoff_and_5xx_fails(
+    tmp_path: Path, store_url: str, server: SmtpServer
+) -> None:
     server.handler.rcpt_replies["later@example.org"] = "451 4.3.0 try again later"
     server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
     server.handler.data_replies["busy@example.org"] = "421 4.7.0 too busy"
-    mailer, store, clock = setup(tmp_path, store_url, server.port, [
-        Subscriber(f"{name}@example.org") for name in ("ok", "later", "gone", "busy")])
+    mailer, store, clock = setup(
+        tmp_path,
+        store_url,
+        server.port,
+        [Subscriber(f"{name}@example.org") for name in ("ok", "later", "gone", "busy")],
+    )
     report = send_round(mailer)
     assert {r.recipients[0] for r in server.handler.received} == {"ok@example.org"}
     status = store.status()
@@ -98,17 +125,27 @@ def test_4xx_is_retried_with_backoff_and_5xx_fails(tmp_path: Path, store_url: st
     # After the backoff, the deferred ones go through, each once.
     clock.advance(minutes=2)
     send_round(mailer)
-    assert sorted(r.recipients[0] for r in server.handler.received) == \
-        ["busy@example.org", "later@example.org", "ok@example.org"]
+    assert sorted(r.recipients[0] for r in server.handler.received) == [
+        "busy@example.org",
+        "later@example.org",
+        "ok@example.org",
+    ]
     assert store.status().counts == {"queued": 0, "sending": 0, "sent": 3, "failed": 1}
     del report
 
 
-def test_repeated_hard_failures_suspend_the_subscriber(tmp_path: Path, store_url: str,
-                                                       server: SmtpServer) -> None:
+def test_repeated_hard_failures_suspend_the_subscriber(
+    tmp_path: Path, store_url: str, server: SmtpServer
+) -> None:
     server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
-    mailer, store, clock = setup(tmp_path, store_url, server.port, [Subscriber("gone@example.org")],
-                                 max_hard_failures=2, send_when_empty=True)
+    mailer, store, clock = setup(
+        tmp_path,
+        store_url,
+        server.port,
+        [Subscriber("gone@example.org")],
+        max_hard_failures=2,
+        send_when_empty=True,
+    )
     for _ in range(3):
         send_round(mailer)
         clock.advance(days=1)
@@ -117,11 +154,16 @@ def test_repeated_hard_failures_suspend_the_subscriber(tmp_path: Path, store_url
     assert store.status().counts["failed"] == 2  # suspended: the third round queued nothing
 
 
-def test_connection_dropped_mid_data_is_retried(tmp_path: Path, store_url: str,
-                                                server: SmtpServer) -> None:
+def test_connection_dropped_mid_data_is_retried(
+    tmp_path: Path, store_url: str, server: SmtpServer
+) -> None:
     server.handler.drop_data_for.add("anna@example.org")
-    mailer, store, clock = setup(tmp_path, store_url, server.port, [Subscriber("anna@example.org"),
-                                                         Subscriber("carl@example.org")])
+    mailer, store, clock = setup(
+        tmp_path,
+        store_url,
+        server.port,
+        [Subscriber("anna@example.org"), Subscriber("carl@example.org")],
+    )
     send_round(mailer)
     assert [r.recipients[0] for r in server.handler.received] == ["carl@example.org"]
     clock.advance(minutes=5)
@@ -141,10 +183,12 @@ def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path, store_url: str
     assert store.status().counts["sent"] == 1
 
 
-def test_unsubscribed_before_sending_is_not_sent(tmp_path: Path, store_url: str,
-                                                 server: SmtpServer) -> None:
+def test_unsubscribed_before_sending_is_not_sent(
+    tmp_path: Path, store_url: str, server: SmtpServer
+) -> None:
     mailer, store, clock = setup(tmp_path, store_url, server.port, [Subscriber("anna@example.org")])
     from cmsfeed.delivery import queue_round
+
     queue_round(mailer, clock())
     sub = store.get_subscriber("anna@example.org")
     assert sub is not None
@@ -154,15 +198,19 @@ def test_unsubscribed_before_sending_is_not_sent(tmp_path: Path, store_url: str,
     assert store.status().counts["sent"] == 0
 
 
-def test_a_digest_is_queued_once_even_when_two_workers_decide_it(tmp_path: Path,
-                                                                 store_url: str) -> None:
+def test_a_digest_is_queued_once_even_when_two_workers_decide_it(
+    tmp_path: Path, store_url: str
+) -> None:
     from cmsfeed.digest.select import plan_round
-    mailer, store, clock = setup(tmp_path, store_url, None, [Subscriber("anna@example.org"),
-                                                   Subscriber("carl@example.org")])
+
+    _, store, clock = setup(
+        tmp_path, store_url, None, [Subscriber("anna@example.org"), Subscriber("carl@example.org")]
+    )
     subscribers = store.list_subscribers()
     candidates = store.available_items(clock() - timedelta(days=5), clock(), ["en"])
-    decisions = plan_round(subscribers, candidates, {}, clock(), send_when_empty=False,
-                           domain="x.example")
+    decisions = plan_round(
+        subscribers, candidates, {}, clock(), send_when_empty=False, domain="x.example"
+    )
     assert store.queue_digests(decisions, clock()) == 2
     assert store.queue_digests(decisions, clock()) == 0  # stale cursors: the guard refuses
     assert store.status().counts["queued"] == 2

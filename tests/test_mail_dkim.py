@@ -14,6 +14,10 @@ from pathlib import Path
 
 import dkim
 import pytest
+
+from cmsfeed.delivery import load_dkim_key, make_mailer, run_round
+from cmsfeed.errors import ConfigError
+from cmsfeed.subscribers import Subscriber
 from digest_support import (
     SECRET,
     FixedClock,
@@ -24,23 +28,31 @@ from digest_support import (
     write_config,
 )
 
-from cmsfeed.delivery import load_dkim_key, make_mailer, run_round
-from cmsfeed.errors import ConfigError
-from cmsfeed.subscribers import Subscriber
-
 SELECTOR = "digest2024"
 DOMAIN = "cmsfeed.example"
-SIGNED = ["from", "to", "subject", "date", "message-id", "list-id", "list-unsubscribe",
-          "list-unsubscribe-post"]
+SIGNED = [
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "list-id",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+]
 
 
 def make_key_pair(folder: Path) -> tuple[Path, bytes]:
     """A fresh 2048-bit RSA key (made by openssl) and its DKIM TXT record."""
     private = folder / "dkim.pem"
-    subprocess.run(["openssl", "genrsa", "-out", str(private), "2048"], check=True,
-                   capture_output=True)
-    public = subprocess.run(["openssl", "rsa", "-in", str(private), "-pubout", "-outform", "DER"],
-                            check=True, capture_output=True).stdout
+    subprocess.run(
+        ["openssl", "genrsa", "-out", str(private), "2048"], check=True, capture_output=True
+    )
+    public = subprocess.run(
+        ["openssl", "rsa", "-in", str(private), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
     return private, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
 
 
@@ -51,17 +63,22 @@ def key_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
 
 def txt_lookup(record: bytes):  # type: ignore[no-untyped-def]
     """A dnsfunc for dkim.verify that knows one name: SELECTOR._domainkey.DOMAIN."""
+
     def lookup(name: bytes, timeout: float = 5) -> bytes | None:
         return record if name == f"{SELECTOR}._domainkey.{DOMAIN}.".encode() else None
+
     return lookup
 
 
 def signed_digest(tmp_path: Path, store_url: str, key_path: Path) -> bytes:
     """One digest to anna, sent through a real SMTP server with DKIM configured."""
     with SmtpServer() as server:
-        config = make_config(tmp_path, server.port, store_url=store_url,
-                             dkim={"selector": SELECTOR, "domain": DOMAIN,
-                                   "key_path": str(key_path)})
+        config = make_config(
+            tmp_path,
+            server.port,
+            store_url=store_url,
+            dkim={"selector": SELECTOR, "domain": DOMAIN, "key_path": str(key_path)},
+        )
         store, digests = open_stores(config)
         clock = FixedClock()
         digests.save_subscriber(Subscriber("anna@example.org", language="ru"), clock())
@@ -76,7 +93,7 @@ def signed_digest(tmp_path: Path, store_url: str, key_path: Path) -> bytes:
                 await mailer.transport.close()
 
         asyncio.run(go())
-        received, = server.handler.received
+        (received,) = server.handler.received
         return received.data
 
 
@@ -89,14 +106,17 @@ def signature_tags(message: bytes) -> dict[str, str]:
 
 def replace_header(message: bytes, name: bytes, value: bytes) -> bytes:
     head, _, body = message.partition(b"\r\n\r\n")
-    lines = [name + b": " + value if line.lower().startswith(name.lower() + b":") else line
-             for line in head.split(b"\r\n")]
+    lines = [
+        name + b": " + value if line.lower().startswith(name.lower() + b":") else line
+        for line in head.split(b"\r\n")
+    ]
     assert lines != head.split(b"\r\n"), name
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
 def test_a_digest_verifies_and_signs_the_unsubscribe_headers(
-        tmp_path: Path, store_url: str, key_pair: tuple[Path, bytes]) -> None:
+    tmp_path: Path, store_url: str, key_pair: tuple[Path, bytes]
+) -> None:
     key_path, record = key_pair
     message = signed_digest(tmp_path, store_url, key_path)
     assert message.startswith(b"DKIM-Signature:")
@@ -116,7 +136,8 @@ def test_a_digest_verifies_and_signs_the_unsubscribe_headers(
 
 @pytest.mark.parametrize("change", ["other URL", "added header", "other Post value"])
 def test_a_tampered_unsubscribe_header_fails_verification(
-        tmp_path: Path, store_url: str, key_pair: tuple[Path, bytes], change: str) -> None:
+    tmp_path: Path, store_url: str, key_pair: tuple[Path, bytes], change: str
+) -> None:
     key_path, record = key_pair
     message = signed_digest(tmp_path, store_url, key_path)
     lookup = txt_lookup(record)
@@ -138,12 +159,14 @@ def test_an_unusable_key_file_is_one_line_naming_the_path(tmp_path: Path, proble
     key_path = tmp_path / "keys" / "dkim.pem"
     if problem == "not a key":
         key_path.parent.mkdir()
-        key_path.write_text("-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n"
-                            "-----END RSA PRIVATE KEY-----\n")
+        key_path.write_text(
+            "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n"
+        )
     elif problem == "a directory":
         key_path.mkdir(parents=True)
-    config = make_config(tmp_path, None, dkim={"selector": SELECTOR, "domain": DOMAIN,
-                                               "key_path": str(key_path)})
+    config = make_config(
+        tmp_path, None, dkim={"selector": SELECTOR, "domain": DOMAIN, "key_path": str(key_path)}
+    )
     with pytest.raises(ConfigError) as raised:
         load_dkim_key(config)
     text = str(raised.value)
@@ -152,8 +175,9 @@ def test_an_unusable_key_file_is_one_line_naming_the_path(tmp_path: Path, proble
     assert str(key_path) in text
 
 
-def test_a_key_with_crlf_line_ends_signs(tmp_path: Path, store_url: str,
-                                         key_pair: tuple[Path, bytes]) -> None:
+def test_a_key_with_crlf_line_ends_signs(
+    tmp_path: Path, store_url: str, key_pair: tuple[Path, bytes]
+) -> None:
     key_path, record = key_pair
     crlf = tmp_path / "dkim-crlf.pem"
     crlf.write_bytes(key_path.read_bytes().replace(b"\n", b"\r\n"))
@@ -161,12 +185,22 @@ def test_a_key_with_crlf_line_ends_signs(tmp_path: Path, store_url: str,
 
 
 def test_the_cli_reports_a_missing_key_in_one_line_and_exits_2(tmp_path: Path) -> None:
-    config = write_config(tmp_path, None, f'\n[digests.dkim]\nselector = "{SELECTOR}"\n'
-                                          f'domain = "{DOMAIN}"\nkey_path = "missing.pem"\n')
-    result = subprocess.run([sys.executable, "-m", "cmsfeed", "--config", str(config),
-                             "digest", "send"], cwd=tmp_path, capture_output=True, text=True,
-                            env={**os.environ, "CMSFEED_SECRET": "s"}, timeout=60)
+    config = write_config(
+        tmp_path,
+        None,
+        f'\n[digests.dkim]\nselector = "{SELECTOR}"\n'
+        f'domain = "{DOMAIN}"\nkey_path = "missing.pem"\n',
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "cmsfeed", "--config", str(config), "digest", "send"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CMSFEED_SECRET": "s"},
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
         f"error: config.toml: digests.dkim.key_path: cannot read {tmp_path / 'missing.pem'} "
-        "(No such file or directory)")
+        "(No such file or directory)"
+    )

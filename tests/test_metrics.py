@@ -32,8 +32,11 @@ def value(name: str, **labels: str) -> float:
 
 
 def scraped(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def test_metrics_endpoint_counts_ingest_builds_responses_and_304s(make_config, store, clock):
@@ -44,8 +47,7 @@ def test_metrics_endpoint_counts_ingest_builds_responses_and_304s(make_config, s
     not_modified = value("cmsfeed_http_requests_total", status="304")
     report = Ingester(config, store, clock).ingest()
     assert report.counts.inserted == 9
-    assert value("cmsfeed_items_ingested_total", source="seed", outcome="inserted") \
-        == inserted + 9
+    assert value("cmsfeed_items_ingested_total", source="seed", outcome="inserted") == inserted + 9
     app = create_app(config, store, clock, poll=False)
     with running(app) as base, httpx.Client(timeout=10) as client:
         url = f"{base}/feeds/bukhara-deer/ru.atom"
@@ -104,7 +106,7 @@ def test_logs_are_one_line_per_event_as_json_or_text():
         configure_logging("json", "info", stream)
         logging.getLogger("cmsfeed.run").info("digest round", extra=fields(sent=3, failed=0))
         logging.getLogger("cmsfeed.run").debug("not shown")
-        line, = stream.getvalue().splitlines()
+        (line,) = stream.getvalue().splitlines()
         event = json.loads(line)
         assert event["event"] == "digest round" and event["sent"] == 3
         assert event["level"] == "info" and event["logger"] == "cmsfeed.run"
@@ -115,7 +117,7 @@ def test_logs_are_one_line_per_event_as_json_or_text():
             raise ValueError("two\nlines")
         except ValueError:
             logging.getLogger("cmsfeed.web").exception("refresh failed", extra=fields(path="a b"))
-        line, = stream.getvalue().splitlines()
+        (line,) = stream.getvalue().splitlines()
         assert ' ERROR cmsfeed.web refresh failed path="a b" pid=' in line
         assert "ValueError: two | lines" in line
     finally:

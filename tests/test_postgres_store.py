@@ -81,22 +81,26 @@ def test_workers_migrating_at_once_take_turns(postgres_url: str) -> None:
 
 
 def test_a_round_queued_by_several_workers_at_once_has_one_row_per_subscriber(
-        postgres_url: str) -> None:
+    postgres_url: str,
+) -> None:
     store = Store.open(postgres_url)
     digests = DigestStore(store)
     for n in range(300):
         digests.save_subscriber(Subscriber(f"r{n}@example.org", frequency="immediate"), T0)
 
-    store.upsert_items([make_item("Argali counted", topics=("argali",), published_at=T0)],
-                       T0 + timedelta(minutes=1))
+    store.upsert_items(
+        [make_item("Argali counted", topics=("argali",), published_at=T0)],
+        T0 + timedelta(minutes=1),
+    )
     now = T0 + timedelta(minutes=5)
 
     def queue(_: int) -> int:
         # Each worker plans from what it read, then queues: the guards decide who wins.
         subscribers = digests.list_subscribers()
         candidates = digests.available_items(T0, now, ["en"])
-        decisions = plan_round(subscribers, candidates, {}, now, send_when_empty=False,
-                               domain="cmsfeed.example")
+        decisions = plan_round(
+            subscribers, candidates, {}, now, send_when_empty=False, domain="cmsfeed.example"
+        )
         return digests.queue_digests(decisions, now)
 
     queued = at_once(3, queue)
@@ -111,11 +115,18 @@ def test_senders_claim_disjoint_rows_with_skip_locked(postgres_url: str) -> None
     for n in range(200):
         digests.save_subscriber(Subscriber(f"r{n}@example.org", frequency="immediate"), T0)
 
-    store.upsert_items([make_item("Saiga calves", topics=("saiga",), published_at=T0)],
-                       T0 + timedelta(minutes=1))
+    store.upsert_items(
+        [make_item("Saiga calves", topics=("saiga",), published_at=T0)], T0 + timedelta(minutes=1)
+    )
     now = T0 + timedelta(minutes=5)
-    decisions = plan_round(digests.list_subscribers(), digests.available_items(T0, now, ["en"]),
-                           {}, now, send_when_empty=False, domain="cmsfeed.example")
+    decisions = plan_round(
+        digests.list_subscribers(),
+        digests.available_items(T0, now, ["en"]),
+        {},
+        now,
+        send_when_empty=False,
+        domain="cmsfeed.example",
+    )
     assert digests.queue_digests(decisions, now) == 200
     claimed = at_once(4, lambda n: digests.claim(f"owner{n}", now, 80, timedelta(minutes=5)))
     ids = [row.id for rows in claimed for row in rows]

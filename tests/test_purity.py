@@ -22,11 +22,26 @@ PURE_MODULES = [
 FEED_PARSER = "cmsfeed.ingest.feed"
 
 LIBRARIES = [
-    "sqlalchemy", "alembic", "psycopg", "sqlite3",  # databases
-    "httpx", "httpcore", "h11", "anyio", "urllib3", "requests", "aiohttp",  # HTTP clients
-    "uvicorn", "starlette", "aiosmtplib", "aiosmtpd",  # servers and mail
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "sqlite3",  # databases
+    "httpx",
+    "httpcore",
+    "h11",
+    "anyio",
+    "urllib3",
+    "requests",
+    "aiohttp",  # HTTP clients
+    "uvicorn",
+    "starlette",
+    "aiosmtplib",
+    "aiosmtpd",  # servers and mail
     "apscheduler",  # the scheduler
-    "cmsfeed.store", "cmsfeed.ingest.fetch", "cmsfeed.ingest.run", "cmsfeed.cli",  # our edges
+    "cmsfeed.store",
+    "cmsfeed.ingest.fetch",
+    "cmsfeed.ingest.run",
+    "cmsfeed.cli",  # our edges
 ]
 # The standard library's clients. feedparser imports http.client and urllib.request when it
 # loads (it can fetch URLs itself); `parse_feed` only ever hands it bytes, so the feed parser
@@ -35,16 +50,19 @@ STANDARD_CLIENTS = ["http.client", "urllib.request", "ssl", "smtplib", "asyncio"
 
 
 def imported_by(modules: list[str]) -> set[str]:
-    code = (f"import {', '.join(modules)}; import sys, json; "
-            "print(json.dumps(sorted(sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = f"import {', '.join(modules)}; import sys, json; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return set(json.loads(result.stdout))
 
 
 def among(loaded: set[str], forbidden: list[str]) -> list[str]:
-    return sorted(name for name in loaded
-                  if any(name == bad or name.startswith(bad + ".") for bad in forbidden))
+    return sorted(
+        name
+        for name in loaded
+        if any(name == bad or name.startswith(bad + ".") for bad in forbidden)
+    )
 
 
 def test_pure_modules_import_no_database_network_or_scheduler_library():

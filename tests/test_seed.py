@@ -33,7 +33,8 @@ def test_seed_comes_in_as_its_eight_stories_with_exact_dates(make_config, store:
     assert len(found) == len(SEED_STORIES)
     for (title, published_at, language, topics), expected in zip(
         sorted(found, key=lambda f: (f[1], f[2]), reverse=True),
-        sorted(SEED_STORIES, key=lambda s: (s[1], s[2]), reverse=True), strict=True
+        sorted(SEED_STORIES, key=lambda s: (s[1], s[2]), reverse=True),
+        strict=True,
     ):
         start, day, lang, tags = expected
         assert title.startswith(start)
@@ -80,9 +81,13 @@ def test_a_title_fixed_in_the_listing_keeps_the_story_id(make_config, store, clo
     before = {i.title: i for i in store.list_items()}
     original = before["World's Largest Bukhara Deer Population Needs Human Help"]
     seed = tmp_path / "seed.txt"
-    seed.write_text(seed.read_text(encoding="utf-8").replace(
-        "World's Largest Bukhara Deer Population Needs Human Help",
-        "World’s Largest Bukhara Deer Population Needs Human Help"), encoding="utf-8")
+    seed.write_text(
+        seed.read_text(encoding="utf-8").replace(
+            "World's Largest Bukhara Deer Population Needs Human Help",
+            "World’s Largest Bukhara Deer Population Needs Human Help",
+        ),
+        encoding="utf-8",
+    )
     clock.now = clock.now.replace(year=2027)
     report = Ingester(config, store, clock).ingest()
     assert (report.counts.inserted, report.counts.updated) == (0, 1)
@@ -98,9 +103,11 @@ def test_a_new_story_on_the_same_day_is_not_taken_for_an_edit(make_config, store
     config = make_config()
     Ingester(config, store, clock).ingest()
     seed = tmp_path / "seed.txt"
-    seed.write_text(seed.read_text(encoding="utf-8") + "\n\nSnow leopards counted in the Altai\n\n"
-                    "A camera-trap survey found eleven snow leopards.\n\n12 March 2014\n",
-                    encoding="utf-8")
+    seed.write_text(
+        seed.read_text(encoding="utf-8") + "\n\nSnow leopards counted in the Altai\n\n"
+        "A camera-trap survey found eleven snow leopards.\n\n12 March 2014\n",
+        encoding="utf-8",
+    )
     report = Ingester(config, store, clock).ingest()
     assert report.counts.inserted == 1 and report.counts.updated == 0
     assert len(store.list_items()) == 10

@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from digest_support import FixedClock, SmtpServer, free_port, make_config, make_item, open_stores
 
 from cmsfeed.delivery import make_mailer, run_round
 from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
+from digest_support import FixedClock, SmtpServer, free_port, make_config, make_item, open_stores
 
 ENV = {"CMSFEED_SECRET": "web-secret"}
 
@@ -30,14 +30,15 @@ def site(tmp_path: Path, store_url: str) -> Iterator[tuple[str, SmtpServer, obje
         config = make_config(tmp_path, smtp.port, store_url=store_url, signups_per_hour=3)
         store, digests = open_stores(config)
         clock = FixedClock()
-        web_transport = SmtpTransport(SmtpSettings("127.0.0.1", smtp.port, security="none"),
-                                      keep_open=False)  # uvicorn's loop ends with the test
+        web_transport = SmtpTransport(
+            SmtpSettings("127.0.0.1", smtp.port, security="none"), keep_open=False
+        )  # uvicorn's loop ends with the test
         mailer = make_mailer(config, digests, clock, ENV, transport=web_transport)
-        app = create_app(config, store, clock, extra_routes=subscription_routes(mailer),
-                         poll=False)
+        app = create_app(config, store, clock, extra_routes=subscription_routes(mailer), poll=False)
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                               log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 20
@@ -67,12 +68,20 @@ def test_subscribe_confirm_digest_unsubscribe(site) -> None:  # type: ignore[no-
     with httpx.Client(base_url=base) as web:
         form = web.get("/subscribe?lang=ru")
         assert form.status_code == 200 and "Подписаться" in form.text
-        answer = signup(web, {"email": "anna@example.org", "language": "ru",
-                                              "topic": ["saiga"], "frequency": "daily",
-                                              "time": "08:00", "timezone": "Asia/Almaty"})
+        answer = signup(
+            web,
+            {
+                "email": "anna@example.org",
+                "language": "ru",
+                "topic": ["saiga"],
+                "frequency": "daily",
+                "time": "08:00",
+                "timezone": "Asia/Almaty",
+            },
+        )
         assert answer.status_code == 200
         assert digests.get_subscriber("anna@example.org") is None  # nothing before confirming
-        confirmation, = smtp.handler.to("anna@example.org")
+        (confirmation,) = smtp.handler.to("anna@example.org")
         text = confirmation.message.get_body(("plain",)).get_content()
         assert "Подтвердите" in confirmation.message["Subject"]
         confirm_url = re.search(r"http://\S+/confirm\?token=\S+", text).group(0)  # type: ignore[union-attr]
@@ -88,14 +97,16 @@ def test_subscribe_confirm_digest_unsubscribe(site) -> None:  # type: ignore[no-
         assert len(smtp.handler.to("anna@example.org")) == 2  # the welcome message
 
         clock.advance(hours=1)
-        store.upsert_items([make_item("Сайгаки вернулись", topics=("saiga",), language="ru")],
-                           clock())
+        store.upsert_items(
+            [make_item("Сайгаки вернулись", topics=("saiga",), language="ru")], clock()
+        )
         clock.advance(days=1)
         round_mailer = make_mailer(config, digests, clock, ENV)
 
         async def go() -> None:
             await run_round(round_mailer)
             await round_mailer.transport.close()
+
         asyncio.run(go())
         digest = smtp.handler.to("anna@example.org")[-1].message
         assert "Сайгаки вернулись" in digest["Subject"]
@@ -103,16 +114,20 @@ def test_subscribe_confirm_digest_unsubscribe(site) -> None:  # type: ignore[no-
         assert web.get(unsubscribe_url).status_code == 200
         still = digests.get_subscriber("anna@example.org")
         assert still is not None and still.status == "active"  # a GET never unsubscribes
-        one_click = web.post(unsubscribe_url, content=b"List-Unsubscribe=One-Click",
-                             headers={"content-type": "application/x-www-form-urlencoded"})
+        one_click = web.post(
+            unsubscribe_url,
+            content=b"List-Unsubscribe=One-Click",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         assert one_click.status_code == 200
         gone = digests.get_subscriber("anna@example.org")
         assert gone is not None and gone.status == "unsubscribed"
 
 
 def test_signup_reveals_nothing_and_is_rate_limited(site) -> None:  # type: ignore[no-untyped-def]
-    base, smtp, (_config, _store, digests), clock = site
+    base, _smtp, (_config, _store, digests), clock = site
     from cmsfeed.subscribers import Subscriber
+
     digests.save_subscriber(Subscriber("known@example.org"), clock())
     with httpx.Client(base_url=base) as web:
         known = signup(web, {"email": "known@example.org"})
@@ -132,10 +147,21 @@ def test_forms_without_their_token_or_from_another_site_are_refused(site) -> Non
         assert web.post("/subscribe", data={"email": "x@example.org"}).status_code == 403
         form = web.get("/subscribe?lang=ru")
         csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-        assert web.post("/subscribe", data={"email": "x@example.org", "csrf": csrf + "0"},
-                        ).status_code == 403
-        assert web.post("/subscribe", data={"email": "x@example.org", "csrf": csrf},
-                        headers={"origin": "https://evil.example"}).status_code == 403
+        assert (
+            web.post(
+                "/subscribe",
+                data={"email": "x@example.org", "csrf": csrf + "0"},
+            ).status_code
+            == 403
+        )
+        assert (
+            web.post(
+                "/subscribe",
+                data={"email": "x@example.org", "csrf": csrf},
+                headers={"origin": "https://evil.example"},
+            ).status_code
+            == 403
+        )
         assert smtp.handler.to("x@example.org") == []
     with httpx.Client(base_url=base) as stranger:  # another browser: the token is not its own
         answer = stranger.post("/subscribe", data={"email": "x@example.org", "csrf": csrf})
@@ -146,9 +172,11 @@ def test_forms_without_their_token_or_from_another_site_are_refused(site) -> Non
 def test_forged_or_expired_links_do_nothing(site) -> None:  # type: ignore[no-untyped-def]
     base, _smtp, (_config, _store, digests), clock = site
     from cmsfeed.digest.links import make_token
+
     with httpx.Client(base_url=base) as web:
         assert web.post("/unsubscribe?token=abc.def").status_code == 400
-        expired = make_token(b"web-secret", "confirm", {"email": "x@example.org"},
-                             clock() - timedelta(seconds=1))
+        expired = make_token(
+            b"web-secret", "confirm", {"email": "x@example.org"}, clock() - timedelta(seconds=1)
+        )
         assert web.post("/confirm", data={"token": expired}).status_code == 400
         assert digests.get_subscriber("x@example.org") is None

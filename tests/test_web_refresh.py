@@ -7,8 +7,7 @@ from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.web.service import FeedService
 
 
-def test_the_server_picks_up_an_ingest_that_another_process_published(make_config, store,
-                                                                     clock):
+def test_the_server_picks_up_an_ingest_that_another_process_published(make_config, store, clock):
     config = make_config()
     service = FeedService(site_info(config), store, clock)
     assert service.refresh_if_changed()

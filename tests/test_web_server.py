@@ -32,9 +32,11 @@ def client() -> Iterator[httpx.Client]:
         yield http
 
 
-FEEDS = [("feeds/bukhara-deer/ru.atom", "application/atom+xml; charset=utf-8"),
-         ("feeds/all/all.rss", "application/rss+xml; charset=utf-8"),
-         ("feeds/saiga/en.json", "application/feed+json; charset=utf-8")]
+FEEDS = [
+    ("feeds/bukhara-deer/ru.atom", "application/atom+xml; charset=utf-8"),
+    ("feeds/all/all.rss", "application/rss+xml; charset=utf-8"),
+    ("feeds/saiga/en.json", "application/feed+json; charset=utf-8"),
+]
 
 
 @pytest.mark.parametrize(("path", "media_type"), FEEDS)
@@ -72,8 +74,12 @@ def test_if_modified_since_gives_304(server, client):
     modified = first.headers["last-modified"]
     assert client.get(url, headers={"if-modified-since": modified}).status_code == 304
     earlier = parsedate_to_datetime(modified) - timedelta(seconds=1)
-    assert client.get(url, headers={"if-modified-since": format_datetime(earlier, usegmt=True)}
-                      ).status_code == 200
+    assert (
+        client.get(
+            url, headers={"if-modified-since": format_datetime(earlier, usegmt=True)}
+        ).status_code
+        == 200
+    )
     assert client.get(url, headers={"if-modified-since": "not a date"}).status_code == 200
 
 
@@ -99,20 +105,27 @@ def test_compressed_when_asked(server, client, encoding):
     assert int(packed.headers["content-length"]) < len(plain.content)
     assert packed.headers["etag"] != plain.headers["etag"]
     # the compressed representation's validator also gives a 304
-    assert client.get(url, headers={"accept-encoding": encoding,
-                                    "if-none-match": packed.headers["etag"]}).status_code == 304
+    assert (
+        client.get(
+            url, headers={"accept-encoding": encoding, "if-none-match": packed.headers["etag"]}
+        ).status_code
+        == 304
+    )
     if encoding == "gzip":
         with client.stream("GET", url, headers={"accept-encoding": "gzip"}) as raw:
             assert gzip.decompress(b"".join(raw.iter_raw())) == plain.content
 
 
-@pytest.mark.parametrize(("path", "says"), [
-    ("feeds/wolves/en.atom", "unknown topic 'wolves'"),
-    ("feeds/saiga/de.atom", "unknown language 'de'"),
-    ("feeds/saiga/en.xml", "a feed ends in .atom, .rss, .json or .html"),
-    ("nothing-here", "no such page"),
-    ("feeds/custom.atom?topics=saiga,wolves&lang=ru", "unknown topic 'wolves'"),
-])
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("feeds/wolves/en.atom", "unknown topic 'wolves'"),
+        ("feeds/saiga/de.atom", "unknown language 'de'"),
+        ("feeds/saiga/en.xml", "a feed ends in .atom, .rss, .json or .html"),
+        ("nothing-here", "no such page"),
+        ("feeds/custom.atom?topics=saiga,wolves&lang=ru", "unknown topic 'wolves'"),
+    ],
+)
 def test_unknown_feeds_get_a_helpful_404(server, client, path, says):
     base, _app = server
     response = client.get(f"{base}/{path}")
@@ -131,11 +144,15 @@ def test_custom_feed_for_several_topics_has_one_canonical_url(server, client):
     response = client.get(f"{base}/feeds/custom.atom?topics=argali,saiga&lang=ru")
     assert response.status_code == 200
     parsed = parse_back(response.content)
-    assert {e.title for e in parsed.entries} == {"Численность сайгаков растёт",
-                                                 "Аргали в Таджикистане"}
+    assert {e.title for e in parsed.entries} == {
+        "Численность сайгаков растёт",
+        "Аргали в Таджикистане",
+    }
     assert CHECKS["atom"](response.content, canonical, "ru") == []
-    again = client.get(f"{base}/feeds/custom.atom?topics=argali,saiga&lang=ru",
-                       headers={"if-none-match": response.headers["etag"]})
+    again = client.get(
+        f"{base}/feeds/custom.atom?topics=argali,saiga&lang=ru",
+        headers={"if-none-match": response.headers["etag"]},
+    )
     assert again.status_code == 304
     single = client.get(f"{base}/feeds/custom.rss?topics=saiga")
     assert single.headers["location"] == "http://127.0.0.1:8080/feeds/saiga/all.rss"
@@ -149,8 +166,13 @@ def test_a_reader_gets_every_story_once_and_then_a_304(server, client):
     assert parsed.bozo == 0
     ids = [entry.id for entry in parsed.entries]
     assert len(ids) == len(set(ids)) == len(sample_items())
-    second = client.get(url, headers={"if-none-match": first.headers["etag"],
-                                      "if-modified-since": first.headers["last-modified"]})
+    second = client.get(
+        url,
+        headers={
+            "if-none-match": first.headers["etag"],
+            "if-modified-since": first.headers["last-modified"],
+        },
+    )
     assert second.status_code == 304
 
 
@@ -164,15 +186,22 @@ def test_feeds_are_rendered_once_per_change(server, client, store, clock):
     assert service.renders == 1
     assert service.refresh_if_changed() is False
     clock.now += timedelta(minutes=1)
-    store.upsert_items([make_item("argali-new", title="New argali census",
-                                  url="https://www.cms.int/en/news/census",
-                                  published_at=clock.now - timedelta(days=1))], clock())
+    store.upsert_items(
+        [
+            make_item(
+                "argali-new",
+                title="New argali census",
+                url="https://www.cms.int/en/news/census",
+                published_at=clock.now - timedelta(days=1),
+            )
+        ],
+        clock(),
+    )
     assert service.refresh_if_changed() is True
     after = client.get(url)
     assert after.headers["etag"] != before.headers["etag"]
     assert parse_back(after.content).entries[0].title == "New argali census"
-    assert parsedate_to_datetime(after.headers["last-modified"]) == clock.now.replace(
-        microsecond=0)
+    assert parsedate_to_datetime(after.headers["last-modified"]) == clock.now.replace(microsecond=0)
     untouched = client.get(f"{base}/feeds/saiga/en.atom")
     assert parsedate_to_datetime(untouched.headers["last-modified"]) < clock.now
     assert client.get(url, headers={"if-none-match": before.headers["etag"]}).status_code == 200
@@ -202,8 +231,9 @@ def test_extra_routes_come_before_the_feeds(make_config, store, clock, client):
     async def subscribe(_request):
         return PlainTextResponse("form")
 
-    app = create_app(make_config(), store, clock, poll=False,
-                     extra_routes=[Route("/subscribe", subscribe)])
+    app = create_app(
+        make_config(), store, clock, poll=False, extra_routes=[Route("/subscribe", subscribe)]
+    )
     with running(app) as base:
         assert client.get(f"{base}/subscribe").text == "form"
         assert client.get(f"{base}/feeds/all/all.atom").status_code == 200

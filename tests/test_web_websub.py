@@ -33,6 +33,7 @@ class Hub:
                 return Response(status_code=503)
             self.pings += form["hub.url"]
             return Response(status_code=204)
+
         return Starlette(routes=[Route("/hub", publish, methods=["POST"])])
 
 
@@ -55,12 +56,26 @@ def test_changed_feeds_and_only_those_are_pinged(make_config, store, clock, hub)
         assert refresh_feeds(site, store, clock(), client=client).changed == ()
         assert recorder.pings == []
         clock.now += timedelta(minutes=5)
-        store.upsert_items([make_item("saiga-new", title="Saiga calving", language="ru",
-                                      topics=("saiga",), url="https://www.cms.int/ru/calving",
-                                      published_at=clock.now - timedelta(hours=1))], clock())
+        store.upsert_items(
+            [
+                make_item(
+                    "saiga-new",
+                    title="Saiga calving",
+                    language="ru",
+                    topics=("saiga",),
+                    url="https://www.cms.int/ru/calving",
+                    published_at=clock.now - timedelta(hours=1),
+                )
+            ],
+            clock(),
+        )
         refresh_feeds(site, store, clock(), client=client)
-    expected = {f"feeds/{topic}/{language}.{fmt}" for topic in ("saiga", "all")
-                for language in ("ru", "all") for fmt in ("atom", "rss", "json")}
+    expected = {
+        f"feeds/{topic}/{language}.{fmt}"
+        for topic in ("saiga", "all")
+        for language in ("ru", "all")
+        for fmt in ("atom", "rss", "json")
+    }
     assert sorted(recorder.pings) == sorted(site.url(path) for path in expected)
 
 

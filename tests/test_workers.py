@@ -53,9 +53,12 @@ ROUND_TIMEOUT = 240.0
 @contextmanager
 def smtp_sink(log: Path) -> Iterator[int]:
     port = free_port()
-    with subprocess.Popen([sys.executable, str(Path(__file__).with_name("smtp_sink.py")),
-                           str(port), str(log)], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, text=True) as sink:
+    with subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("smtp_sink.py")), str(port), str(log)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as sink:
         try:
             assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
             yield port
@@ -69,7 +72,8 @@ def write_config(folder: Path, store_url: str, smtp_port: int, lease_seconds: in
     topics = BUNDLED.read_text(encoding="utf-8").partition("\n[[topics]]")[2]
     topics = "[[topics]]" + topics.split("\n# Email digests")[0]
     path = folder / "config.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [site]
 title = "CAMI news"
 base_url = "http://127.0.0.1:8080/"
@@ -104,7 +108,9 @@ kind = "listing"
 path = "seed.txt"
 
 {topics}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -114,30 +120,64 @@ def add_subscribers(store_url: str, count: int) -> list[str]:
     emails = [f"reader{n:05d}@example.org" for n in range(count)]
     store = Store.open(store_url)
     with store.engine.begin() as connection:
-        connection.execute(insert(subscribers), [{
-            "id": subscriber_id(email), "email": email, "language": "ru" if n % 4 == 0 else "en",
-            "topics": "[]", "frequency": "immediate", "weekday": 0, "send_time": "08:00",
-            "timezone": "UTC", "status": "active", "origin": "cli", "created_at": joined,
-            "confirmed_at": joined, "last_slot_at": None, "covered_until": None,
-            "hard_failures": 0} for n, email in enumerate(emails)])
+        connection.execute(
+            insert(subscribers),
+            [
+                {
+                    "id": subscriber_id(email),
+                    "email": email,
+                    "language": "ru" if n % 4 == 0 else "en",
+                    "topics": "[]",
+                    "frequency": "immediate",
+                    "weekday": 0,
+                    "send_time": "08:00",
+                    "timezone": "UTC",
+                    "status": "active",
+                    "origin": "cli",
+                    "created_at": joined,
+                    "confirmed_at": joined,
+                    "last_slot_at": None,
+                    "covered_until": None,
+                    "hard_failures": 0,
+                }
+                for n, email in enumerate(emails)
+            ],
+        )
     store.close()
     return emails
 
 
 def start_worker(config: Path, n: int) -> subprocess.Popen[bytes]:
     with open(config.parent / f"worker{n}.log", "wb") as out:  # the child keeps its own copy
-        return subprocess.Popen([str(CMSFEED), "--config", str(config), "run", "--host",
-                                 "127.0.0.1", "--port", str(free_port())], cwd=config.parent,
-                                stdout=out, stderr=subprocess.STDOUT,
-                                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                                     "CMSFEED_SECRET": "workers-test-secret"})
+        return subprocess.Popen(
+            [
+                str(CMSFEED),
+                "--config",
+                str(config),
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(free_port()),
+            ],
+            cwd=config.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "CMSFEED_SECRET": "workers-test-secret",
+            },
+        )
 
 
 def deliveries(log: Path) -> list[tuple[str, str]]:
     if not log.exists():
         return []
-    return [tuple(line.split(" ", 1)) for line in log.read_text().splitlines()  # type: ignore[misc]
-            if " " in line]
+    return [
+        tuple(line.split(" ", 1))
+        for line in log.read_text().splitlines()  # type: ignore[misc]
+        if " " in line
+    ]
 
 
 def log_events(path: Path) -> list[dict[str, Any]]:
@@ -163,8 +203,9 @@ def stop(workers: list[subprocess.Popen[bytes]]) -> None:
             worker.wait(10)
 
 
-def run_round(tmp_path: Path, store_url: str, *, kill_one: bool
-              ) -> tuple[list[str], list[tuple[str, str]], DigestStore, float]:
+def run_round(
+    tmp_path: Path, store_url: str, *, kill_one: bool
+) -> tuple[list[str], list[tuple[str, str]], DigestStore, float]:
     log = tmp_path / "sink.log"
     emails = add_subscribers(store_url, SUBSCRIBERS)
     with smtp_sink(log) as port:
@@ -182,8 +223,12 @@ def run_round(tmp_path: Path, store_url: str, *, kill_one: bool
 
             def finished() -> bool:
                 counts = digests.status().counts
-                return counts["sent"] >= SUBSCRIBERS and counts["queued"] == 0 \
+                return (
+                    counts["sent"] >= SUBSCRIBERS
+                    and counts["queued"] == 0
                     and counts["sending"] == 0
+                )
+
             wait_until(finished, "every digest sent")
             elapsed = time.monotonic() - started
             time.sleep(1.0)  # anything sent twice would arrive now
@@ -197,8 +242,9 @@ def run_round(tmp_path: Path, store_url: str, *, kill_one: bool
     return emails, deliveries(log), digests, elapsed
 
 
-def test_three_workers_send_each_subscriber_exactly_one_digest(tmp_path: Path,
-                                                               postgres_url: str) -> None:
+def test_three_workers_send_each_subscriber_exactly_one_digest(
+    tmp_path: Path, postgres_url: str
+) -> None:
     emails, received, digests, elapsed = run_round(tmp_path, postgres_url, kill_one=False)
     per_recipient = Counter(recipient for recipient, _ in received)
     assert sorted(per_recipient) == emails
@@ -207,20 +253,27 @@ def test_three_workers_send_each_subscriber_exactly_one_digest(tmp_path: Path,
     assert counts == {"queued": 0, "sending": 0, "sent": SUBSCRIBERS, "failed": 0}
     # The JSON logs show the work was shared: rounds ran at once, each digest was queued by
     # exactly one worker, and every worker sent some.
-    rounds = [event for n in range(WORKERS) for event in log_events(tmp_path / f"worker{n}.log")
-              if event["event"] == "digest round"]
+    rounds = [
+        event
+        for n in range(WORKERS)
+        for event in log_events(tmp_path / f"worker{n}.log")
+        if event["event"] == "digest round"
+    ]
     assert sum(event["queued"] for event in rounds) == SUBSCRIBERS
     sent_by = Counter[int]()
     for event in rounds:
         sent_by[event["pid"]] += event["sent"]
     assert sum(sent_by.values()) == SUBSCRIBERS
-    print(f"{SUBSCRIBERS} digests by {WORKERS} workers in {elapsed:.1f} s; sent per worker: "
-          f"{sorted(sent_by.values())}")
+    print(
+        f"{SUBSCRIBERS} digests by {WORKERS} workers in {elapsed:.1f} s; sent per worker: "
+        f"{sorted(sent_by.values())}"
+    )
     digests.store.close()
 
 
-def test_a_worker_killed_mid_round_leaves_nobody_without_a_digest(tmp_path: Path,
-                                                                  postgres_url: str) -> None:
+def test_a_worker_killed_mid_round_leaves_nobody_without_a_digest(
+    tmp_path: Path, postgres_url: str
+) -> None:
     emails, received, digests, elapsed = run_round(tmp_path, postgres_url, kill_one=True)
     message_ids: dict[str, list[str]] = defaultdict(list)
     for recipient, message_id in received:
@@ -230,10 +283,11 @@ def test_a_worker_killed_mid_round_leaves_nobody_without_a_digest(tmp_path: Path
         assert len(set(ids)) == 1  # a repeat is the same message (same Message-ID)
     repeats = sum(len(ids) - 1 for ids in message_ids.values())
     assert repeats <= CONCURRENCY  # only what the killed worker had in flight
-    assert digests.status().counts == {"queued": 0, "sending": 0, "sent": SUBSCRIBERS,
-                                       "failed": 0}
-    print(f"{SUBSCRIBERS} digests, one of {WORKERS} workers killed, in {elapsed:.1f} s; "
-          f"{repeats} repeated")
+    assert digests.status().counts == {"queued": 0, "sending": 0, "sent": SUBSCRIBERS, "failed": 0}
+    print(
+        f"{SUBSCRIBERS} digests, one of {WORKERS} workers killed, in {elapsed:.1f} s; "
+        f"{repeats} repeated"
+    )
     digests.store.close()
 
 

@@ -139,7 +139,9 @@ class SourceConfig(_Section):
         if (self.path is None) == (self.url is None):
             raise PydanticCustomError("location", "expected exactly one of 'path' or 'url'")
         if self.kind == "html" and self.selectors is None:
-            raise PydanticCustomError("selectors", "an html source needs a [sources.selectors] table")
+            raise PydanticCustomError(
+                "selectors", "an html source needs a [sources.selectors] table"
+            )
         return self
 
     @property
@@ -197,7 +199,7 @@ class DkimConfig(_Section):
 class DigestsConfig(_Section):
     """Email digests: where they go without SMTP, how fast they are sent, how links are signed."""
 
-    maildir: str = "var/maildir"           # used when smtp.host is not set
+    maildir: str = "var/maildir"  # used when smtp.host is not set
     send_when_empty: bool = False
     rate_per_second: float = Field(50.0, gt=0)
     concurrency: int = Field(8, ge=1, le=100)
@@ -206,11 +208,11 @@ class DigestsConfig(_Section):
     retry_seconds: float = Field(60.0, gt=0)  # first retry; doubles each time
     lease_seconds: int = Field(300, ge=10)
     secret_env: str = "CMSFEED_SECRET"
-    secret_path: str = "var/secret.key"    # made on first use when secret_env is not set
+    secret_path: str = "var/secret.key"  # made on first use when secret_env is not set
     confirm_days: int = Field(7, ge=1)
     signups_per_hour: int = Field(5, ge=1)  # per client address
     local_hostname: str | None = None
-    list_id: str | None = None             # default: the site's host
+    list_id: str | None = None  # default: the site's host
     dkim: DkimConfig | None = None
 
 
@@ -306,16 +308,21 @@ def _describe(error: Mapping[str, Any], label: str, origins: Mapping[tuple[str, 
     origin = next((env for loc, env in origins.items() if location[: len(loc)] == loc), None)
     if origin:
         subject = f"environment {origin}"
+    elif key_path:
+        subject = f"{label}: {key_path}"
     else:
-        subject = f"{label}: {key_path}" if key_path else label
+        subject = label
     kind = error["type"]
     if kind in _EXPECTATIONS:
         problem = _EXPECTATIONS[kind]
     elif kind == "literal_error":
         problem = "expected " + error["ctx"]["expected"]
     elif kind == "string_pattern_mismatch":
-        problem = ("expected lowercase letters, digits and dashes" if "a-z0-9" in
-                   error["ctx"]["pattern"] else "expected a language code such as 'en' or 'ru'")
+        problem = (
+            "expected lowercase letters, digits and dashes"
+            if "a-z0-9" in error["ctx"]["pattern"]
+            else "expected a language code such as 'en' or 'ru'"
+        )
     else:
         problem = error["msg"].removeprefix("Value error, ")
         problem = problem[0].lower() + problem[1:]
@@ -335,7 +342,11 @@ def _key_path(loc: tuple[Any, ...]) -> str:
 
 
 def _show(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else repr(value)
+    text = (
+        json.dumps(value, ensure_ascii=False, default=str)
+        if not isinstance(value, str)
+        else repr(value)
+    )
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -343,8 +354,10 @@ def _secret_problems(data: dict[str, Any], label: str) -> list[str]:
     smtp = data.get("smtp")
     if isinstance(smtp, dict) and "password" in smtp:
         smtp.pop("password")
-        return [f"{label}: smtp.password: secrets do not belong in the file; put the password in "
-                "an environment variable and name it in smtp.password_env"]
+        return [
+            f"{label}: smtp.password: secrets do not belong in the file; put the password in "
+            "an environment variable and name it in smtp.password_env"
+        ]
     return []
 
 
@@ -356,7 +369,7 @@ def _overlay_environment(
     for name in sorted(environ):
         if not name.startswith(ENV_PREFIX) or ENV_SEPARATOR not in name:
             continue
-        keys = name[len(ENV_PREFIX):].lower().split(ENV_SEPARATOR)
+        keys = name[len(ENV_PREFIX) :].lower().split(ENV_SEPARATOR)
         if not all(keys):
             problems.append(f"environment {name}: expected CMSFEED_<SECTION>__<KEY>")
             continue
@@ -404,7 +417,7 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
 def resolve_sqlite_url(url: str, base: Path) -> str:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-        return prefix + str((base / url[len(prefix):]).resolve())
+        return prefix + str((base / url[len(prefix) :]).resolve())
     return url
 
 
@@ -415,8 +428,10 @@ def default_store_url(base: Path) -> str:
 def _consistency_problems(config: Config, label: str) -> list[str]:
     problems: list[str] = []
     languages = set(config.site.languages)
-    for kind, ids in (("sources", [s.id for s in config.sources]),
-                      ("topics", [t.id for t in config.topics])):
+    for kind, ids in (
+        ("sources", [s.id for s in config.sources]),
+        ("topics", [t.id for t in config.topics]),
+    ):
         seen: set[str] = set()
         for index, entry_id in enumerate(ids):
             if entry_id in seen:
@@ -431,16 +446,22 @@ def _consistency_problems(config: Config, label: str) -> list[str]:
                 )
         for language, terms in topic.terms.items():
             if not terms or any(not term.strip() for term in terms):
-                problems.append(f"{label}: topics[{index}].terms.{language}: expected non-empty terms")
+                problems.append(
+                    f"{label}: topics[{index}].terms.{language}: expected non-empty terms"
+                )
     for index, source in enumerate(config.sources):
         if source.language is not None and source.language not in languages:
-            problems.append(f"{label}: sources[{index}].language: {source.language!r} is not one of "
-                            f"site.languages {sorted(languages)}")
+            problems.append(
+                f"{label}: sources[{index}].language: {source.language!r} is not one of "
+                f"site.languages {sorted(languages)}"
+            )
     topic_ids = set(config.topic_ids())
     for index, subscriber in enumerate(config.subscribers):
         if subscriber.language not in languages:
-            problems.append(f"{label}: subscribers[{index}].language: {subscriber.language!r} is "
-                            f"not one of site.languages {sorted(languages)}")
+            problems.append(
+                f"{label}: subscribers[{index}].language: {subscriber.language!r} is "
+                f"not one of site.languages {sorted(languages)}"
+            )
         for topic_id in subscriber.topics:
             if topic_id not in topic_ids:
                 problems.append(f"{label}: subscribers[{index}].topics: no topic {topic_id!r}")

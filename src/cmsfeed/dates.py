@@ -132,8 +132,11 @@ def _parse_with_format(
     else:
         month = int(parts["month"])
     try:
-        clock = time(int(parts.get("hour") or 0), int(parts.get("minute") or 0),
-                     int(parts.get("second") or 0))
+        clock = time(
+            int(parts.get("hour") or 0),
+            int(parts.get("minute") or 0),
+            int(parts.get("second") or 0),
+        )
     except ValueError as err:
         raise DateError(repr(text), f"no such time ({err})") from err
     return _build(text, int(parts["year"]), month, int(parts["day"]), zone, clock)
@@ -160,8 +163,10 @@ def _format_pattern(date_format: str) -> re.Pattern[str]:
         if piece in _FORMAT_TOKENS:
             regex.append(_FORMAT_TOKENS[piece])
         elif piece.startswith("%"):
-            raise DateError(repr(date_format), f"unsupported directive {piece}; use "
-                            + " ".join(sorted(_FORMAT_TOKENS)))
+            raise DateError(
+                repr(date_format),
+                f"unsupported directive {piece}; use " + " ".join(sorted(_FORMAT_TOKENS)),
+            )
         else:
             regex.append(r"\s+".join(re.escape(word) for word in piece.lower().split(" ")))
     return re.compile("^" + "".join(regex) + "$")

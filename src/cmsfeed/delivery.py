@@ -67,9 +67,11 @@ class RoundReport:
     cancelled: int = 0
 
     def summary(self) -> str:
-        return (f"{self.due} due, {self.queued} queued, {self.empty} with nothing new; "
-                f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, "
-                f"{self.suspended} suspended")
+        return (
+            f"{self.due} due, {self.queued} queued, {self.empty} with nothing new; "
+            f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, "
+            f"{self.suspended} suspended"
+        )
 
 
 @dataclass
@@ -100,23 +102,44 @@ class Mailer:
 
     def personal(self, subscriber: Subscriber) -> Personal:
         base = self.config.site.base_url
-        return Personal(unsubscribe_link(base, self.secret, subscriber.id),
-                        preferences_link(base, self.secret, subscriber.id),
-                        self.renderer.why(subscriber))
+        return Personal(
+            unsubscribe_link(base, self.secret, subscriber.id),
+            preferences_link(base, self.secret, subscriber.id),
+            self.renderer.why(subscriber),
+        )
 
-    def compose(self, rendered: RenderedEmail, to: str, message_id: str, now: datetime,
-                unsubscribe_url: str | None = None) -> bytes:
-        raw = build_message(rendered, sender=self.sender, to=to, message_id=message_id,
-                            now=now, list_id=self.list_id if unsubscribe_url else None,
-                            unsubscribe_url=unsubscribe_url)
+    def compose(
+        self,
+        rendered: RenderedEmail,
+        to: str,
+        message_id: str,
+        now: datetime,
+        unsubscribe_url: str | None = None,
+    ) -> bytes:
+        raw = build_message(
+            rendered,
+            sender=self.sender,
+            to=to,
+            message_id=message_id,
+            now=now,
+            list_id=self.list_id if unsubscribe_url else None,
+            unsubscribe_url=unsubscribe_url,
+        )
         return message_bytes(raw, self.dkim_key)
 
-    def digest_message(self, subscriber: Subscriber, items: list[Item], message_id: str,
-                       covered_at: datetime, now: datetime) -> tuple[RenderedEmail, bytes]:
+    def digest_message(
+        self,
+        subscriber: Subscriber,
+        items: list[Item],
+        message_id: str,
+        covered_at: datetime,
+        now: datetime,
+    ) -> tuple[RenderedEmail, bytes]:
         personal = self.personal(subscriber)
         rendered = personalise(self.renderer.digest(subscriber, items, covered_at), personal)
-        return rendered, self.compose(rendered, subscriber.email, message_id, now,
-                                      personal.unsubscribe_url)
+        return rendered, self.compose(
+            rendered, subscriber.email, message_id, now, personal.unsubscribe_url
+        )
 
 
 def queue_round(mailer: Mailer, now: datetime, report: RoundReport | None = None) -> RoundReport:
@@ -130,9 +153,14 @@ def queue_round(mailer: Mailer, now: datetime, report: RoundReport | None = None
         lower = min(window_start(sub, now) for sub in due)
         candidates = digests.available_items(lower, now, {sub.language for sub in due})
         covered = digests.covered_items([sub.id for sub in due], lower)
-        decisions = plan_round(due, candidates, covered, now,
-                               send_when_empty=mailer.config.digests.send_when_empty,
-                               domain=mailer.domain)
+        decisions = plan_round(
+            due,
+            candidates,
+            covered,
+            now,
+            send_when_empty=mailer.config.digests.send_when_empty,
+            domain=mailer.domain,
+        )
         report.due += len(decisions)
         report.empty += sum(1 for d in decisions if d.message_id is None)
         queued = digests.queue_digests(decisions, now)
@@ -141,8 +169,13 @@ def queue_round(mailer: Mailer, now: datetime, report: RoundReport | None = None
     return report
 
 
-async def send_outbox(mailer: Mailer, report: RoundReport | None = None, *,
-                      stop: asyncio.Event | None = None, batch_size: int = 200) -> RoundReport:
+async def send_outbox(
+    mailer: Mailer,
+    report: RoundReport | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+    batch_size: int = 200,
+) -> RoundReport:
     """Send every queued row that is due; return when none is left (or `stop` is set).
 
     Rows claimed by this call are finished before it returns, so a stop lets in-flight sends
@@ -165,20 +198,27 @@ async def send_outbox(mailer: Mailer, report: RoundReport | None = None, *,
     return report
 
 
-async def _send_row(mailer: Mailer, row: OutboxRow, items: Mapping[str, Item],
-                    report: RoundReport) -> None:
+async def _send_row(
+    mailer: Mailer, row: OutboxRow, items: Mapping[str, Item], report: RoundReport
+) -> None:
     settings = mailer.config.digests
     subscriber = row.subscriber
     digests = mailer.digests
     if subscriber.status != "active":
-        digests.mark_failed(row, f"not sent: subscriber is {subscriber.status}", mailer.clock(),
-                            hard=False, max_hard_failures=settings.max_hard_failures,
-                            status="cancelled")
+        digests.mark_failed(
+            row,
+            f"not sent: subscriber is {subscriber.status}",
+            mailer.clock(),
+            hard=False,
+            max_hard_failures=settings.max_hard_failures,
+            status="cancelled",
+        )
         report.cancelled += 1
         return
     chosen = [items[item_id] for item_id in row.item_ids if item_id in items]
-    _, raw = mailer.digest_message(subscriber, chosen, row.message_id, row.created_at,
-                                   mailer.clock())
+    _, raw = mailer.digest_message(
+        subscriber, chosen, row.message_id, row.created_at, mailer.clock()
+    )
     started = time.perf_counter()
     try:
         reply = await mailer.transport.send(mailer.sender.address, subscriber.email, raw)
@@ -186,8 +226,9 @@ async def _send_row(mailer: Mailer, row: OutboxRow, items: Mapping[str, Item],
         _observe_send(mailer, started)
         now = mailer.clock()
         if err.permanent or row.attempts >= settings.max_attempts:
-            suspended = digests.mark_failed(row, str(err), now, hard=err.permanent,
-                                            max_hard_failures=settings.max_hard_failures)
+            suspended = digests.mark_failed(
+                row, str(err), now, hard=err.permanent, max_hard_failures=settings.max_hard_failures
+            )
             report.failed += 1
             report.suspended += int(suspended)
             metrics.DIGESTS_FAILED.inc()
@@ -209,14 +250,16 @@ def _observe_send(mailer: Mailer, started: float) -> None:
     metrics.MAIL_SEND_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 
-async def run_round(mailer: Mailer, now: datetime | None = None, *,
-                    stop: asyncio.Event | None = None) -> RoundReport:
+async def run_round(
+    mailer: Mailer, now: datetime | None = None, *, stop: asyncio.Event | None = None
+) -> RoundReport:
     """One round: queue what is due at `now` (default: the clock), then send the outbox."""
     report = queue_round(mailer, now or mailer.clock())
     return await send_outbox(mailer, report, stop=stop)
 
 
 # -- wiring helpers ---------------------------------------------------------------------------
+
 
 def site_secret(config: Config, environ: Mapping[str, str]) -> bytes:
     """The key that signs links: from the environment, else a file made on first use."""
@@ -239,14 +282,24 @@ def make_transport(config: Config, environ: Mapping[str, str]) -> Transport:
         return MaildirTransport(Path(config.digests.maildir))
     password = smtp.password(environ)
     if smtp.username and smtp.password_env and password is None:
-        raise ConfigError([f"environment {smtp.password_env}: not set, but smtp.username is; "
-                           "put the SMTP password in it"])
+        raise ConfigError(
+            [
+                f"environment {smtp.password_env}: not set, but smtp.username is; "
+                "put the SMTP password in it"
+            ]
+        )
     return SmtpTransport(
-        SmtpSettings(host=smtp.host, port=smtp.port, security=smtp.security,
-                     username=smtp.username, password=password,
-                     local_hostname=config.digests.local_hostname),
+        SmtpSettings(
+            host=smtp.host,
+            port=smtp.port,
+            security=smtp.security,
+            username=smtp.username,
+            password=password,
+            local_hostname=config.digests.local_hostname,
+        ),
         concurrency=config.digests.concurrency,
-        rate_per_second=config.digests.rate_per_second)
+        rate_per_second=config.digests.rate_per_second,
+    )
 
 
 def load_dkim_key(config: Config) -> DkimKey | None:
@@ -263,15 +316,26 @@ def load_dkim_key(config: Config) -> DkimKey | None:
     return DkimKey(dkim.selector, dkim.domain, key)
 
 
-def make_mailer(config: Config, digests: DigestStore, clock: Clock,
-                environ: Mapping[str, str], transport: Transport | None = None) -> Mailer:
-    return Mailer(config=config, digests=digests,
-                  transport=transport or make_transport(config, environ), clock=clock,
-                  secret=site_secret(config, environ), dkim_key=load_dkim_key(config))
+def make_mailer(
+    config: Config,
+    digests: DigestStore,
+    clock: Clock,
+    environ: Mapping[str, str],
+    transport: Transport | None = None,
+) -> Mailer:
+    return Mailer(
+        config=config,
+        digests=digests,
+        transport=transport or make_transport(config, environ),
+        clock=clock,
+        secret=site_secret(config, environ),
+        dkim_key=load_dkim_key(config),
+    )
 
 
-def subscriber_from_settings(settings: SubscriberConfig | Mapping[str, Any],
-                             origin: str) -> Subscriber:
+def subscriber_from_settings(
+    settings: SubscriberConfig | Mapping[str, Any], origin: str
+) -> Subscriber:
     """A subscriber from a [[subscribers]] table (or an imported record), validated."""
     if not isinstance(settings, SubscriberConfig):
         try:
@@ -279,13 +343,20 @@ def subscriber_from_settings(settings: SubscriberConfig | Mapping[str, Any],
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "record"
-            raise SubscriberError(str(dict(settings).get("email", "record")),
-                                  f"{where}: {first['msg']}") from err
+            raise SubscriberError(
+                str(dict(settings).get("email", "record")), f"{where}: {first['msg']}"
+            ) from err
     return Subscriber(
-        email=normalize_email(settings.email), language=settings.language,
-        topics=tuple(settings.topics), frequency=settings.frequency,
-        weekday=parse_weekday(settings.weekday), send_time=parse_send_time(settings.time),
-        timezone=check_timezone(settings.timezone), status="active", origin=origin)
+        email=normalize_email(settings.email),
+        language=settings.language,
+        topics=tuple(settings.topics),
+        frequency=settings.frequency,
+        weekday=parse_weekday(settings.weekday),
+        send_time=parse_send_time(settings.time),
+        timezone=check_timezone(settings.timezone),
+        status="active",
+        origin=origin,
+    )
 
 
 def import_configured(config: Config, digests: DigestStore, now: datetime) -> int:

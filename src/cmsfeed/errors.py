@@ -32,7 +32,7 @@ class ConfigError(CmsfeedError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        first, *rest = problems
+        first = problems[0]
         subject, _, problem = first.partition(": ")
         super().__init__(subject, problem)
         self.args = ("\n".join(problems),)

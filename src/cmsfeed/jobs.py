@@ -20,11 +20,15 @@ from cmsfeed.store import Store
 log = logging.getLogger(__name__)
 
 
-def ingest_and_publish(config: Config, store: Store, clock: Clock,
-                       source_ids: Sequence[str] | None = None,
-                       progress: Progress | None = None,
-                       ingester: Ingester | None = None,
-                       publish: Callable[[], object] | None = None) -> IngestReport:
+def ingest_and_publish(
+    config: Config,
+    store: Store,
+    clock: Clock,
+    source_ids: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    ingester: Ingester | None = None,
+    publish: Callable[[], object] | None = None,
+) -> IngestReport:
     """Ingest; if that changed the store, publish: by default render and record the feeds here;
     `cmsfeed run` passes its web server's refresh instead, so the site is rendered once."""
     ingester = ingester or Ingester(config, store, clock)

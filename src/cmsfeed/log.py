@@ -44,13 +44,18 @@ class TextFormatter(logging.Formatter):
     """`AT LEVEL LOGGER event key=value ...`: one line, greppable."""
 
     def format(self, record: logging.LogRecord) -> str:
-        parts = [_timestamp(record), record.levelname, record.name,
-                 record.getMessage().replace("\n", " | ")]
+        parts = [
+            _timestamp(record),
+            record.levelname,
+            record.name,
+            record.getMessage().replace("\n", " | "),
+        ]
         parts += [f"{key}={_text_value(value)}" for key, value in _event_fields(record).items()]
         parts.append(f"pid={record.process}")
         if record.exc_info:
-            parts.append("error=" + _text_value(self.formatException(record.exc_info)
-                                                .replace("\n", " | ")))
+            parts.append(
+                "error=" + _text_value(self.formatException(record.exc_info).replace("\n", " | "))
+            )
         return " ".join(parts)
 
 
@@ -58,17 +63,22 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        event: dict[str, Any] = {"at": _timestamp(record), "level": record.levelname.lower(),
-                                 "logger": record.name, "event": record.getMessage(),
-                                 "pid": record.process}
+        event: dict[str, Any] = {
+            "at": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+            "pid": record.process,
+        }
         event.update(_event_fields(record))
         if record.exc_info:
             event["error"] = self.formatException(record.exc_info)
         return json.dumps(event, ensure_ascii=False, default=str)
 
 
-def configure_logging(fmt: LogFormat = "text", level: str = "info",
-                      stream: TextIO | None = None) -> logging.Handler:
+def configure_logging(
+    fmt: LogFormat = "text", level: str = "info", stream: TextIO | None = None
+) -> logging.Handler:
     """Send every log record to `stream` (stderr) in `fmt`; replaces earlier handlers."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())

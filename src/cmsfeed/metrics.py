@@ -37,33 +37,52 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)  # resident memory, CPU, open files of this worker
 PlatformCollector(registry=REGISTRY)
 
-ITEMS_INGESTED = Counter("cmsfeed_items_ingested", "Items stored by ingest, by outcome.",
-                         ["source", "outcome"], registry=REGISTRY)
-STORIES_REJECTED = Counter("cmsfeed_stories_rejected", "Stories an ingest rejected.",
-                           ["source"], registry=REGISTRY)
-SOURCE_FAILURES = Counter("cmsfeed_source_failures", "Sources that failed to be read.",
-                          ["source"], registry=REGISTRY)
-FEED_BUILDS = Counter("cmsfeed_feed_builds", "Renderings of every feed and page.",
-                      registry=REGISTRY)
-FEED_BUILD_SECONDS = Histogram("cmsfeed_feed_build_seconds", "Time to render the site.",
-                               registry=REGISTRY,
-                               buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
-FEED_FILES_CHANGED = Counter("cmsfeed_feed_files_changed",
-                             "Rendered files whose content changed.", registry=REGISTRY)
-HTTP_REQUESTS = Counter("cmsfeed_http_requests", "HTTP responses by status code.",
-                        ["status"], registry=REGISTRY)
-DIGESTS_QUEUED = Counter("cmsfeed_digests_queued", "Digests written to the outbox.",
-                         registry=REGISTRY)
-DIGESTS_SENT = Counter("cmsfeed_digests_sent", "Digests the mail server accepted.",
-                       registry=REGISTRY)
-DIGESTS_FAILED = Counter("cmsfeed_digests_failed", "Digests given up on (5xx or too many "
-                         "attempts).", registry=REGISTRY)
-DIGESTS_RETRIED = Counter("cmsfeed_digests_retried", "Digests deferred for a retry.",
-                          registry=REGISTRY)
-MAIL_SEND_SECONDS = Histogram("cmsfeed_mail_send_seconds", "Time to hand one message over.",
-                              ["transport"], registry=REGISTRY,
-                              buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                                       10, 30))
+ITEMS_INGESTED = Counter(
+    "cmsfeed_items_ingested",
+    "Items stored by ingest, by outcome.",
+    ["source", "outcome"],
+    registry=REGISTRY,
+)
+STORIES_REJECTED = Counter(
+    "cmsfeed_stories_rejected", "Stories an ingest rejected.", ["source"], registry=REGISTRY
+)
+SOURCE_FAILURES = Counter(
+    "cmsfeed_source_failures", "Sources that failed to be read.", ["source"], registry=REGISTRY
+)
+FEED_BUILDS = Counter(
+    "cmsfeed_feed_builds", "Renderings of every feed and page.", registry=REGISTRY
+)
+FEED_BUILD_SECONDS = Histogram(
+    "cmsfeed_feed_build_seconds",
+    "Time to render the site.",
+    registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+FEED_FILES_CHANGED = Counter(
+    "cmsfeed_feed_files_changed", "Rendered files whose content changed.", registry=REGISTRY
+)
+HTTP_REQUESTS = Counter(
+    "cmsfeed_http_requests", "HTTP responses by status code.", ["status"], registry=REGISTRY
+)
+DIGESTS_QUEUED = Counter(
+    "cmsfeed_digests_queued", "Digests written to the outbox.", registry=REGISTRY
+)
+DIGESTS_SENT = Counter(
+    "cmsfeed_digests_sent", "Digests the mail server accepted.", registry=REGISTRY
+)
+DIGESTS_FAILED = Counter(
+    "cmsfeed_digests_failed", "Digests given up on (5xx or too many attempts).", registry=REGISTRY
+)
+DIGESTS_RETRIED = Counter(
+    "cmsfeed_digests_retried", "Digests deferred for a retry.", registry=REGISTRY
+)
+MAIL_SEND_SECONDS = Histogram(
+    "cmsfeed_mail_send_seconds",
+    "Time to hand one message over.",
+    ["transport"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 _by_status: dict[int, Any] = {}
 _served = {200: 0, 304: 0}
@@ -74,8 +93,11 @@ def _not_modified_ratio() -> float:
     return _served[304] / answered if answered else 0.0
 
 
-Gauge("cmsfeed_http_not_modified_ratio", "Share of 304 among 200 and 304 answers so far.",
-      registry=REGISTRY).set_function(_not_modified_ratio)
+Gauge(
+    "cmsfeed_http_not_modified_ratio",
+    "Share of 304 among 200 and 304 answers so far.",
+    registry=REGISTRY,
+).set_function(_not_modified_ratio)
 
 
 def count_response(status: int) -> None:
@@ -87,10 +109,10 @@ def count_response(status: int) -> None:
         _served[status] += 1
 
 
-def record_ingest(source_id: str, inserted: int, updated: int, retagged: int, rejected: int,
-                  failed: bool) -> None:
-    for outcome, count in (("inserted", inserted), ("updated", updated),
-                           ("retagged", retagged)):
+def record_ingest(
+    source_id: str, inserted: int, updated: int, retagged: int, rejected: int, failed: bool
+) -> None:
+    for outcome, count in (("inserted", inserted), ("updated", updated), ("retagged", retagged)):
         if count:
             ITEMS_INGESTED.labels(source_id, outcome).inc(count)
     if rejected:

@@ -88,5 +88,5 @@ class Item:
 
 
 def make_item_id(key: str) -> str:
-    """The id an item keeps for life: derived once from its key, so it is the same on any machine."""
+    """The id an item keeps for life: derived from its key, so it is the same on any machine."""
     return hashlib.sha256(key.encode()).hexdigest()[:16]

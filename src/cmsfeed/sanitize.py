@@ -15,13 +15,40 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 from selectolax.lexbor import LexborHTMLParser
 
-ALLOWED_TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "cite", "code", "em", "figcaption", "figure",
-    "h2", "h3", "h4", "i", "img", "li", "ol", "p", "pre", "q", "small", "strong", "sub",
-    "sup", "ul",
-})
-ALLOWED_ATTRIBUTES = {"a": {"href", "title", "hreflang"}, "img": {"src", "alt", "width", "height"},
-                      "abbr": {"title"}}
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "cite",
+        "code",
+        "em",
+        "figcaption",
+        "figure",
+        "h2",
+        "h3",
+        "h4",
+        "i",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "small",
+        "strong",
+        "sub",
+        "sup",
+        "ul",
+    }
+)
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "hreflang"},
+    "img": {"src", "alt", "width", "height"},
+    "abbr": {"title"},
+}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _URL_ATTRIBUTES = frozenset({"href", "src"})
 

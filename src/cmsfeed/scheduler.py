@@ -44,9 +44,16 @@ def schedule_keys(subscribers: Iterable[Subscriber]) -> set[str]:
 
 
 class Scheduler:
-    def __init__(self, *, ingest: Job, digest_round: Job, retry: Job,
-                 schedules: Callable[[], set[str]], ingest_minutes: int,
-                 retry_seconds: float) -> None:
+    def __init__(
+        self,
+        *,
+        ingest: Job,
+        digest_round: Job,
+        retry: Job,
+        schedules: Callable[[], set[str]],
+        ingest_minutes: int,
+        retry_seconds: float,
+    ) -> None:
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=_JOB_DEFAULTS)
         self.digest_round = digest_round
         self.schedules = schedules
@@ -74,5 +81,3 @@ class Scheduler:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-
-

@@ -38,7 +38,7 @@ class Subscriber:
     status: Status = "active"
     created_at: datetime | None = None
     confirmed_at: datetime | None = None
-    last_slot_at: datetime | None = None   # the last scheduled slot handled
+    last_slot_at: datetime | None = None  # the last scheduled slot handled
     covered_until: datetime | None = None  # items seen up to here were considered
     hard_failures: int = 0
     origin: str = "cli"  # config, web or cli
@@ -76,8 +76,7 @@ def normalize_email(address: str) -> str:
     (DNS) is not checked here: the mail server is the judge of that.
     """
     try:
-        checked = validate_email(address.strip(), check_deliverability=False,
-                                 allow_smtputf8=False)
+        checked = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as err:
         raise SubscriberError(address.strip() or "(empty)", str(err)) from err
     local, _, domain = checked.normalized.rpartition("@")

@@ -13,7 +13,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 # Below this many letters a paragraph says too little to be told apart from its neighbours.
 MIN_LETTERS = 12
-_ENOUGH_LETTERS = re.compile(r"(?:[^\W\d_][\W\d_]*){%d}" % MIN_LETTERS)
+_ENOUGH_LETTERS = re.compile(rf"(?:[^\W\d_][\W\d_]*){{{MIN_LETTERS}}}")
 
 
 class LanguageIdentifier:

@@ -25,10 +25,25 @@ _WORD = re.compile(r"\w+")
 # A phrase never spans these: sentence ends, brackets, line breaks.
 _BOUNDARY = re.compile(r"[.!?;\n()\[\]{}]+")
 _SNOWBALL_NAMES = {
-    "ar": "arabic", "da": "danish", "de": "german", "el": "greek", "en": "english",
-    "es": "spanish", "fi": "finnish", "fr": "french", "hu": "hungarian", "hy": "armenian",
-    "it": "italian", "nl": "dutch", "no": "norwegian", "pt": "portuguese", "ro": "romanian",
-    "ru": "russian", "sv": "swedish", "tr": "turkish", "uk": "ukrainian",
+    "ar": "arabic",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "it": "italian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sv": "swedish",
+    "tr": "turkish",
+    "uk": "ukrainian",
 }
 
 Forms = frozenset[str]
@@ -76,15 +91,17 @@ class TopicMatcher:
         return tuple(sorted(found, key=self._order.__getitem__))
 
     @staticmethod
-    def _scan(tokens: list[Forms], index: Mapping[str, list[tuple[Phrase, str]]],
-              found: set[str]) -> None:
+    def _scan(
+        tokens: list[Forms], index: Mapping[str, list[tuple[Phrase, str]]], found: set[str]
+    ) -> None:
         for position, forms in enumerate(tokens):
             for form in forms:
                 for phrase, topic_id in index.get(form, ()):
                     if topic_id in found or position + len(phrase) > len(tokens):
                         continue
-                    if all(tokens[position + offset] & wanted
-                           for offset, wanted in enumerate(phrase)):
+                    if all(
+                        tokens[position + offset] & wanted for offset, wanted in enumerate(phrase)
+                    ):
                         found.add(topic_id)
 
     def _normalizer(self, language: str) -> Normalizer:

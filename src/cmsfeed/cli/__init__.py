@@ -7,7 +7,6 @@ with `--debug`.
 
 from __future__ import annotations
 
-from cmsfeed.cli.app import main
 from cmsfeed.cli import (  # noqa: F401  (registers the commands)
     db,
     digest,
@@ -18,5 +17,6 @@ from cmsfeed.cli import (  # noqa: F401  (registers the commands)
     setup,
     subscribers,
 )
+from cmsfeed.cli.app import main
 
 __all__ = ["main"]

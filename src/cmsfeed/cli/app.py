@@ -41,8 +41,9 @@ class Context:
     clock: Clock = utc_now
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False,
-                                                         soft_wrap=True))
+    err: Console = field(
+        default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True)
+    )
 
     @cached_property
     def config(self) -> Config:
@@ -57,9 +58,15 @@ pass_context = click.make_pass_decorator(Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              envvar="CMSFEED_CONFIG", default=DEFAULT_CONFIG, show_default=True,
-              help="The configuration file (or set CMSFEED_CONFIG).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CMSFEED_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="The configuration file (or set CMSFEED_CONFIG).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(__version__, prog_name="cmsfeed")
 @click.pass_context

@@ -48,10 +48,19 @@ def status(context: Context) -> None:
 
 
 @db.command()
-@click.option("--to", "target_url", required=True, metavar="URL",
-              help="The empty database to copy into, e.g. postgresql://cmsfeed@db/cmsfeed.")
-@click.option("--from", "source_url", metavar="URL",
-              help="The database to copy from (default: store.url of the configuration).")
+@click.option(
+    "--to",
+    "target_url",
+    required=True,
+    metavar="URL",
+    help="The empty database to copy into, e.g. postgresql://cmsfeed@db/cmsfeed.",
+)
+@click.option(
+    "--from",
+    "source_url",
+    metavar="URL",
+    help="The database to copy from (default: store.url of the configuration).",
+)
 @pass_context
 @reports_errors
 def copy(context: Context, target_url: str, source_url: str | None) -> None:

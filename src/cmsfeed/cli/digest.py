@@ -47,8 +47,12 @@ def build_mailer(context: Context, clock: Clock) -> Mailer:
 
 
 @digest.command("send")
-@click.option("--now", "now_text", metavar="ISO-TIME",
-              help="Run the round as if it were this time (default: now).")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO-TIME",
+    help="Run the round as if it were this time (default: now).",
+)
 @pass_context
 @reports_errors
 def send_digests(context: Context, now_text: str | None) -> None:
@@ -80,12 +84,15 @@ def digest_status(context: Context, output: str) -> None:
         return
     table = Table("queued", "sending", "sent", "failed", "suspended subscribers")
     counts = status.counts
-    table.add_row(*(str(counts.get(k, 0)) for k in ("queued", "sending", "sent", "failed")),
-                  str(status.suspended))
+    table.add_row(
+        *(str(counts.get(k, 0)) for k in ("queued", "sending", "sent", "failed")),
+        str(status.suspended),
+    )
     context.out.print(table)
     for error in status.last_errors:
-        context.out.print(f"{error.email} {error.period} {error.status}: {error.error}",
-                          markup=False)
+        context.out.print(
+            f"{error.email} {error.period} {error.status}: {error.error}", markup=False
+        )
 
 
 @digest.command("retry")
@@ -99,8 +106,13 @@ def retry_digests(context: Context) -> None:
 
 @digest.command("preview")
 @click.option("--subscriber", "email", required=True, metavar="EMAIL")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("."), show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+)
 @click.option("--now", "now_text", metavar="ISO-TIME")
 @pass_context
 @reports_errors
@@ -115,9 +127,9 @@ def preview_digest(context: Context, email: str, out_dir: Path, now_text: str | 
     candidates = mailer.digests.available_items(start, now, [subscriber.language])
     covered = mailer.digests.covered_items([subscriber.id], start).get(subscriber.id, set())
     items = choose_items(subscriber, candidates, covered, now)
-    rendered, raw = mailer.digest_message(subscriber, items,
-                                          message_id(subscriber, "preview", mailer.domain),
-                                          now, now)
+    rendered, raw = mailer.digest_message(
+        subscriber, items, message_id(subscriber, "preview", mailer.domain), now, now
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"digest-{subscriber.id}"
     stem.with_suffix(".eml").write_bytes(raw)

@@ -26,27 +26,45 @@ def build(context: Context, outdir: Path) -> None:
     site = site_info(context.config)
     store = context.store
     feeds = len(site.selections())
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=context.err, transient=True) as progress:
         rendering = progress.add_task("rendering feeds", total=feeds)
-        result = refresh_feeds(site, store, context.clock(),
-                               progress=lambda n: progress.advance(rendering, n))
+        result = refresh_feeds(
+            site, store, context.clock(), progress=lambda n: progress.advance(rendering, n)
+        )
         writing = progress.add_task("writing files", total=len(result.files))
         report = write_site(outdir, result.files, lambda n: progress.advance(writing, n))
-    context.out.print(f"{outdir}: {len(report.written)} written, {len(report.unchanged)} "
-                      f"unchanged, {len(report.removed)} removed ({feeds} feeds)")
+    context.out.print(
+        f"{outdir}: {len(report.written)} written, {len(report.unchanged)} "
+        f"unchanged, {len(report.removed)} removed ({feeds} feeds)"
+    )
     if result.pings.sent or result.pings.failed:
-        context.out.print(f"WebSub: {len(result.pings.sent)} pinged, "
-                          f"{len(result.pings.failed)} failed (retried next time)")
+        context.out.print(
+            f"WebSub: {len(result.pings.sent)} pinged, "
+            f"{len(result.pings.failed)} failed (retried next time)"
+        )
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
-              help="Port to listen on.")
-@click.option("--access-log/--no-access-log", default=False, show_default=True,
-              help="Log every request (costs throughput; a proxy in front usually logs).")
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log every request (costs throughput; a proxy in front usually logs).",
+)
 @pass_context
 @reports_errors
 def serve(context: Context, host: str, port: int, access_log: bool) -> None:
@@ -56,9 +74,18 @@ def serve(context: Context, host: str, port: int, access_log: bool) -> None:
     from cmsfeed.web import create_app
 
     app = create_app(context.config, context.store, context.clock)
-    context.out.print(f"serving {context.config.site.base_url} on http://{host}:{port}/ "
-                      f"(feeds at /feeds/..., health at /healthz)")
+    context.out.print(
+        f"serving {context.config.site.base_url} on http://{host}:{port}/ "
+        f"(feeds at /feeds/..., health at /healthz)"
+    )
     configure_logging(context.config.log.format, context.config.log.level)
-    uvicorn.run(app, host=host, port=port, log_level=context.config.log.level,
-                access_log=access_log, log_config=None, proxy_headers=False,
-                server_header=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=context.config.log.level,
+        access_log=access_log,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+    )

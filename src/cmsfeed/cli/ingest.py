@@ -27,8 +27,13 @@ from cmsfeed.model import Problem
 
 
 @cli.command()
-@click.option("--source", "source_ids", multiple=True, metavar="ID",
-              help="Only this source (repeatable). Default: every enabled source.")
+@click.option(
+    "--source",
+    "source_ids",
+    multiple=True,
+    metavar="ID",
+    help="Only this source (repeatable). Default: every enabled source.",
+)
 @pass_context
 @reports_errors
 def ingest(context: Context, source_ids: tuple[str, ...]) -> None:
@@ -44,16 +49,23 @@ def ingest(context: Context, source_ids: tuple[str, ...]) -> None:
 
 def run_ingest(context: Context, source_ids: tuple[str, ...] = ()) -> IngestReport:
     with progress_bar(context.err) as progress:
-        return ingest_and_publish(context.config, context.store, context.clock, source_ids,
-                                  progress)
+        return ingest_and_publish(
+            context.config, context.store, context.clock, source_ids, progress
+        )
 
 
 @contextmanager
 def progress_bar(console: Console) -> Iterator[ProgressCallback]:
     """A progress bar per source on a terminal; nothing when output is piped."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True,
-                  disable=not console.is_terminal) as bars:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bars:
         tasks: dict[str, TaskID] = {}
 
         def update(source_id: str, done: int, total: int) -> None:
@@ -65,17 +77,33 @@ def progress_bar(console: Console) -> Iterator[ProgressCallback]:
 
 
 def print_report(report: IngestReport, out: Console, err: Console) -> None:
-    table = Table("source", "stories", "new", "updated", "retagged", "unchanged", "rejected",
-                  "warnings", title="Ingest", title_justify="left")
+    table = Table(
+        "source",
+        "stories",
+        "new",
+        "updated",
+        "retagged",
+        "unchanged",
+        "rejected",
+        "warnings",
+        title="Ingest",
+        title_justify="left",
+    )
     for source in report.sources:
         if source.failure is not None:
             table.add_row(source.source_id, "—", "—", "—", "—", "—", "failed", "—")
             continue
         counts = source.counts
-        table.add_row(source.source_id,
-                      "not modified" if source.not_modified else str(source.stories),
-                      str(counts.inserted), str(counts.updated), str(counts.retagged),
-                      str(counts.unchanged), str(source.rejected), str(source.warnings))
+        table.add_row(
+            source.source_id,
+            "not modified" if source.not_modified else str(source.stories),
+            str(counts.inserted),
+            str(counts.updated),
+            str(counts.retagged),
+            str(counts.unchanged),
+            str(source.rejected),
+            str(source.warnings),
+        )
     out.print(table)
     # Parsing and preparing find problems in two passes; the operator reads them in file order.
     for problem in sorted(report.problems, key=_file_order):
@@ -83,8 +111,11 @@ def print_report(report: IngestReport, out: Console, err: Console) -> None:
     for source in report.failed_sources:
         err.print(f"{source.source_id}: source failed: {source.failure}", markup=False)
     if not report.ok:
-        err.print(f"{report.rejected} stor{'y' if report.rejected == 1 else 'ies'} rejected, "
-                  f"{len(report.failed_sources)} source(s) failed", markup=False)
+        err.print(
+            f"{report.rejected} stor{'y' if report.rejected == 1 else 'ies'} rejected, "
+            f"{len(report.failed_sources)} source(s) failed",
+            markup=False,
+        )
 
 
 def _file_order(problem: Problem) -> tuple[str, int, str]:

@@ -17,7 +17,7 @@ from cmsfeed.config import LATIN
 from cmsfeed.dates import parse_date
 from cmsfeed.errors import ConfigError, DateError, SourceError
 from cmsfeed.ingest.json_items import story_from_object
-from cmsfeed.ingest.run import IngestReport, Ingester, ParseOptions, SourceReport, parse_bytes
+from cmsfeed.ingest.run import Ingester, IngestReport, ParseOptions, SourceReport, parse_bytes
 from cmsfeed.model import Item, ParseResult
 from cmsfeed.sanitize import plain_text
 
@@ -31,28 +31,42 @@ def items() -> None:
 
 
 @items.command("list")
-@click.option("--topic", "topics", multiple=True, metavar="ID", help="Items of this topic (repeatable).")
+@click.option(
+    "--topic", "topics", multiple=True, metavar="ID", help="Items of this topic (repeatable)."
+)
 @click.option("--lang", "language", metavar="CODE", help="Items in this language.")
 @click.option("--since", metavar="DATE", help="Items published on or after DATE (e.g. 2024-01-01).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
 @click.option("--format", "output", type=FORMATS, default="table", show_default=True)
 @pass_context
 @reports_errors
-def list_items(context: Context, topics: tuple[str, ...], language: str | None,
-               since: str | None, limit: int | None, output: str) -> None:
+def list_items(
+    context: Context,
+    topics: tuple[str, ...],
+    language: str | None,
+    since: str | None,
+    limit: int | None,
+    output: str,
+) -> None:
     """Items newest first, optionally by topic, language and date."""
     _check_topics(context, topics)
     _check_language(context, language)
     since_at = _parse_cli_date("--since", since) if since else None
-    found = context.store.list_items(topics=topics or None, language=language, since=since_at,
-                                     limit=limit)
+    found = context.store.list_items(
+        topics=topics or None, language=language, since=since_at, limit=limit
+    )
     if output == "json":
         click.echo(json.dumps([item_as_json(item) for item in found], ensure_ascii=False, indent=2))
         return
     table = Table("id", "published", "lang", "topics", "title")
     for item in found:
-        table.add_row(item.id, item.published_at.date().isoformat(), item.language,
-                      ", ".join(item.topics), item.title)
+        table.add_row(
+            item.id,
+            item.published_at.date().isoformat(),
+            item.language,
+            ", ".join(item.topics),
+            item.title,
+        )
     context.out.print(table)
     context.out.print(f"{len(found)} item(s)")
 
@@ -78,28 +92,50 @@ def show_item(context: Context, item_id: str, output: str) -> None:
 
 @items.command("add")
 @click.option("--title", required=True)
-@click.option("--published", required=True, metavar="DATE", help="e.g. 2024-12-02 or '02 December 2024'.")
+@click.option(
+    "--published", required=True, metavar="DATE", help="e.g. 2024-12-02 or '02 December 2024'."
+)
 @click.option("--summary", default="", help="HTML or plain text.")
 @click.option("--url", default=None)
 @click.option("--lang", "language", default=None, help="Default: detected.")
-@click.option("--topic", "topics", multiple=True, metavar="ID", help="Default: tagged from the text.")
+@click.option(
+    "--topic", "topics", multiple=True, metavar="ID", help="Default: tagged from the text."
+)
 @pass_context
 @reports_errors
-def add_item(context: Context, title: str, published: str, summary: str, url: str | None,
-             language: str | None, topics: tuple[str, ...]) -> None:
+def add_item(
+    context: Context,
+    title: str,
+    published: str,
+    summary: str,
+    url: str | None,
+    language: str | None,
+    topics: tuple[str, ...],
+) -> None:
     """Add one item by hand (source "manual")."""
     _check_topics(context, topics)
     _check_language(context, language)
-    value: dict[str, Any] = {"title": title, "published": published, "summary": summary,
-                             "url": url, "language": language,
-                             "topics": list(topics) if topics else None}
+    value: dict[str, Any] = {
+        "title": title,
+        "published": published,
+        "summary": summary,
+        "url": url,
+        "language": language,
+        "topics": list(topics) if topics else None,
+    }
     try:
-        story = story_from_object({k: v for k, v in value.items() if v is not None}, "--title",
-                                  locales=tuple(context.config.site.languages))
+        story = story_from_object(
+            {k: v for k, v in value.items() if v is not None},
+            "--title",
+            locales=tuple(context.config.site.languages),
+        )
     except ValueError as err:
         raise SourceError(MANUAL_SOURCE, str(err)) from err
-    prepared, problems = Ingester(context.config, context.store, context.clock) \
-        .preparer(MANUAL_SOURCE).prepare(story)
+    prepared, problems = (
+        Ingester(context.config, context.store, context.clock)
+        .preparer(MANUAL_SOURCE)
+        .prepare(story)
+    )
     for problem in problems:
         context.err.print(str(problem), markup=False)
     if not prepared:
@@ -111,29 +147,41 @@ def add_item(context: Context, title: str, published: str, summary: str, url: st
 
 @items.command("tag")
 @click.argument("item_id")
-@click.option("--topic", "topics", multiple=True, metavar="ID",
-              help="Set the topics to exactly these (repeatable).")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="ID",
+    help="Set the topics to exactly these (repeatable).",
+)
 @click.option("--no-topics", is_flag=True, help="Clear the topics.")
 @click.option("--lang", "language", metavar="CODE", help="Set the language.")
 @pass_context
 @reports_errors
-def tag_item(context: Context, item_id: str, topics: tuple[str, ...], no_topics: bool,
-             language: str | None) -> None:
+def tag_item(
+    context: Context, item_id: str, topics: tuple[str, ...], no_topics: bool, language: str | None
+) -> None:
     """Set an item's topics and/or language by hand; re-ingesting keeps the choice."""
     if not topics and not no_topics and language is None:
         raise click.UsageError("give --topic, --no-topics or --lang")
     _check_topics(context, topics)
     _check_language(context, language)
-    item = context.store.tag_item(item_id, topics=list(topics) if topics or no_topics else None,
-                                  language=language)
+    item = context.store.tag_item(
+        item_id, topics=list(topics) if topics or no_topics else None, language=language
+    )
     click.echo(f"{item.id}: language {item.language}, topics {', '.join(item.topics) or 'none'}")
 
 
 @items.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--kind", type=click.Choice(["listing", "json", "feed", "html"]), required=True)
-@click.option("--source", "source_id", default=None, metavar="ID",
-              help="The source id to file the items under. Default: the file's name.")
+@click.option(
+    "--source",
+    "source_id",
+    default=None,
+    metavar="ID",
+    help="The source id to file the items under. Default: the file's name.",
+)
 @pass_context
 @reports_errors
 def import_items(context: Context, path: Path, kind: str, source_id: str | None) -> None:
@@ -190,8 +238,9 @@ def _check_topics(context: Context, topics: tuple[str, ...]) -> None:
 def _check_language(context: Context, language: str | None) -> None:
     languages = context.config.site.languages
     if language is not None and (language not in languages or language == LATIN):
-        raise ConfigError([f"--lang: {language!r} is not one of site.languages: "
-                           f"{', '.join(languages)}"])
+        raise ConfigError(
+            [f"--lang: {language!r} is not one of site.languages: {', '.join(languages)}"]
+        )
 
 
 def _parse_cli_date(option: str, text: str) -> datetime:
@@ -199,4 +248,3 @@ def _parse_cli_date(option: str, text: str) -> datetime:
         return parse_date(text)
     except DateError as err:
         raise click.BadParameter(err.problem, param_hint=option) from err
-

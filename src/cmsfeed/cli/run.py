@@ -25,8 +25,9 @@ log = logging.getLogger("cmsfeed.run")
 
 @cli.command()
 @click.option("--host", help="Address to listen on (default: from site.base_url).")
-@click.option("--port", type=click.IntRange(1, 65535),
-              help="Port to listen on (default: from site.base_url).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), help="Port to listen on (default: from site.base_url)."
+)
 @pass_context
 @reports_errors
 def run(context: Context, host: str | None, port: int | None) -> None:
@@ -38,14 +39,19 @@ def run(context: Context, host: str | None, port: int | None) -> None:
     print_report(report, context.out, context.err)
     mailer = make_mailer(context.config, digests, context.clock, context.environ)
     smtp = context.config.smtp
-    where = f"SMTP {smtp.host}:{smtp.port}" if smtp.host else \
-        f"the Maildir {context.config.digests.maildir}"
+    where = (
+        f"SMTP {smtp.host}:{smtp.port}"
+        if smtp.host
+        else f"the Maildir {context.config.digests.maildir}"
+    )
     url = urlsplit(context.config.site.base_url)
     host = host or url.hostname or "127.0.0.1"
     port = port or url.port or 8080
     context.out.print(f"{count} subscriber(s) from config.toml; digests go to {where}")
-    context.out.print(f"serving http://{host}:{port}/ (sign-up at /subscribe); "
-                      "Ctrl-C or SIGTERM stops", markup=False)
+    context.out.print(
+        f"serving http://{host}:{port}/ (sign-up at /subscribe); Ctrl-C or SIGTERM stops",
+        markup=False,
+    )
     configure_logging(context.config.log.format, context.config.log.level)
     asyncio.run(serve_and_schedule(context, mailer, host, port))
 
@@ -64,9 +70,18 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
             return
         async with busy:
             report = await run_round(mailer, stop=stop)
-        log.info("digest round", extra=fields(
-            due=report.due, queued=report.queued, empty=report.empty, sent=report.sent,
-            retried=report.retried, failed=report.failed, suspended=report.suspended))
+        log.info(
+            "digest round",
+            extra=fields(
+                due=report.due,
+                queued=report.queued,
+                empty=report.empty,
+                sent=report.sent,
+                retried=report.retried,
+                failed=report.failed,
+                suspended=report.suspended,
+            ),
+        )
 
     async def retry() -> None:
         if not stop.is_set():
@@ -79,30 +94,58 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
         if stop.is_set():
             return
         result = await asyncio.to_thread(
-            ingest_and_publish, context.config, context.store, context.clock, None, None,
-            ingester, app.state.feeds.refresh_if_changed)  # the server renders, once
-        log.info("ingest", extra=fields(
-            inserted=result.counts.inserted, updated=result.counts.updated,
-            rejected=result.rejected, failed_sources=len(result.failed_sources)))
+            ingest_and_publish,
+            context.config,
+            context.store,
+            context.clock,
+            None,
+            None,
+            ingester,
+            app.state.feeds.refresh_if_changed,
+        )  # the server renders, once
+        log.info(
+            "ingest",
+            extra=fields(
+                inserted=result.counts.inserted,
+                updated=result.counts.updated,
+                rejected=result.rejected,
+                failed_sources=len(result.failed_sources),
+            ),
+        )
         await digest_round()
 
     def schedules() -> set[str]:
-        return {key for chunk in mailer.digests.iter_subscribers(["active"])
-                for key in schedule_keys(chunk)}
+        return {
+            key
+            for chunk in mailer.digests.iter_subscribers(["active"])
+            for key in schedule_keys(chunk)
+        }
 
-    scheduler = Scheduler(ingest=ingest, digest_round=digest_round, retry=retry,
-                          schedules=schedules,
-                          ingest_minutes=context.config.ingest.interval_minutes,
-                          retry_seconds=context.config.digests.retry_seconds)
-    app = create_app(context.config, context.store, context.clock,
-                     extra_routes=subscription_routes(mailer))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None,
-                                           log_level=context.config.log.level,
-                                           # nginx in front on this host: the client's
-                                           # address (sign-up rate limit) comes from
-                                           # X-Forwarded-For, trusted from 127.0.0.1 only.
-                                           proxy_headers=True,
-                                           forwarded_allow_ips="127.0.0.1"))
+    scheduler = Scheduler(
+        ingest=ingest,
+        digest_round=digest_round,
+        retry=retry,
+        schedules=schedules,
+        ingest_minutes=context.config.ingest.interval_minutes,
+        retry_seconds=context.config.digests.retry_seconds,
+    )
+    app = create_app(
+        context.config, context.store, context.clock, extra_routes=subscription_routes(mailer)
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            log_level=context.config.log.level,
+            # nginx in front on this host: the client's
+            # address (sign-up rate limit) comes from
+            # X-Forwarded-For, trusted from 127.0.0.1 only.
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
+        )
+    )
 
     def request_stop(*_: object) -> None:
         stop.set()

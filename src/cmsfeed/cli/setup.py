@@ -12,8 +12,10 @@ from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_er
 from cmsfeed.store import migrate
 from cmsfeed.store.items import hide_password
 
-STARTER_FILES = {"config.toml": "config.toml",
-                 "sample/cms-cami-news.txt": "sample/cms-cami-news.txt"}
+STARTER_FILES = {
+    "config.toml": "config.toml",
+    "sample/cms-cami-news.txt": "sample/cms-cami-news.txt",
+}
 
 
 @cli.command()
@@ -24,8 +26,9 @@ def init(directory: Path, force: bool) -> None:
     data = files("cmsfeed") / "data"
     existing = [name for name in STARTER_FILES if (directory / name).exists()]
     if existing and not force:
-        click.echo(f"error: {directory / existing[0]}: exists; use --force to overwrite it",
-                   err=True)
+        click.echo(
+            f"error: {directory / existing[0]}: exists; use --force to overwrite it", err=True
+        )
         raise SystemExit(EXIT_FAILURE)
     for target, source in STARTER_FILES.items():
         path = directory / target
@@ -43,19 +46,35 @@ def check(context: Context) -> None:
     config = context.config
     out = context.out
     out.print(f"[bold]{context.config_path}[/bold] is valid.")
-    out.print(f"site: {config.site.title} at {config.site.base_url} "
-              f"(languages: {', '.join(config.site.languages)})")
+    out.print(
+        f"site: {config.site.title} at {config.site.base_url} "
+        f"(languages: {', '.join(config.site.languages)})"
+    )
     out.print(f"store: {hide_password(config.store.url)} (schema {migrate.head_revision()})")
     sources = Table("source", "kind", "location", "enabled", title="Sources", title_justify="left")
     for source in config.sources:
         sources.add_row(source.id, source.kind, source.location, "yes" if source.enabled else "no")
     out.print(sources)
-    topics = Table("topic", *[f"name ({lang})" for lang in config.site.languages], "terms",
-                   title="Topics", title_justify="left")
+    topics = Table(
+        "topic",
+        *[f"name ({lang})" for lang in config.site.languages],
+        "terms",
+        title="Topics",
+        title_justify="left",
+    )
     for topic in config.topics:
-        topics.add_row(topic.id, *[topic.name.get(lang, "—") for lang in config.site.languages],
-                       str(sum(len(terms) for terms in topic.terms.values())))
+        topics.add_row(
+            topic.id,
+            *[topic.name.get(lang, "—") for lang in config.site.languages],
+            str(sum(len(terms) for terms in topic.terms.values())),
+        )
     out.print(topics)
     smtp = config.smtp
-    out.print("smtp: " + (f"{smtp.host}:{smtp.port} ({smtp.security})" if smtp.host
-                          else "none configured: digests go to the local Maildir"))
+    out.print(
+        "smtp: "
+        + (
+            f"{smtp.host}:{smtp.port} ({smtp.security})"
+            if smtp.host
+            else "none configured: digests go to the local Maildir"
+        )
+    )

@@ -30,11 +30,16 @@ def subscriber_as_json(subscriber: Subscriber) -> dict[str, Any]:
         return value.isoformat() if value is not None else None
 
     return {
-        "email": subscriber.email, "language": subscriber.language,
-        "topics": list(subscriber.topics), "frequency": subscriber.frequency,
-        "weekday": WEEKDAYS[subscriber.weekday], "time": f"{subscriber.send_time:%H:%M}",
-        "timezone": subscriber.timezone, "status": subscriber.status,
-        "origin": subscriber.origin, "confirmed_at": when(subscriber.confirmed_at),
+        "email": subscriber.email,
+        "language": subscriber.language,
+        "topics": list(subscriber.topics),
+        "frequency": subscriber.frequency,
+        "weekday": WEEKDAYS[subscriber.weekday],
+        "time": f"{subscriber.send_time:%H:%M}",
+        "timezone": subscriber.timezone,
+        "status": subscriber.status,
+        "origin": subscriber.origin,
+        "confirmed_at": when(subscriber.confirmed_at),
         "last_digest_slot_at": when(subscriber.last_slot_at),
         "hard_failures": subscriber.hard_failures,
     }
@@ -48,13 +53,17 @@ def list_subscribers(context: Context, output: str) -> None:
     """Every subscriber, with their topics, language, schedule and status."""
     found = DigestStore(context.store).list_subscribers()
     if output == "json":
-        click.echo(json.dumps([subscriber_as_json(s) for s in found], ensure_ascii=False,
-                              indent=2))
+        click.echo(json.dumps([subscriber_as_json(s) for s in found], ensure_ascii=False, indent=2))
         return
     table = Table("email", "lang", "topics", "schedule", "status")
     for sub in found:
-        table.add_row(sub.email, sub.language, ", ".join(sub.topics) or "all",
-                      describe_schedule(sub), sub.status)
+        table.add_row(
+            sub.email,
+            sub.language,
+            ", ".join(sub.topics) or "all",
+            describe_schedule(sub),
+            sub.status,
+        )
     context.out.print(table)
     context.out.print(f"{len(found)} subscriber(s)")
 
@@ -62,25 +71,57 @@ def list_subscribers(context: Context, output: str) -> None:
 @subscribers.command("add")
 @click.argument("email")
 @click.option("--lang", "language", default="en", show_default=True, metavar="CODE")
-@click.option("--topic", "topics", multiple=True, metavar="ID",
-              help="A topic (repeatable). Default: every topic.")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="ID",
+    help="A topic (repeatable). Default: every topic.",
+)
 @click.option("--frequency", type=click.Choice(FREQUENCIES), default="daily", show_default=True)
-@click.option("--weekday", type=click.Choice(WEEKDAYS), default="mon", show_default=True,
-              help="For weekly digests.")
+@click.option(
+    "--weekday",
+    type=click.Choice(WEEKDAYS),
+    default="mon",
+    show_default=True,
+    help="For weekly digests.",
+)
 @click.option("--time", "send_time", default="08:00", show_default=True, metavar="HH:MM")
-@click.option("--tz", "timezone", default="UTC", show_default=True, metavar="ZONE",
-              help="An IANA time zone, e.g. Asia/Almaty.")
+@click.option(
+    "--tz",
+    "timezone",
+    default="UTC",
+    show_default=True,
+    metavar="ZONE",
+    help="An IANA time zone, e.g. Asia/Almaty.",
+)
 @pass_context
 @reports_errors
-def add_subscriber(context: Context, email: str, language: str, topics: tuple[str, ...],
-                   frequency: str, weekday: str, send_time: str, timezone: str) -> None:
+def add_subscriber(
+    context: Context,
+    email: str,
+    language: str,
+    topics: tuple[str, ...],
+    frequency: str,
+    weekday: str,
+    send_time: str,
+    timezone: str,
+) -> None:
     """Add a confirmed subscriber (the operator's action: no confirmation email)."""
-    record = {"email": email, "language": language, "topics": list(topics),
-              "frequency": frequency, "weekday": weekday, "time": send_time,
-              "timezone": timezone}
+    record = {
+        "email": email,
+        "language": language,
+        "topics": list(topics),
+        "frequency": frequency,
+        "weekday": weekday,
+        "time": send_time,
+        "timezone": timezone,
+    }
     saved = _save(context, record, "cli")
-    click.echo(f"{saved.email}: subscribed ({describe_schedule(saved)}, "
-               f"{', '.join(saved.topics) or 'all topics'}, {saved.language})")
+    click.echo(
+        f"{saved.email}: subscribed ({describe_schedule(saved)}, "
+        f"{', '.join(saved.topics) or 'all topics'}, {saved.language})"
+    )
 
 
 @subscribers.command("remove")
@@ -98,8 +139,12 @@ def remove_subscriber(context: Context, email: str) -> None:
 
 @subscribers.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "input_format", type=click.Choice(["json", "csv"]),
-              help="Default: from the file's extension.")
+@click.option(
+    "--format",
+    "input_format",
+    type=click.Choice(["json", "csv"]),
+    help="Default: from the file's extension.",
+)
 @pass_context
 @reports_errors
 def import_subscribers(context: Context, path: Path, input_format: str | None) -> None:
@@ -131,9 +176,15 @@ def _save(context: Context, record: dict[str, Any], origin: str) -> Subscriber:
     known = set(context.config.topic_ids())
     unknown = [t for t in subscriber.topics if t not in known]
     if unknown:
-        raise SubscriberError(subscriber.email, f"unknown topic(s) {', '.join(unknown)} "
-                              f"(configured: {', '.join(sorted(known)) or 'none'})")
+        raise SubscriberError(
+            subscriber.email,
+            f"unknown topic(s) {', '.join(unknown)} "
+            f"(configured: {', '.join(sorted(known)) or 'none'})",
+        )
     if subscriber.language not in context.config.site.languages:
-        raise SubscriberError(subscriber.email, f"language {subscriber.language!r} is not one "
-                              f"of site.languages {context.config.site.languages}")
+        raise SubscriberError(
+            subscriber.email,
+            f"language {subscriber.language!r} is not one "
+            f"of site.languages {context.config.site.languages}",
+        )
     return DigestStore(context.store).save_subscriber(subscriber, context.clock())

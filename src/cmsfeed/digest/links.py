@@ -29,11 +29,13 @@ def _decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def make_token(secret: bytes, purpose: Purpose, data: Any,
-               expires_at: datetime | None = None) -> str:
+def make_token(
+    secret: bytes, purpose: Purpose, data: Any, expires_at: datetime | None = None
+) -> str:
     expiry = int(expires_at.timestamp()) if expires_at is not None else 0
-    payload = _encode(json.dumps([purpose, data, expiry], separators=(",", ":"),
-                                 ensure_ascii=False).encode())
+    payload = _encode(
+        json.dumps([purpose, data, expiry], separators=(",", ":"), ensure_ascii=False).encode()
+    )
     signature = hmac.new(secret, payload.encode("ascii"), hashlib.sha256).digest()
     return f"{payload}.{_encode(signature[:20])}"
 

@@ -24,8 +24,18 @@ from cmsfeed.subscribers import ascii_email
 
 # Long lines rather than folding: a folded List-Unsubscribe URL would be RFC 2047-encoded.
 SMTP_POLICY = policy.SMTP.clone(max_line_length=998)
-DKIM_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"list-id",
-                b"list-unsubscribe", b"list-unsubscribe-post", b"mime-version", b"content-type")
+DKIM_HEADERS = (
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"list-id",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"mime-version",
+    b"content-type",
+)
 # Each named twice, once more than it occurs ("oversigning", RFC 6376 section 8.15): a second
 # List-Unsubscribe (or From) added in transit, where a client reads first, breaks the signature.
 _SIGNED_HEADERS = [*DKIM_HEADERS, *DKIM_HEADERS]
@@ -56,9 +66,16 @@ def check_dkim_key(pem: bytes) -> bytes:
     return pem
 
 
-def build_message(rendered: RenderedEmail, *, sender: Sender, to: str, message_id: str,
-                  now: datetime, list_id: str | None = None,
-                  unsubscribe_url: str | None = None) -> bytes:
+def build_message(
+    rendered: RenderedEmail,
+    *,
+    sender: Sender,
+    to: str,
+    message_id: str,
+    now: datetime,
+    list_id: str | None = None,
+    unsubscribe_url: str | None = None,
+) -> bytes:
     """The message as bytes, ready for SMTP.
 
     The headers that may be non-ASCII (From, Subject, List-Id) are encoded by the email
@@ -66,24 +83,44 @@ def build_message(rendered: RenderedEmail, *, sender: Sender, to: str, message_i
     construction (IDNA addresses, URLs, dates). Bodies are UTF-8 in base64, which keeps every
     line short whatever the links substituted into them.
     """
-    head = _encoded_headers(header_text(sender.name), sender.address,
-                            header_text(rendered.subject), header_text(list_id or ""))
+    head = _encoded_headers(
+        header_text(sender.name),
+        sender.address,
+        header_text(rendered.subject),
+        header_text(list_id or ""),
+    )
     boundary = "=_cmsfeed_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
-    lines = [f"To: {_ascii_header(ascii_email(to))}",
-             f"Date: {format_datetime(now)}",
-             f"Message-ID: {_ascii_header(message_id)}"]
+    lines = [
+        f"To: {_ascii_header(ascii_email(to))}",
+        f"Date: {format_datetime(now)}",
+        f"Message-ID: {_ascii_header(message_id)}",
+    ]
     if unsubscribe_url:
-        lines += [f"List-Unsubscribe: <{_ascii_header(unsubscribe_url)}>",
-                  "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
-    lines += ["Auto-Submitted: auto-generated", "MIME-Version: 1.0",
-              f'Content-Type: multipart/alternative; boundary="{boundary}"', ""]
+        lines += [
+            f"List-Unsubscribe: <{_ascii_header(unsubscribe_url)}>",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        ]
+    lines += [
+        "Auto-Submitted: auto-generated",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        "",
+    ]
     parts = []
     for subtype, body in (("plain", rendered.text), ("html", rendered.html)):
         encoded = base64.encodebytes(body.encode("utf-8")).replace(b"\n", b"\r\n")
-        parts.append(f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
-                     "Content-Transfer-Encoding: base64\r\n\r\n".encode() + encoded)
-    return (head + "\r\n".join(lines).encode("ascii") + b"\r\n" + b"".join(parts)
-            + f"--{boundary}--\r\n".encode())
+        parts.append(
+            f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n".encode()
+            + encoded
+        )
+    return (
+        head
+        + "\r\n".join(lines).encode("ascii")
+        + b"\r\n"
+        + b"".join(parts)
+        + f"--{boundary}--\r\n".encode()
+    )
 
 
 def _ascii_header(value: str) -> str:
@@ -114,6 +151,11 @@ def message_bytes(raw: bytes, dkim_key: DkimKey | None = None) -> bytes:
         return raw
     import dkim  # imported only when signing: dkimpy pulls in DNS support
 
-    signature = dkim.sign(raw, dkim_key.selector.encode(), dkim_key.domain.encode(),
-                          dkim_key.private_key, include_headers=_SIGNED_HEADERS)
+    signature = dkim.sign(
+        raw,
+        dkim_key.selector.encode(),
+        dkim_key.domain.encode(),
+        dkim_key.private_key,
+        include_headers=_SIGNED_HEADERS,
+    )
     return bytes(signature) + raw

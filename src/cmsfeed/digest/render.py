@@ -61,9 +61,11 @@ class Personal:
 def personalise(rendered: RenderedEmail, personal: Personal) -> RenderedEmail:
     def fill(text: str, escape: bool) -> str:
         quote = html.escape if escape else str
-        return (text.replace(UNSUBSCRIBE, quote(personal.unsubscribe_url))
-                .replace(PREFERENCES, quote(personal.preferences_url))
-                .replace(WHY, quote(personal.why)))
+        return (
+            text.replace(UNSUBSCRIBE, quote(personal.unsubscribe_url))
+            .replace(PREFERENCES, quote(personal.preferences_url))
+            .replace(WHY, quote(personal.why))
+        )
 
     return RenderedEmail(rendered.subject, fill(rendered.text, False), fill(rendered.html, True))
 
@@ -92,12 +94,17 @@ class EmailRenderer:
 
     def environment(self, language: str) -> Environment:
         if language not in self._environments:
-            env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                              autoescape=select_autoescape(["html"]),
-                              extensions=["jinja2.ext.i18n"], trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True)
-            env.install_gettext_translations(self.translations(language),  # type: ignore[attr-defined]
-                                             newstyle=True)
+            env = Environment(
+                loader=FileSystemLoader(str(TEMPLATES)),
+                autoescape=select_autoescape(["html"]),
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+            )
+            env.install_gettext_translations(  # type: ignore[attr-defined]
+                self.translations(language), newstyle=True
+            )
             self._environments[language] = env
         return self._environments[language]
 
@@ -115,8 +122,12 @@ class EmailRenderer:
 
     def digest(self, subscriber: Subscriber, items: list[Item], now: datetime) -> RenderedEmail:
         """The digest with placeholders; the same object for the same language, items, topics."""
-        key = (subscriber.language, subscriber.topics, tuple(item.id for item in items),
-               now.astimezone(ZoneInfo(subscriber.timezone)).date())
+        key = (
+            subscriber.language,
+            subscriber.topics,
+            tuple(item.id for item in items),
+            now.astimezone(ZoneInfo(subscriber.timezone)).date(),
+        )
         found = self._bodies.get(key)
         if found is None:
             found = self._render_digest(subscriber, items, key[3])
@@ -130,9 +141,14 @@ class EmailRenderer:
         groups = self._groups(subscriber, items)
         site = self.config.site
         context = {
-            "language": language, "site_title": site.title, "count": len(items),
-            "date": self.format_date(day, language), "groups": groups, "why": WHY,
-            "preferences_url": PREFERENCES, "unsubscribe_url": UNSUBSCRIBE,
+            "language": language,
+            "site_title": site.title,
+            "count": len(items),
+            "date": self.format_date(day, language),
+            "groups": groups,
+            "why": WHY,
+            "preferences_url": PREFERENCES,
+            "unsubscribe_url": UNSUBSCRIBE,
             "covers": self.covers(subscriber),
         }
         _ = self.translations(language)
@@ -140,8 +156,9 @@ class EmailRenderer:
             subject = f"{site.title}: {items[0].title}"
         else:
             topics = ", ".join(group["name"] for group in groups)
-            subject = _.ngettext("%(site)s: %(count)d new story", "%(site)s: %(count)d new stories",
-                                 len(items)) % {"site": site.title, "count": len(items)}
+            subject = _.ngettext(
+                "%(site)s: %(count)d new story", "%(site)s: %(count)d new stories", len(items)
+            ) % {"site": site.title, "count": len(items)}
             if topics:
                 subject += f" ({topics})"
         context["title"] = subject
@@ -159,18 +176,25 @@ class EmailRenderer:
             by_topic.setdefault(topic, []).append(self._item_view(item, language))
         ordered = sorted(by_topic, key=lambda t: order.index(t) if t in order else len(order))
         other = self.translate(language, "Other news")
-        return [{"name": self.topic_name(t, language) if t else other, "entries": by_topic[t]}
-                for t in ordered]
+        return [
+            {"name": self.topic_name(t, language) if t else other, "entries": by_topic[t]}
+            for t in ordered
+        ]
 
     def _item_view(self, item: Item, language: str) -> dict[str, Any]:
-        url = absolute_http_url(item.url) or item_page_url(self.config.site.base_url, item.id,
-                                                           item.language)
+        url = absolute_http_url(item.url) or item_page_url(
+            self.config.site.base_url, item.id, item.language
+        )
         text = plain_text(item.summary)
         if len(text) > _TEXT_SUMMARY_LIMIT:
             text = text[:_TEXT_SUMMARY_LIMIT].rsplit(" ", 1)[0] + " …"
-        return {"title": item.title, "url": url, "summary_html": clean_html(item.summary, url),
-                "summary_text": text,
-                "date": self.format_date(item.published_at.date(), language)}
+        return {
+            "title": item.title,
+            "url": url,
+            "summary_html": clean_html(item.summary, url),
+            "summary_text": text,
+            "date": self.format_date(item.published_at.date(), language),
+        }
 
     def covers(self, subscriber: Subscriber) -> str:
         """What a digest covers, for its header: "Argali, Saiga antelope · English"."""
@@ -184,7 +208,7 @@ class EmailRenderer:
         return f"{topics} · {name[:1].upper() + name[1:]}"
 
     def why(self, subscriber: Subscriber) -> str:
-        """"Why you get this" in the subscriber's language, with the schedule and topics."""
+        """ "Why you get this" in the subscriber's language, with the schedule and topics."""
         language = subscriber.language
         _ = self.translations(language)
         if subscriber.topics:
@@ -196,36 +220,56 @@ class EmailRenderer:
             schedule = _.gettext("as soon as new stories arrive")
         elif subscriber.frequency == "daily":
             schedule = _.gettext("daily at %(time)s (%(timezone)s)") % {
-                "time": at, "timezone": subscriber.timezone}
+                "time": at,
+                "timezone": subscriber.timezone,
+            }
         else:
             weekday = get_day_names("wide", locale=_locale(language))[subscriber.weekday]
             schedule = _.gettext("weekly on %(weekday)s at %(time)s (%(timezone)s)") % {
-                "weekday": weekday, "time": at, "timezone": subscriber.timezone}
-        return _.gettext("You receive this at %(email)s because you subscribed to %(topics)s, "
-                         "%(schedule)s. You can change this at any time.") % {
-            "email": subscriber.email, "topics": topics, "schedule": schedule}
+                "weekday": weekday,
+                "time": at,
+                "timezone": subscriber.timezone,
+            }
+        return _.gettext(
+            "You receive this at %(email)s because you subscribed to %(topics)s, "
+            "%(schedule)s. You can change this at any time."
+        ) % {"email": subscriber.email, "topics": topics, "schedule": schedule}
 
     # -- confirmation and welcome -----------------------------------------------------------
 
     def confirmation(self, language: str, confirm_url: str) -> RenderedEmail:
         site = self.config.site
         subject = self.translate(language, "Please confirm your subscription to %(site)s") % {
-            "site": site.title}
-        context = {"language": language, "site_title": site.title, "title": subject,
-                   "confirm_url": confirm_url, "days": self.config.digests.confirm_days}
+            "site": site.title
+        }
+        context = {
+            "language": language,
+            "site_title": site.title,
+            "title": subject,
+            "confirm_url": confirm_url,
+            "days": self.config.digests.confirm_days,
+        }
         return self._render("confirm", language, header_text(subject), context)
 
     def welcome(self, subscriber: Subscriber, personal: Personal) -> RenderedEmail:
         site = self.config.site
         language = subscriber.language
         subject = self.translate(language, "Welcome to %(site)s") % {"site": site.title}
-        context = {"language": language, "site_title": site.title, "title": subject,
-                   "why": WHY, "preferences_url": PREFERENCES, "unsubscribe_url": UNSUBSCRIBE}
-        return personalise(self._render("welcome", language, header_text(subject), context),
-                           personal)
+        context = {
+            "language": language,
+            "site_title": site.title,
+            "title": subject,
+            "why": WHY,
+            "preferences_url": PREFERENCES,
+            "unsubscribe_url": UNSUBSCRIBE,
+        }
+        return personalise(
+            self._render("welcome", language, header_text(subject), context), personal
+        )
 
-    def _render(self, name: str, language: str, subject: str,
-                context: dict[str, Any]) -> RenderedEmail:
+    def _render(
+        self, name: str, language: str, subject: str, context: dict[str, Any]
+    ) -> RenderedEmail:
         env = self.environment(language)
         text = env.get_template(f"{name}.txt").render(context)
         page = env.get_template(f"{name}.html").render(context)

@@ -26,15 +26,20 @@ def window_start(subscriber: Subscriber, now: datetime) -> datetime:
     return max(cursor - LOOKBACK, joined)
 
 
-def choose_items(subscriber: Subscriber, candidates: Iterable[Item], covered: set[str],
-                 now: datetime) -> list[Item]:
+def choose_items(
+    subscriber: Subscriber, candidates: Iterable[Item], covered: set[str], now: datetime
+) -> list[Item]:
     """The subscriber's new items, newest first."""
     start = window_start(subscriber, now)
     chosen = [
-        item for item in candidates
-        if item.language == subscriber.language and subscriber.wants(item.topics)
-        and item.id not in covered and item.published_at <= now
-        and item.first_seen_at is not None and item.first_seen_at <= now
+        item
+        for item in candidates
+        if item.language == subscriber.language
+        and subscriber.wants(item.topics)
+        and item.id not in covered
+        and item.published_at <= now
+        and item.first_seen_at is not None
+        and item.first_seen_at <= now
         and (item.first_seen_at > start or item.published_at > start)
     ]
     chosen.sort(key=lambda item: (item.published_at, item.id), reverse=True)
@@ -47,9 +52,15 @@ def message_id(subscriber: Subscriber, period: str, domain: str) -> str:
     return f"<digest.{digest}@{domain}>"
 
 
-def plan_round(subscribers: Sequence[Subscriber], candidates: Sequence[Item],
-               covered: dict[str, set[str]], now: datetime, *, send_when_empty: bool,
-               domain: str) -> list[QueuedDigest]:
+def plan_round(
+    subscribers: Sequence[Subscriber],
+    candidates: Sequence[Item],
+    covered: dict[str, set[str]],
+    now: datetime,
+    *,
+    send_when_empty: bool,
+    domain: str,
+) -> list[QueuedDigest]:
     """What to queue for these subscribers now: one decision per due subscriber.
 
     A due subscriber with nothing new gets a cursor-only decision (no message) unless
@@ -65,9 +76,13 @@ def plan_round(subscribers: Sequence[Subscriber], candidates: Sequence[Item],
             continue
         period = period_key(subscriber, slot)
         send = bool(chosen) or send_when_empty
-        decisions.append(QueuedDigest(
-            subscriber=subscriber, slot=slot, period=period,
-            item_ids=tuple(item.id for item in chosen),
-            message_id=message_id(subscriber, period, domain) if send else None,
-        ))
+        decisions.append(
+            QueuedDigest(
+                subscriber=subscriber,
+                slot=slot,
+                period=period,
+                item_ids=tuple(item.id for item in chosen),
+                message_id=message_id(subscriber, period, domain) if send else None,
+            )
+        )
     return decisions

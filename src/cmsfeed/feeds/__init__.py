@@ -9,5 +9,14 @@ from cmsfeed.feeds.document import FeedDocument, SiteInfo, make_document, site_i
 from cmsfeed.feeds.site import Rendered, render_feed, render_pages
 from cmsfeed.feeds.urls import Selection, selection
 
-__all__ = ["FeedDocument", "Rendered", "Selection", "SiteInfo", "make_document",
-           "render_feed", "render_pages", "selection", "site_info"]
+__all__ = [
+    "FeedDocument",
+    "Rendered",
+    "Selection",
+    "SiteInfo",
+    "make_document",
+    "render_feed",
+    "render_pages",
+    "selection",
+    "site_info",
+]

@@ -66,12 +66,16 @@ class SiteInfo:
 def site_info(config: Config) -> SiteInfo:
     site = config.site
     return SiteInfo(
-        base_url=site.base_url, title=site.title, description=site.description,
-        languages=tuple(site.languages), author_name=site.author_name,
+        base_url=site.base_url,
+        title=site.title,
+        description=site.description,
+        languages=tuple(site.languages),
+        author_name=site.author_name,
         author_email=site.author_email,
         topic_names={topic.id: dict(topic.name) for topic in config.topics},
         authority=urls.tag_authority(site.base_url, config.feeds.tag_authority),
-        entries=config.feeds.entries, ttl_minutes=config.feeds.ttl_minutes,
+        entries=config.feeds.entries,
+        ttl_minutes=config.feeds.ttl_minutes,
         hub_url=config.feeds.hub_url,
     )
 
@@ -129,8 +133,9 @@ def feed_title(site: SiteInfo, chosen: Selection, interface_language: str) -> st
 _ALL_TOPICS = {"en": "All topics", "ru": "Все темы"}
 
 
-def make_document(site: SiteInfo, chosen: Selection, items: Sequence[Item],
-                  siblings: Mapping[str, Item]) -> FeedDocument:
+def make_document(
+    site: SiteInfo, chosen: Selection, items: Sequence[Item], siblings: Mapping[str, Item]
+) -> FeedDocument:
     """The feed for `chosen` holding `items` (newest first); `siblings` maps translation ids."""
     language = chosen.language or site.default_language
     html_url = urls.feed_url(site.base_url, chosen, "html")
@@ -138,9 +143,14 @@ def make_document(site: SiteInfo, chosen: Selection, items: Sequence[Item],
     newest = max((entry.updated_at for entry in entries), default=EMPTY_FEED_UPDATED_AT)
     title = feed_title(site, chosen, language)
     return FeedDocument(
-        selection=chosen, feed_id=urls.feed_id(site.authority, chosen), title=title,
-        subtitle=site.description.strip() or site.title, language=language, site=site,
-        entries=entries, updated_at=newest,
+        selection=chosen,
+        feed_id=urls.feed_id(site.authority, chosen),
+        title=title,
+        subtitle=site.description.strip() or site.title,
+        language=language,
+        site=site,
+        entries=entries,
+        updated_at=newest,
     )
 
 
@@ -152,12 +162,15 @@ def _entry(site: SiteInfo, item: Item, html_url: str, siblings: Mapping[str, Ite
         if sibling is None or sibling.language == item.language:
             continue
         sibling_page = urls.feed_url(site.base_url, Selection((), sibling.language), "html")
-        translations.append(Translation(
-            language=sibling.language,
-            url=absolute_http_url(sibling.url) or f"{sibling_page}#{urls.item_anchor(sibling.id)}",
-            title=clean_title(sibling.title),
-            id=urls.entry_id(site.authority, sibling.id),
-        ))
+        translations.append(
+            Translation(
+                language=sibling.language,
+                url=absolute_http_url(sibling.url)
+                or f"{sibling_page}#{urls.item_anchor(sibling.id)}",
+                title=clean_title(sibling.title),
+                id=urls.entry_id(site.authority, sibling.id),
+            )
+        )
     published = _seconds(item.published_at)
     return Entry(
         id=urls.entry_id(site.authority, item.id),
@@ -168,8 +181,11 @@ def _entry(site: SiteInfo, item: Item, html_url: str, siblings: Mapping[str, Ite
         language=item.language,
         published_at=published,
         updated_at=max(published, _seconds(item.updated_at)),
-        topics=tuple((topic, site.topic_name(topic, item.language)) for topic in item.topics
-                     if topic in site.topic_names),
+        topics=tuple(
+            (topic, site.topic_name(topic, item.language))
+            for topic in item.topics
+            if topic in site.topic_names
+        ),
         image_url=absolute_http_url(item.image_url),
         translations=tuple(sorted(translations, key=lambda t: (t.language, t.id))),
     )

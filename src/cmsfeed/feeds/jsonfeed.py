@@ -52,8 +52,10 @@ def _item(entry: Entry) -> dict[str, Any]:
     if entry.topics:
         item["tags"] = [name for _topic, name in entry.topics]
     if entry.translations:
-        item["_cmsfeed"] = {"translations": [
-            {"language": t.language, "url": t.url, "title": t.title, "id": t.id}
-            for t in entry.translations
-        ]}
+        item["_cmsfeed"] = {
+            "translations": [
+                {"language": t.language, "url": t.url, "title": t.title, "id": t.id}
+                for t in entry.translations
+            ]
+        }
     return item

@@ -20,7 +20,10 @@ from cmsfeed.feeds.syndication import render_atom, render_rss
 from cmsfeed.feeds.urls import Format
 
 WRITERS: dict[Format, Callable[[FeedDocument], bytes]] = {
-    "atom": render_atom, "rss": render_rss, "json": render_json, "html": render_feed_page,
+    "atom": render_atom,
+    "rss": render_rss,
+    "json": render_json,
+    "html": render_feed_page,
 }
 
 
@@ -40,16 +43,22 @@ def rendered(path: str, body: bytes, kind: str) -> Rendered:
     return Rendered(path, body, urls.MEDIA_TYPES[kind], hashlib.sha256(body).hexdigest()[:32])
 
 
-def render_feed(document: FeedDocument,
-                formats: Iterable[Format] = ("atom", "rss", "json", "html")) -> list[Rendered]:
-    return [rendered(urls.feed_path(document.selection, fmt), WRITERS[fmt](document), fmt)
-            for fmt in formats]
+def render_feed(
+    document: FeedDocument, formats: Iterable[Format] = ("atom", "rss", "json", "html")
+) -> list[Rendered]:
+    return [
+        rendered(urls.feed_path(document.selection, fmt), WRITERS[fmt](document), fmt)
+        for fmt in formats
+    ]
 
 
 def render_pages(site: SiteInfo) -> list[Rendered]:
-    files = [rendered(urls.index_path(lang, site.default_language), render_index(site, lang),
-                      "html") for lang in site.languages]
+    files = [
+        rendered(urls.index_path(lang, site.default_language), render_index(site, lang), "html")
+        for lang in site.languages
+    ]
     files.append(rendered(urls.opml_path(), render_opml(site), "opml"))
-    files += [rendered(urls.opml_path(lang), render_opml(site, lang), "opml")
-              for lang in site.languages]
+    files += [
+        rendered(urls.opml_path(lang), render_opml(site, lang), "opml") for lang in site.languages
+    ]
     return files

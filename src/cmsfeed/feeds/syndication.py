@@ -47,8 +47,9 @@ def _generator(document: FeedDocument, fmt: Format) -> FeedGenerator:
     generator.title(document.title)
     generator.subtitle(document.subtitle)
     generator.language(document.language)
-    generator.author({"name": site.author_name, **({"email": site.author_email}
-                                                   if site.author_email else {})})
+    generator.author(
+        {"name": site.author_name, **({"email": site.author_email} if site.author_email else {})}
+    )
     generator.generator(GENERATOR)
     generator.updated(document.updated_at)
     if fmt == "rss":

@@ -67,8 +67,9 @@ def selection(topics: tuple[str, ...] | list[str] = (), language: str | None = N
 def feed_path(chosen: Selection, fmt: Format) -> str:
     """The path (and, for a set of topics, the canonical query) of a feed, without the base URL."""
     if chosen.is_custom:
-        query = urlencode({"topics": ",".join(chosen.topics), "lang": chosen.language_segment},
-                          safe=",")
+        query = urlencode(
+            {"topics": ",".join(chosen.topics), "lang": chosen.language_segment}, safe=","
+        )
         return f"feeds/{CUSTOM}.{fmt}?{query}"
     return f"feeds/{chosen.topic_segment}/{chosen.language_segment}.{fmt}"
 
@@ -132,8 +133,9 @@ class UnknownPathError(ValueError):
     """The path is not one of the scheme's; the message says what would be."""
 
 
-def parse_feed_path(path: str, query_topics: str | None = None,
-                    query_language: str | None = None) -> FeedRequest:
+def parse_feed_path(
+    path: str, query_topics: str | None = None, query_language: str | None = None
+) -> FeedRequest:
     """Read `feeds/{topic}/{lang}.{ext}` or `feeds/custom.{ext}` (with its query) back.
 
     Topics and languages are not checked against the configuration here; the caller knows it.
@@ -148,7 +150,8 @@ def parse_feed_path(path: str, query_topics: str | None = None,
     if len(parts) == 2:
         if name != CUSTOM:
             raise UnknownPathError(
-                "a feed for several topics is /feeds/custom.atom?topics=a,b&lang=ru")
+                "a feed for several topics is /feeds/custom.atom?topics=a,b&lang=ru"
+            )
         topics = [t.strip() for t in (query_topics or "").split(",") if t.strip()]
         if not topics:
             raise UnknownPathError("/feeds/custom needs ?topics=a,b (and optionally &lang=xx)")

@@ -21,17 +21,25 @@ from cmsfeed.model import ParseResult, Problem, Story
 
 def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> ParseResult:
     # Without a content type feedparser flags every document as doubtful; XML is what we expect.
-    parsed = feedparser.parse(data, response_headers={"content-location": feed_url or "",
-                                                      "content-type": "application/xml"})
+    parsed = feedparser.parse(
+        data,
+        response_headers={"content-location": feed_url or "", "content-type": "application/xml"},
+    )
     stories: list[Story] = []
     problems: list[Problem] = []
     if parsed.bozo:
         reason = parsed.get("bozo_exception") or "not an RSS or Atom document"
         if not parsed.entries:
             raise SourceError(source_id, f"malformed feed: {reason}")
-        problems.append(Problem(source_id, "", f"malformed feed ({reason}); kept the "
-                                f"{len(parsed.entries)} entries that could be read",
-                                rejected=False))
+        problems.append(
+            Problem(
+                source_id,
+                "",
+                f"malformed feed ({reason}); kept the "
+                f"{len(parsed.entries)} entries that could be read",
+                rejected=False,
+            )
+        )
     elif not parsed.version and not parsed.entries:
         raise SourceError(source_id, "not an RSS or Atom document (is the URL a web page?)")
     for number, entry in enumerate(parsed.entries, start=1):
@@ -46,24 +54,29 @@ def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> P
             continue
         updated_at = _safe_time(entry, "updated")
         link = entry.get("link")
-        stories.append(Story(
-            position=position,
-            title=entry.get("title", ""),
-            summary_html=_content(entry),
-            published_at=published_at,
-            updated_at=updated_at,
-            url=link,
-            key=entry.get("id") or link,
-            image_url=_image(entry),
-        ))
+        stories.append(
+            Story(
+                position=position,
+                title=entry.get("title", ""),
+                summary_html=_content(entry),
+                published_at=published_at,
+                updated_at=updated_at,
+                url=link,
+                key=entry.get("id") or link,
+                image_url=_image(entry),
+            )
+        )
     return ParseResult(stories, problems)
 
 
 def _entry_time(entry: Any, name: str) -> datetime | None:
     # `in` before reading: feedparser answers a missing "updated" with "published" (and a
     # DeprecationWarning); an entry that was never updated has no updated time.
-    parsed: struct_time | None = (entry[f"{name}_parsed"]  # noqa: SIM401  (see above)
-                                   if f"{name}_parsed" in entry else None)
+    parsed: struct_time | None = (
+        entry[f"{name}_parsed"]  # noqa: SIM401  (see above)
+        if f"{name}_parsed" in entry
+        else None
+    )
     if parsed is not None:
         return datetime.fromtimestamp(timegm(parsed), UTC)
     raw = entry[name] if name in entry else None  # noqa: SIM401  (see above)

@@ -52,13 +52,18 @@ def fetch_source(
     if response.status_code == 304:
         return Fetched(None, replace(state, checked_at=now, last_error=None), source.url)
     if response.status_code >= 400:
-        raise SourceError(source.id, f"{source.url}: HTTP {response.status_code} "
-                                     f"{response.reason_phrase}")
+        raise SourceError(
+            source.id, f"{source.url}: HTTP {response.status_code} {response.reason_phrase}"
+        )
     return Fetched(
         response.content,
-        replace(state, etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"), checked_at=now,
-                last_error=None),
+        replace(
+            state,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            checked_at=now,
+            last_error=None,
+        ),
         str(response.url),
     )
 

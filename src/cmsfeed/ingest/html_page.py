@@ -34,21 +34,35 @@ def parse_html_page(
     problems: list[Problem] = []
     nodes = tree.css(selectors.item)
     if not nodes:
-        problems.append(Problem(source_id, "", f"no element matches selectors.item "
-                                               f"{selectors.item!r}; has the page changed?"))
+        problems.append(
+            Problem(
+                source_id,
+                "",
+                f"no element matches selectors.item {selectors.item!r}; has the page changed?",
+            )
+        )
     for number, node in enumerate(nodes, start=1):
         position = f"item {number}"
         title_node = node.css_first(selectors.title)
         date_node = node.css_first(selectors.date)
         if date_node is None:
-            problems.append(Problem(source_id, position,
-                                    f"no date (selectors.date {selectors.date!r} found nothing)"))
+            problems.append(
+                Problem(
+                    source_id,
+                    position,
+                    f"no date (selectors.date {selectors.date!r} found nothing)",
+                )
+            )
             continue
-        raw_date = (date_node.attributes.get(selectors.date_attribute) or ""
-                    if selectors.date_attribute else date_node.text(deep=True))
+        raw_date = (
+            date_node.attributes.get(selectors.date_attribute) or ""
+            if selectors.date_attribute
+            else date_node.text(deep=True)
+        )
         try:
-            published_at = parse_date(raw_date or "", locales=locales, zone=zone,
-                                      date_format=date_format)
+            published_at = parse_date(
+                raw_date or "", locales=locales, zone=zone, date_format=date_format
+            )
         except DateError as err:
             problems.append(Problem(source_id, position, f"bad date {raw_date!r}: {err.problem}"))
             continue
@@ -58,15 +72,17 @@ def parse_html_page(
         url = urljoin(page_url or "", link) if link else None
         summary_node = node.css_first(selectors.summary) if selectors.summary else None
         image = _attribute(node, selectors.image, "src") if selectors.image else None
-        stories.append(Story(
-            position=position,
-            title=title_node.text(deep=True) if title_node is not None else "",
-            summary_html=summary_node.inner_html or "" if summary_node is not None else "",
-            published_at=published_at,
-            url=url,
-            key=url,
-            image_url=urljoin(page_url or "", image) if image else None,
-        ))
+        stories.append(
+            Story(
+                position=position,
+                title=title_node.text(deep=True) if title_node is not None else "",
+                summary_html=summary_node.inner_html or "" if summary_node is not None else "",
+                published_at=published_at,
+                url=url,
+                key=url,
+                image_url=urljoin(page_url or "", image) if image else None,
+            )
+        )
     return ParseResult(stories, problems)
 
 

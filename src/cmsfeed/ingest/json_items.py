@@ -17,8 +17,9 @@ from cmsfeed.errors import DateError, SourceError
 from cmsfeed.model import ParseResult, Problem, Story
 from cmsfeed.sanitize import split_lines
 
-FIELDS = frozenset({"id", "title", "summary", "url", "published", "updated", "language",
-                    "topics", "image"})
+FIELDS = frozenset(
+    {"id", "title", "summary", "url", "published", "updated", "language", "topics", "image"}
+)
 
 
 def parse_json_items(
@@ -61,21 +62,26 @@ def story_from_object(
         raise ValueError(f"expected an object, got {type(value).__name__}")
     unknown = sorted(set(value) - FIELDS)
     if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(unknown)}; "
-                         f"expected {', '.join(sorted(FIELDS))}")
+        raise ValueError(
+            f"unknown field(s) {', '.join(unknown)}; expected {', '.join(sorted(FIELDS))}"
+        )
     for name in ("id", "title", "summary", "url", "published", "updated", "language", "image"):
         if name in value and value[name] is not None and not isinstance(value[name], str):
             raise ValueError(f"{name}: expected a string, got {json.dumps(value[name])[:40]}")
     topics = value.get("topics")
-    if topics is not None and (not isinstance(topics, list)
-                               or not all(isinstance(t, str) for t in topics)):
+    if topics is not None and (
+        not isinstance(topics, list) or not all(isinstance(t, str) for t in topics)
+    ):
         raise ValueError("topics: expected a list of topic ids")
     if not value.get("published"):
         raise ValueError("published: missing (expected e.g. 2024-12-02 or 02 December 2024)")
     try:
         published_at = parse_date(value["published"], locales=locales, zone=zone)
-        updated_at = parse_date(value["updated"], locales=locales, zone=zone) \
-            if value.get("updated") else None
+        updated_at = (
+            parse_date(value["updated"], locales=locales, zone=zone)
+            if value.get("updated")
+            else None
+        )
     except DateError as err:
         raise ValueError(f"bad date {err}") from err
     url = value.get("url") or None

@@ -52,8 +52,13 @@ def parse_listing(
         else:
             pending.append(block)
     if pending:
-        problems.append(Problem(source_id, f"line {pending[0].line}",
-                                "no date line after the story (expected e.g. '02 December 2024')"))
+        problems.append(
+            Problem(
+                source_id,
+                f"line {pending[0].line}",
+                "no date line after the story (expected e.g. '02 December 2024')",
+            )
+        )
     return ParseResult(stories, problems)
 
 
@@ -99,14 +104,17 @@ def _finish(
     try:
         published_at = parse_date(date_line, locales=locales, zone=zone, date_format=date_format)
     except DateError as err:
-        problems.append(Problem(source_id, f"line {date_block.line}",
-                                f"bad date {date_line!r}: {err.problem}"))
+        problems.append(
+            Problem(source_id, f"line {date_block.line}", f"bad date {date_line!r}: {err.problem}")
+        )
         return
     title, *rest = blocks[0].lines
     paragraphs = rest + [line for block in blocks[1:] for line in block.lines]
-    stories.append(Story(
-        position=position,
-        title=title,
-        summary_html=paragraphs_to_html(paragraphs),
-        published_at=published_at,
-    ))
+    stories.append(
+        Story(
+            position=position,
+            title=title,
+            summary_html=paragraphs_to_html(paragraphs),
+            published_at=published_at,
+        )
+    )

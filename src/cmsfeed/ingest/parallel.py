@@ -27,14 +27,23 @@ _worker_config: Config | None = None
 
 def classifiers_for(config: Config) -> tuple[LanguageIdentifier, TopicMatcher]:
     """The language models and the term index: costly, so built once per process."""
-    return (LanguageIdentifier(config.site.languages),
-            TopicMatcher([TopicTerms(t.id, t.terms) for t in config.topics]))
+    return (
+        LanguageIdentifier(config.site.languages),
+        TopicMatcher([TopicTerms(t.id, t.terms) for t in config.topics]),
+    )
 
 
-def preparer_for(config: Config, source_id: str, language: str | None,
-                 identifier: LanguageIdentifier, matcher: TopicMatcher) -> StoryPreparer:
+def preparer_for(
+    config: Config,
+    source_id: str,
+    language: str | None,
+    identifier: LanguageIdentifier,
+    matcher: TopicMatcher,
+) -> StoryPreparer:
     return StoryPreparer(
-        source_id=source_id, identifier=identifier, matcher=matcher,
+        source_id=source_id,
+        identifier=identifier,
+        matcher=matcher,
         default_language=language or config.site.default_language,
         known_topics=frozenset(config.topic_ids()),
         max_summary_bytes=config.ingest.max_summary_bytes,
@@ -51,13 +60,19 @@ def prepare_batch(preparer: StoryPreparer, batch: list[Story]) -> Prepared:
     return len(batch), items, problems
 
 
-def prepare_in_pool(config: Config, source_id: str, language: str | None,
-                    batches: Iterable[list[Story]], workers: int) -> Iterator[Prepared]:
+def prepare_in_pool(
+    config: Config,
+    source_id: str,
+    language: str | None,
+    batches: Iterable[list[Story]],
+    workers: int,
+) -> Iterator[Prepared]:
     # "spawn": `cmsfeed run` has threads (the web server, the scheduler), and forking a
     # threaded process can copy a held lock into the child.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_start_worker, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(config,)
+    ) as pool:
         pending: deque[Future[Prepared]] = deque()
         for batch in batches:
             pending.append(pool.submit(_prepare_in_worker, source_id, language, batch))
@@ -81,5 +96,6 @@ def _worker_models() -> tuple[LanguageIdentifier, TopicMatcher]:
 def _prepare_in_worker(source_id: str, language: str | None, batch: list[Story]) -> Prepared:
     assert _worker_config is not None
     identifier, matcher = _worker_models()
-    return prepare_batch(preparer_for(_worker_config, source_id, language, identifier, matcher),
-                         batch)
+    return prepare_batch(
+        preparer_for(_worker_config, source_id, language, identifier, matcher), batch
+    )

@@ -76,13 +76,17 @@ class StoryPreparer:
                 return reject(f"invalid UTF-8 (byte 0x{bad_byte:02x}) in the {field_name}")
         size = len(story.summary_html.encode())
         if size > self.max_summary_bytes:
-            return reject(f"summary is {size:,} bytes, over the limit of "
-                          f"{self.max_summary_bytes:,} (ingest.max_summary_bytes)")
+            return reject(
+                f"summary is {size:,} bytes, over the limit of "
+                f"{self.max_summary_bytes:,} (ingest.max_summary_bytes)"
+            )
         raw_title, removed_in_title = remove_xml_forbidden(story.title)
         raw_summary, removed_in_summary = remove_xml_forbidden(story.summary_html)
         if removed_in_title + removed_in_summary:
-            warn(f"removed {removed_in_title + removed_in_summary} control character(s) "
-                 "that XML forbids")
+            warn(
+                f"removed {removed_in_title + removed_in_summary} control character(s) "
+                "that XML forbids"
+            )
         title = plain_text(raw_title)
         if not title:
             return reject("no title")
@@ -104,20 +108,22 @@ class StoryPreparer:
             key = base_key if version is main else f"{base_key}#{version.language}"
             version_title = title if version is main else _derived_title(version.paragraphs)
             version_summary = version.html
-            items.append(Item(
-                id=make_item_id(key),
-                key=key,
-                source_id=self.source_id,
-                title=version_title,
-                summary=version_summary,
-                language=version.language,
-                published_at=story.published_at,
-                updated_at=max(story.updated_at or story.published_at, story.published_at),
-                topics=self._topics(story, version_title, version.text, version.language, warn),
-                url=story.url,
-                translation_group=group,
-                image_url=story.image_url,
-            ))
+            items.append(
+                Item(
+                    id=make_item_id(key),
+                    key=key,
+                    source_id=self.source_id,
+                    title=version_title,
+                    summary=version_summary,
+                    language=version.language,
+                    published_at=story.published_at,
+                    updated_at=max(story.updated_at or story.published_at, story.published_at),
+                    topics=self._topics(story, version_title, version.text, version.language, warn),
+                    url=story.url,
+                    translation_group=group,
+                    image_url=story.image_url,
+                )
+            )
         items.sort(key=lambda item: item.key != base_key)  # the title's version first
         return items, problems
 
@@ -129,10 +135,16 @@ class StoryPreparer:
         languages = [self.identifier.identify(p.text[:IDENTIFY_CHARS]) for p in paragraphs]
         distinct = list(dict.fromkeys(lang for lang in languages if lang is not None))
         if len(distinct) < 2:
-            language = distinct[0] if distinct else (
-                self.identifier.identify(
-                    f"{title}\n{' '.join(p.text for p in paragraphs)}"[:IDENTIFY_CHARS])
-                or self.default_language)
+            language = (
+                distinct[0]
+                if distinct
+                else (
+                    self.identifier.identify(
+                        f"{title}\n{' '.join(p.text for p in paragraphs)}"[:IDENTIFY_CHARS]
+                    )
+                    or self.default_language
+                )
+            )
             return [_Version(language, paragraphs)]
         grouped: dict[str, list[_Paragraph]] = {lang: [] for lang in distinct}
         current = distinct[0]
@@ -141,8 +153,9 @@ class StoryPreparer:
             grouped[current].append(paragraph)
         return [_Version(lang, paras) for lang, paras in grouped.items()]
 
-    def _topics(self, story: Story, title: str, text: str, language: str,
-                warn: Callable[[str], None]) -> tuple[str, ...]:
+    def _topics(
+        self, story: Story, title: str, text: str, language: str, warn: Callable[[str], None]
+    ) -> tuple[str, ...]:
         if story.topics is not None:
             unknown = [t for t in story.topics if t not in self.known_topics]
             if unknown:
@@ -156,8 +169,25 @@ class StoryPreparer:
         return f"{self.source_id}:{story.published_at.date().isoformat()}:{slug}"
 
 
-_INLINE = frozenset({"-text", "a", "b", "i", "em", "strong", "br", "abbr", "code", "small",
-                     "sub", "sup", "q", "cite", "img"})
+_INLINE = frozenset(
+    {
+        "-text",
+        "a",
+        "b",
+        "i",
+        "em",
+        "strong",
+        "br",
+        "abbr",
+        "code",
+        "small",
+        "sub",
+        "sup",
+        "q",
+        "cite",
+        "img",
+    }
+)
 
 
 def _paragraphs(summary: str) -> list[_Paragraph]:

@@ -92,8 +92,9 @@ class IngestReport:
 class Ingester:
     """Holds what is costly to build once per process: the language models and term index."""
 
-    def __init__(self, config: Config, store: Store, clock: Clock,
-                 client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, config: Config, store: Store, clock: Clock, client: httpx.Client | None = None
+    ) -> None:
         self.config = config
         self.store = store
         self.clock = clock
@@ -113,18 +114,29 @@ class Ingester:
 
     @cached_property
     def client(self) -> httpx.Client:
-        return self._client or http_client(self.config.ingest.timeout_seconds,
-                                           self.config.ingest.user_agent)
+        return self._client or http_client(
+            self.config.ingest.timeout_seconds, self.config.ingest.user_agent
+        )
 
-    def ingest(self, source_ids: Sequence[str] | None = None,
-               progress: Progress | None = None) -> IngestReport:
-        sources = ([self.config.source(s) for s in source_ids] if source_ids
-                   else [s for s in self.config.sources if s.enabled])
+    def ingest(
+        self, source_ids: Sequence[str] | None = None, progress: Progress | None = None
+    ) -> IngestReport:
+        sources = (
+            [self.config.source(s) for s in source_ids]
+            if source_ids
+            else [s for s in self.config.sources if s.enabled]
+        )
         report = IngestReport([self.ingest_source(source, progress) for source in sources])
         for source in report.sources:
             counts = source.counts
-            record_ingest(source.source_id, counts.inserted, counts.updated, counts.retagged,
-                          source.rejected, source.failure is not None)
+            record_ingest(
+                source.source_id,
+                counts.inserted,
+                counts.updated,
+                counts.retagged,
+                source.rejected,
+                source.failure is not None,
+            )
         return report
 
     def ingest_source(self, source: SourceConfig, progress: Progress | None = None) -> SourceReport:
@@ -142,8 +154,9 @@ class Ingester:
             report.failure = err.problem
             # The validators are kept: a source that failed must be fetched in full next time
             # only if it changed, and the old ETag still says what we hold.
-            self.store.save_source_state(replace(state, checked_at=self.clock(),
-                                                 last_error=err.problem))
+            self.store.save_source_state(
+                replace(state, checked_at=self.clock(), last_error=err.problem)
+            )
             return report
         self.store_stories(source.id, parsed, report, progress, language=source.language)
         self.store.save_source_state(fetched.state)
@@ -152,16 +165,29 @@ class Ingester:
     def preparer(self, source_id: str, language: str | None = None) -> StoryPreparer:
         return preparer_for(self.config, source_id, language, self.identifier, self.matcher)
 
-    def store_stories(self, source_id: str, parsed: ParseResult, report: SourceReport,
-                      progress: Progress | None = None, language: str | None = None) -> None:
+    def store_stories(
+        self,
+        source_id: str,
+        parsed: ParseResult,
+        report: SourceReport,
+        progress: Progress | None = None,
+        language: str | None = None,
+    ) -> None:
         """Prepare and store parsed stories in batches, adding counts and problems to `report`."""
         report.problems.extend(parsed.problems)
-        self.store_story_stream(source_id, parsed.stories, report, progress, language,
-                                total=len(parsed.stories))
+        self.store_story_stream(
+            source_id, parsed.stories, report, progress, language, total=len(parsed.stories)
+        )
 
-    def store_story_stream(self, source_id: str, stories: Iterable[Story], report: SourceReport,
-                           progress: Progress | None = None, language: str | None = None,
-                           total: int = 0) -> None:
+    def store_story_stream(
+        self,
+        source_id: str,
+        stories: Iterable[Story],
+        report: SourceReport,
+        progress: Progress | None = None,
+        language: str | None = None,
+        total: int = 0,
+    ) -> None:
         """Like `store_stories` for a stream: only a few batches are in memory at a time."""
         for count, items, problems in self._prepare(source_id, language, stories):
             report.problems.extend(problems)
@@ -170,8 +196,9 @@ class Ingester:
             if progress is not None:
                 progress(source_id, report.stories, max(total, report.stories))
 
-    def _prepare(self, source_id: str, language: str | None,
-                 stories: Iterable[Story]) -> Iterator[Prepared]:
+    def _prepare(
+        self, source_id: str, language: str | None, stories: Iterable[Story]
+    ) -> Iterator[Prepared]:
         """Prepared batches in order: here for a small source, in worker processes for a big one."""
         batches = _batches(stories, self.config.ingest.batch_size)
         head = list(islice(batches, POOL_AFTER_BATCHES))
@@ -195,12 +222,17 @@ class ParseOptions:
     selectors: SelectorsConfig | None = None
 
 
-def options_for(source: SourceConfig, site_languages: Sequence[str],
-                page_url: str | None = None) -> ParseOptions:
+def options_for(
+    source: SourceConfig, site_languages: Sequence[str], page_url: str | None = None
+) -> ParseOptions:
     locales = ([source.date_locale] if source.date_locale else []) + list(site_languages)
-    return ParseOptions(locales=tuple(dict.fromkeys(locales)), zone=ZoneInfo(source.timezone),
-                        date_format=source.date_format, page_url=page_url or source.url,
-                        selectors=source.selectors)
+    return ParseOptions(
+        locales=tuple(dict.fromkeys(locales)),
+        zone=ZoneInfo(source.timezone),
+        date_format=source.date_format,
+        page_url=page_url or source.url,
+        selectors=source.selectors,
+    )
 
 
 def parse_bytes(
@@ -208,22 +240,31 @@ def parse_bytes(
 ) -> ParseResult:
     """Parse a source's bytes according to its kind. Pure."""
     if kind == "listing":
-        return parse_listing(data, source_id, locales=options.locales, zone=options.zone,
-                             date_format=options.date_format)
+        return parse_listing(
+            data,
+            source_id,
+            locales=options.locales,
+            zone=options.zone,
+            date_format=options.date_format,
+        )
     if kind == "json":
         return parse_json_items(data, source_id, locales=options.locales, zone=options.zone)
     if kind == "feed":
         return parse_feed(data, source_id, feed_url=options.page_url)
     if options.selectors is None:
         raise SourceError(source_id, "an html source needs [sources.selectors]")
-    return parse_html_page(data, source_id, options.selectors, page_url=options.page_url,
-                           locales=options.locales, zone=options.zone,
-                           date_format=options.date_format)
+    return parse_html_page(
+        data,
+        source_id,
+        options.selectors,
+        page_url=options.page_url,
+        locales=options.locales,
+        zone=options.zone,
+        date_format=options.date_format,
+    )
 
 
 def _batches(stories: Iterable[Story], size: int) -> Iterator[list[Story]]:
     iterator = iter(stories)
     while batch := list(islice(iterator, size)):
         yield batch
-
-

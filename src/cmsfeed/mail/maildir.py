@@ -28,8 +28,9 @@ class MaildirTransport:
         try:
             key = self._open().add(message)
         except OSError as err:
-            raise DeliveryError(str(self.path), f"cannot write to the Maildir: {err.strerror}",
-                                permanent=False) from err
+            raise DeliveryError(
+                str(self.path), f"cannot write to the Maildir: {err.strerror}", permanent=False
+            ) from err
         return f"250 delivered to Maildir as {key}"
 
     async def send(self, sender: str, recipient: str, message: bytes) -> str:

@@ -52,8 +52,14 @@ class RateLimiter:
 
 
 class SmtpTransport:
-    def __init__(self, settings: SmtpSettings, *, concurrency: int = 8,
-                 rate_per_second: float = 50.0, keep_open: bool = True) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        *,
+        concurrency: int = 8,
+        rate_per_second: float = 50.0,
+        keep_open: bool = True,
+    ) -> None:
         """`keep_open=False` closes each connection after its message (for a caller that
         sends rarely, or whose event loop may end before `close` is awaited)."""
         self.settings = settings
@@ -68,10 +74,15 @@ class SmtpTransport:
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
         client = aiosmtplib.SMTP(
-            hostname=s.host, port=s.port, use_tls=s.security == "tls",
-            start_tls=s.security == "starttls", local_hostname=s.local_hostname,
-            timeout=s.timeout, tls_context=s.tls_context,
-            username=s.username, password=s.password if s.username else None,
+            hostname=s.host,
+            port=s.port,
+            use_tls=s.security == "tls",
+            start_tls=s.security == "starttls",
+            local_hostname=s.local_hostname,
+            timeout=s.timeout,
+            tls_context=s.tls_context,
+            username=s.username,
+            password=s.password if s.username else None,
         )
         await client.connect()
         self.connections_opened += 1
@@ -84,8 +95,9 @@ class SmtpTransport:
         try:
             if client is None or not client.is_connected:
                 client = await self._connect()
-            errors, reply = await client.sendmail(ascii_email(sender), [ascii_email(recipient)],
-                                                  message)
+            errors, reply = await client.sendmail(
+                ascii_email(sender), [ascii_email(recipient)], message
+            )
             if errors:  # one recipient: only reached if aiosmtplib reports a partial refusal
                 code, text = next(iter(errors.values()))
                 raise _refused(recipient, code, text)
@@ -106,13 +118,17 @@ class SmtpTransport:
         except UnicodeError as err:  # an address no ASCII envelope can carry
             await self._discard(client)
             client = None
-            raise DeliveryError(recipient, f"cannot be sent without SMTPUTF8: {err}",
-                                permanent=True) from err
+            raise DeliveryError(
+                recipient, f"cannot be sent without SMTPUTF8: {err}", permanent=True
+            ) from err
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
             await self._discard(client)
             client = None
-            raise DeliveryError(f"{self.settings.host}:{self.settings.port}",
-                                f"{type(err).__name__}: {err}", permanent=False) from err
+            raise DeliveryError(
+                f"{self.settings.host}:{self.settings.port}",
+                f"{type(err).__name__}: {err}",
+                permanent=False,
+            ) from err
         finally:
             self._idle.put_nowait(client)
 
@@ -133,5 +149,6 @@ class SmtpTransport:
 
 
 def _refused(recipient: str, code: int, text: str) -> DeliveryError:
-    return DeliveryError(recipient, f"{code} {text}".strip(), permanent=500 <= code < 600,
-                         code=code)
+    return DeliveryError(
+        recipient, f"{code} {text}".strip(), permanent=500 <= code < 600, code=code
+    )

@@ -12,18 +12,23 @@ from cmsfeed.store import Store
 Progress = Callable[[int], None]
 
 
-def collect_documents(site: SiteInfo, store: Store,
-                      selections: Sequence[Selection] | None = None) -> list[FeedDocument]:
+def collect_documents(
+    site: SiteInfo, store: Store, selections: Sequence[Selection] | None = None
+) -> list[FeedDocument]:
     """One document per selection (default: every standard feed), newest entries first."""
     chosen = list(site.selections() if selections is None else selections)
     found: dict[Selection, list[Item]] = {}
     for selection in chosen:
         if selection not in found:
-            found[selection] = store.list_items(topics=list(selection.topics) or None,
-                                                language=selection.language, limit=site.entries)
+            found[selection] = store.list_items(
+                topics=list(selection.topics) or None,
+                language=selection.language,
+                limit=site.entries,
+            )
     known = {item.id: item for listed in found.values() for item in listed}
-    wanted = {sibling for listed in found.values() for item in listed
-              for sibling in item.translations} - set(known)
+    wanted = {
+        sibling for listed in found.values() for item in listed for sibling in item.translations
+    } - set(known)
     if wanted:
         known.update({item.id: item for item in store.list_items(ids=sorted(wanted))})
     return [make_document(site, selection, found[selection], known) for selection in chosen]

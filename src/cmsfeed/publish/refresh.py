@@ -31,14 +31,20 @@ class RefreshResult:
     pings: PingReport = field(default_factory=PingReport)
 
 
-def refresh_feeds(site: SiteInfo, store: Store, now: datetime, *,
-                  client: httpx.Client | None = None,
-                  progress: Callable[[int], None] | None = None) -> RefreshResult:
+def refresh_feeds(
+    site: SiteInfo,
+    store: Store,
+    now: datetime,
+    *,
+    client: httpx.Client | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RefreshResult:
     with metrics.FEED_BUILD_SECONDS.time():
         files = render_site(site, store, progress)
     metrics.FEED_BUILDS.inc()
-    recorded = record_hashes(store, {file.path: file.content_hash for file in files}, now,
-                             complete=True)
+    recorded = record_hashes(
+        store, {file.path: file.content_hash for file in files}, now, complete=True
+    )
     metrics.FEED_FILES_CHANGED.inc(len(recorded.changed))
     pings = PingReport()
     if site.hub_url:

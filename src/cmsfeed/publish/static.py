@@ -29,8 +29,9 @@ class BuildReport:
     removed: tuple[str, ...]
 
 
-def write_site(outdir: Path, files: Sequence[Rendered],
-               progress: Callable[[int], None] | None = None) -> BuildReport:
+def write_site(
+    outdir: Path, files: Sequence[Rendered], progress: Callable[[int], None] | None = None
+) -> BuildReport:
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         previous = _read_manifest(outdir)

@@ -37,16 +37,22 @@ def ping_hub(client: httpx.Client, hub_url: str, feed_url: str) -> None:
     except httpx.HTTPError as err:
         raise PublishError(hub_url, f"cannot reach the WebSub hub for {feed_url}: {err}") from err
     if not response.is_success:
-        raise PublishError(hub_url, f"the WebSub hub answered {response.status_code} "
-                                    f"for {feed_url}")
+        raise PublishError(
+            hub_url, f"the WebSub hub answered {response.status_code} for {feed_url}"
+        )
 
 
 def is_feed_path(path: str) -> bool:
     return path.rsplit(".", 1)[-1] in FEED_FORMATS
 
 
-def ping_pending(site: SiteInfo, store: Store, now: datetime, client: httpx.Client,
-                 paths: Sequence[str] | None = None) -> PingReport:
+def ping_pending(
+    site: SiteInfo,
+    store: Store,
+    now: datetime,
+    client: httpx.Client,
+    paths: Sequence[str] | None = None,
+) -> PingReport:
     """Ping the hub for every feed whose change it has not heard of (or only for `paths`)."""
     if not site.hub_url:
         return PingReport()

@@ -30,14 +30,16 @@ class CopyReport:
     rows: dict[str, int] = field(default_factory=dict)  # table name -> rows copied
 
 
-def copy_store(source: Store, target: Store, *, chunk_size: int = 2000,
-               progress: Progress | None = None) -> CopyReport:
+def copy_store(
+    source: Store, target: Store, *, chunk_size: int = 2000, progress: Progress | None = None
+) -> CopyReport:
     """Copy every row of `source` into the empty `target` (both at the current schema)."""
     head = migrate.head_revision()
     for store in (source, target):
         if migrate.current_revision(store.engine) != head:
-            raise StoreError(store.label, f"schema is not current ({head}); run "
-                                          "`cmsfeed db upgrade` on it first")
+            raise StoreError(
+                store.label, f"schema is not current ({head}); run `cmsfeed db upgrade` on it first"
+            )
     if source.label == target.label:
         raise StoreError(target.label, "is the source itself; name another database")
     copied: dict[str, int] = {}
@@ -45,14 +47,19 @@ def copy_store(source: Store, target: Store, *, chunk_size: int = 2000,
         with source.engine.connect() as reading, target.engine.begin() as writing:
             for table in metadata.sorted_tables:
                 if _count(writing, table):
-                    raise StoreError(target.label, f"table {table.name} is not empty; copy "
-                                                   "into a new, empty database")
+                    raise StoreError(
+                        target.label,
+                        f"table {table.name} is not empty; copy into a new, empty database",
+                    )
             for table in metadata.sorted_tables:
                 copied[table.name] = _copy_table(reading, writing, table, chunk_size, progress)
                 if _count(writing, table) != _count(reading, table):
-                    raise StoreError(target.label, f"table {table.name}: row counts differ "
-                                                   "after the copy; is a worker still writing "
-                                                   "to the source?")
+                    raise StoreError(
+                        target.label,
+                        f"table {table.name}: row counts differ "
+                        "after the copy; is a worker still writing "
+                        "to the source?",
+                    )
             if writing.dialect.name == "postgresql":
                 _advance_sequences(writing)
     except SQLAlchemyError as err:
@@ -64,11 +71,17 @@ def _count(connection: Connection, table: Table) -> int:
     return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def _copy_table(reading: Connection, writing: Connection, table: Table, chunk_size: int,
-                progress: Progress | None) -> int:
+def _copy_table(
+    reading: Connection,
+    writing: Connection,
+    table: Table,
+    chunk_size: int,
+    progress: Progress | None,
+) -> int:
     order = list(table.primary_key.columns)
     result = reading.execution_options(stream_results=True, yield_per=chunk_size).execute(
-        select(table).order_by(*order))
+        select(table).order_by(*order)
+    )
     done = 0
     for chunk in result.mappings().partitions():
         writing.execute(insert(table), [dict(row) for row in chunk])
@@ -83,6 +96,9 @@ def _advance_sequences(connection: Connection) -> None:
     for table in metadata.sorted_tables:
         for column in table.primary_key.columns:
             if column.autoincrement is True:  # the outbox id (the others are not serial)
-                connection.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
-                    f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)"))
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                        f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)"
+                    )
+                )

@@ -30,8 +30,9 @@ class Recorded:
     changed_at: Mapping[str, datetime] = field(default_factory=dict)
 
 
-def record_hashes(store: Store, hashes: Mapping[str, str], now: datetime, *,
-                  complete: bool = False) -> Recorded:
+def record_hashes(
+    store: Store, hashes: Mapping[str, str], now: datetime, *, complete: bool = False
+) -> Recorded:
     """Store each path's content hash; return which changed and every path's `changed_at`.
 
     With `complete`, `hashes` is every path there is, and rows for other paths are removed.
@@ -39,8 +40,12 @@ def record_hashes(store: Store, hashes: Mapping[str, str], now: datetime, *,
     try:
         with store.engine.begin() as connection:
             _take_turns(connection)
-            rows = {row.path: row for row in connection.execute(
-                select(feed_states.c.path, feed_states.c.content_hash, feed_states.c.changed_at))}
+            rows = {
+                row.path: row
+                for row in connection.execute(
+                    select(feed_states.c.path, feed_states.c.content_hash, feed_states.c.changed_at)
+                )
+            }
             changed: list[str] = []
             changed_at: dict[str, datetime] = {}
             new_rows: list[dict[str, Any]] = []
@@ -52,11 +57,20 @@ def record_hashes(store: Store, hashes: Mapping[str, str], now: datetime, *,
                 changed.append(path)
                 changed_at[path] = now
                 if row is None:
-                    new_rows.append({"path": path, "content_hash": content_hash,
-                                     "changed_at": now, "pinged_at": None})
+                    new_rows.append(
+                        {
+                            "path": path,
+                            "content_hash": content_hash,
+                            "changed_at": now,
+                            "pinged_at": None,
+                        }
+                    )
                 else:
-                    connection.execute(update(feed_states).where(feed_states.c.path == path)
-                                       .values(content_hash=content_hash, changed_at=now))
+                    connection.execute(
+                        update(feed_states)
+                        .where(feed_states.c.path == path)
+                        .values(content_hash=content_hash, changed_at=now)
+                    )
             if new_rows:
                 connection.execute(insert(feed_states), new_rows)
             removed = sorted(set(rows) - set(hashes)) if complete else []
@@ -81,10 +95,16 @@ def _take_turns(connection: Connection) -> None:
 
 def pending_pings(store: Store) -> list[str]:
     """Paths whose last change the hub has not been told about, oldest change first."""
-    query = (select(feed_states.c.path)
-             .where(or_(feed_states.c.pinged_at.is_(None),
-                        feed_states.c.pinged_at < feed_states.c.changed_at))
-             .order_by(feed_states.c.changed_at, feed_states.c.path))
+    query = (
+        select(feed_states.c.path)
+        .where(
+            or_(
+                feed_states.c.pinged_at.is_(None),
+                feed_states.c.pinged_at < feed_states.c.changed_at,
+            )
+        )
+        .order_by(feed_states.c.changed_at, feed_states.c.path)
+    )
     with store.engine.connect() as connection:
         return list(connection.execute(query).scalars())
 
@@ -107,8 +127,13 @@ def content_marker(store: Store) -> tuple[Any, ...]:
     """
     with store.engine.connect() as connection:
         item_row = connection.execute(
-            select(func.count(), func.max(items.c.updated_at), func.max(items.c.first_seen_at),
-                   func.count(items.c.language_override), func.count(items.c.topics_override))
+            select(
+                func.count(),
+                func.max(items.c.updated_at),
+                func.max(items.c.first_seen_at),
+                func.count(items.c.language_override),
+                func.count(items.c.topics_override),
+            )
         ).one()
         topics_row = connection.execute(select(func.count()).select_from(item_topics)).one()
     return (*tuple(item_row), *tuple(topics_row))

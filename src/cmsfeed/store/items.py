@@ -50,8 +50,12 @@ class UpsertCounts:
     unchanged: int = 0
 
     def __add__(self, other: UpsertCounts) -> UpsertCounts:
-        return UpsertCounts(self.inserted + other.inserted, self.updated + other.updated,
-                            self.retagged + other.retagged, self.unchanged + other.unchanged)
+        return UpsertCounts(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.retagged + other.retagged,
+            self.unchanged + other.unchanged,
+        )
 
     @property
     def changed(self) -> int:
@@ -78,8 +82,11 @@ class Store:
         try:
             parsed = make_url(url)
         except (ArgumentError, ValueError) as err:  # ValueError: e.g. a port that is no number
-            raise StoreError(hide_password(url), "not a database URL (expected e.g. "
-                             "sqlite:///cmsfeed.db or postgresql://user@host/dbname)") from err
+            raise StoreError(
+                hide_password(url),
+                "not a database URL (expected e.g. "
+                "sqlite:///cmsfeed.db or postgresql://user@host/dbname)",
+            ) from err
         label = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -101,8 +108,9 @@ class Store:
             if migrate.current_revision(self.engine) != migrate.head_revision():
                 migrate.upgrade(self.engine)
         except SQLAlchemyError as err:
-            raise StoreError(self.label, "cannot open or migrate the database: "
-                                         f"{_first_line(err)}") from err
+            raise StoreError(
+                self.label, f"cannot open or migrate the database: {_first_line(err)}"
+            ) from err
 
     def close(self) -> None:
         self.engine.dispose()
@@ -125,12 +133,22 @@ class Store:
 
     def _upsert(self, connection: Connection, batch: Sequence[Item], now: datetime) -> UpsertCounts:
         unique = {item.key: item for item in batch}  # a source repeating a story: last one wins
-        rows = connection.execute(
-            select(items.c.id, items.c.key, items.c.content_hash, items.c.language,
-                   items.c.updated_at, items.c.translation_group, items.c.language_override,
-                   items.c.topics_override)
-            .where(items.c.key.in_(list(unique)))
-        ).mappings().all()
+        rows = (
+            connection.execute(
+                select(
+                    items.c.id,
+                    items.c.key,
+                    items.c.content_hash,
+                    items.c.language,
+                    items.c.updated_at,
+                    items.c.translation_group,
+                    items.c.language_override,
+                    items.c.topics_override,
+                ).where(items.c.key.in_(list(unique)))
+            )
+            .mappings()
+            .all()
+        )
         stored: dict[str, Any] = {row["key"]: row for row in rows}
         stored.update(self._find_edited(connection, unique, stored))
         stored_topics = self._topics_of(connection, [row["id"] for row in stored.values()])
@@ -149,8 +167,11 @@ class Store:
                 values["key"] = key
             if row["content_hash"] != item.content_hash:
                 values.update(
-                    url=item.url, title=item.title, summary=item.summary,
-                    published_at=item.published_at, image_url=item.image_url,
+                    url=item.url,
+                    title=item.title,
+                    summary=item.summary,
+                    published_at=item.published_at,
+                    image_url=item.image_url,
                     content_hash=item.content_hash,
                     updated_at=item.updated_at if item.updated_at > row["updated_at"] else now,
                 )
@@ -171,8 +192,9 @@ class Store:
                 unchanged += 1
         return UpsertCounts(inserted, updated, retagged, unchanged)
 
-    def _find_edited(self, connection: Connection, unique: dict[str, Item],
-                     stored: dict[str, Any]) -> dict[str, Any]:
+    def _find_edited(
+        self, connection: Connection, unique: dict[str, Item], stored: dict[str, Any]
+    ) -> dict[str, Any]:
         """Stored rows that unmatched items are edits of, by new key.
 
         A source without URLs or guids (a listing) gives stories a key made from the date and
@@ -185,25 +207,44 @@ class Store:
         if not unmatched:
             return {}
         matched_ids = {row["id"] for row in stored.values()}
-        candidates = connection.execute(
-            select(items.c.id, items.c.key, items.c.content_hash, items.c.language,
-                   items.c.updated_at, items.c.translation_group, items.c.language_override,
-                   items.c.topics_override, items.c.title, items.c.summary, items.c.source_id,
-                   items.c.published_at)
-            .where(items.c.source_id.in_({item.source_id for item in unmatched}),
-                   items.c.published_at.in_({item.published_at for item in unmatched}),
-                   items.c.key.not_in(list(unique)))
-        ).mappings().all()
+        candidates = (
+            connection.execute(
+                select(
+                    items.c.id,
+                    items.c.key,
+                    items.c.content_hash,
+                    items.c.language,
+                    items.c.updated_at,
+                    items.c.translation_group,
+                    items.c.language_override,
+                    items.c.topics_override,
+                    items.c.title,
+                    items.c.summary,
+                    items.c.source_id,
+                    items.c.published_at,
+                ).where(
+                    items.c.source_id.in_({item.source_id for item in unmatched}),
+                    items.c.published_at.in_({item.published_at for item in unmatched}),
+                    items.c.key.not_in(list(unique)),
+                )
+            )
+            .mappings()
+            .all()
+        )
         found: dict[str, Any] = {}
         for item in unmatched:
             best, best_score = None, EDIT_SIMILARITY
             for row in candidates:
-                if (row["id"] in matched_ids or row["source_id"] != item.source_id
-                        or row["published_at"] != item.published_at
-                        or row["language"] not in (item.language, row["language_override"])):
+                if (
+                    row["id"] in matched_ids
+                    or row["source_id"] != item.source_id
+                    or row["published_at"] != item.published_at
+                    or row["language"] not in (item.language, row["language_override"])
+                ):
                     continue
-                score = _similarity(f"{row['title']} {row['summary']}",
-                                    f"{item.title} {item.summary}")
+                score = _similarity(
+                    f"{row['title']} {row['summary']}", f"{item.title} {item.summary}"
+                )
                 if score >= best_score:
                     best, best_score = row, score
             if best is not None:
@@ -216,12 +257,18 @@ class Store:
         if not new:
             return 0
         # RETURNING, not rowcount: a many-row insert on PostgreSQL reports no usable rowcount.
-        inserted = set(connection.execute(
-            _insert_ignoring_conflicts(connection, items).returning(items.c.id),
-            [_row(item, now) for item in new],
-        ).scalars())
-        topics = [{"item_id": item.id, "topic_id": topic}
-                  for item in new if item.id in inserted for topic in dict.fromkeys(item.topics)]
+        inserted = set(
+            connection.execute(
+                _insert_ignoring_conflicts(connection, items).returning(items.c.id),
+                [_row(item, now) for item in new],
+            ).scalars()
+        )
+        topics = [
+            {"item_id": item.id, "topic_id": topic}
+            for item in new
+            if item.id in inserted
+            for topic in dict.fromkeys(item.topics)
+        ]
         if topics:
             connection.execute(_insert_ignoring_conflicts(connection, item_topics), topics)
         return len(inserted)
@@ -232,8 +279,9 @@ class Store:
         if rows:
             connection.execute(insert(item_topics), rows)
 
-    def tag_item(self, item_id: str, *, topics: Sequence[str] | None = None,
-                 language: str | None = None) -> Item:
+    def tag_item(
+        self, item_id: str, *, topics: Sequence[str] | None = None, language: str | None = None
+    ) -> Item:
         """Set an item's topics and/or language by hand; the choice survives re-ingest."""
         with self.engine.begin() as connection:
             if connection.execute(select(items.c.id).where(items.c.id == item_id)).first() is None:
@@ -269,8 +317,14 @@ class Store:
         """Items newest first (by publication), filtered by any topic of `topics` and language."""
         query = select(items).order_by(items.c.published_at.desc(), items.c.id)
         if topics:
-            query = query.where(exists().where(and_(item_topics.c.item_id == items.c.id,
-                                                    item_topics.c.topic_id.in_(list(topics)))))
+            query = query.where(
+                exists().where(
+                    and_(
+                        item_topics.c.item_id == items.c.id,
+                        item_topics.c.topic_id.in_(list(topics)),
+                    )
+                )
+            )
         if language:
             query = query.where(items.c.language == language)
         if since is not None:
@@ -297,19 +351,28 @@ class Store:
         for chunk in _chunks(sorted(groups)):
             for group, sibling in connection.execute(
                 select(items.c.translation_group, items.c.id)
-                .where(items.c.translation_group.in_(chunk)).order_by(items.c.id)
+                .where(items.c.translation_group.in_(chunk))
+                .order_by(items.c.id)
             ):
                 siblings[group].append(sibling)
         return [
             Item(
-                id=row["id"], key=row["key"], source_id=row["source_id"], title=row["title"],
-                summary=row["summary"], language=row["language"],
-                published_at=row["published_at"], updated_at=row["updated_at"],
-                topics=tuple(topics.get(row["id"], ())), url=row["url"],
-                translation_group=row["translation_group"], image_url=row["image_url"],
+                id=row["id"],
+                key=row["key"],
+                source_id=row["source_id"],
+                title=row["title"],
+                summary=row["summary"],
+                language=row["language"],
+                published_at=row["published_at"],
+                updated_at=row["updated_at"],
+                topics=tuple(topics.get(row["id"], ())),
+                url=row["url"],
+                translation_group=row["translation_group"],
+                image_url=row["image_url"],
                 first_seen_at=row["first_seen_at"],
-                translations=tuple(s for s in siblings.get(row["translation_group"], ())
-                                   if s != row["id"]),
+                translations=tuple(
+                    s for s in siblings.get(row["translation_group"], ()) if s != row["id"]
+                ),
             )
             for row in rows
         ]
@@ -320,7 +383,8 @@ class Store:
         for chunk in _chunks(ids):
             for item_id, topic in connection.execute(
                 select(item_topics.c.item_id, item_topics.c.topic_id)
-                .where(item_topics.c.item_id.in_(chunk)).order_by(item_topics.c.topic_id)
+                .where(item_topics.c.item_id.in_(chunk))
+                .order_by(item_topics.c.topic_id)
             ):
                 found[item_id].append(topic)
         return found
@@ -329,20 +393,30 @@ class Store:
 
     def source_state(self, source_id: str) -> SourceState:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(source_states).where(source_states.c.source_id == source_id)
-            ).mappings().first()
+            row = (
+                connection.execute(
+                    select(source_states).where(source_states.c.source_id == source_id)
+                )
+                .mappings()
+                .first()
+            )
         return SourceState(**row) if row else SourceState(source_id)
 
     def save_source_state(self, state: SourceState) -> None:
-        values = {"etag": state.etag, "last_modified": state.last_modified,
-                  "checked_at": state.checked_at, "last_error": state.last_error}
+        values = {
+            "etag": state.etag,
+            "last_modified": state.last_modified,
+            "checked_at": state.checked_at,
+            "last_error": state.last_error,
+        }
         with self.engine.begin() as connection:
             statement = _insert_ignoring_conflicts(connection, source_states)
             connection.execute(statement, [{"source_id": state.source_id, **values}])
-            connection.execute(update(source_states)
-                               .where(source_states.c.source_id == state.source_id)
-                               .values(**values))
+            connection.execute(
+                update(source_states)
+                .where(source_states.c.source_id == state.source_id)
+                .values(**values)
+            )
 
 
 def _similarity(before: str, after: str) -> float:
@@ -363,11 +437,19 @@ def hide_password(url: str) -> str:
 
 def _row(item: Item, now: datetime) -> dict[str, Any]:
     return {
-        "id": item.id, "key": item.key, "source_id": item.source_id, "url": item.url,
-        "title": item.title, "summary": item.summary, "language": item.language,
-        "published_at": item.published_at, "updated_at": item.updated_at,
-        "first_seen_at": now, "translation_group": item.translation_group,
-        "image_url": item.image_url, "content_hash": item.content_hash,
+        "id": item.id,
+        "key": item.key,
+        "source_id": item.source_id,
+        "url": item.url,
+        "title": item.title,
+        "summary": item.summary,
+        "language": item.language,
+        "published_at": item.published_at,
+        "updated_at": item.updated_at,
+        "first_seen_at": now,
+        "translation_group": item.translation_group,
+        "image_url": item.image_url,
+        "content_hash": item.content_hash,
     }
 
 
@@ -380,7 +462,7 @@ def _insert_ignoring_conflicts(connection: Connection, table: Any) -> Any:
 
 def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(values), _IN_CHUNK):
-        yield list(values[start:start + _IN_CHUNK])
+        yield list(values[start : start + _IN_CHUNK])
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -394,6 +476,3 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def _first_line(err: Exception) -> str:
     return str(getattr(err, "orig", None) or err).strip().splitlines()[0]
-
-
-

@@ -24,12 +24,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -52,7 +54,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 items = Table(
-    "items", metadata,
+    "items",
+    metadata,
     Column("id", String(16), primary_key=True),
     Column("key", Text, nullable=False, unique=True),
     Column("source_id", String(64), nullable=False),
@@ -76,14 +79,16 @@ items = Table(
 )
 
 item_topics = Table(
-    "item_topics", metadata,
+    "item_topics",
+    metadata,
     Column("item_id", String(16), ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     Column("topic_id", String(64), primary_key=True),
     Index("ix_item_topics_topic_id", "topic_id", "item_id"),
 )
 
 source_states = Table(
-    "source_states", metadata,
+    "source_states",
+    metadata,
     Column("source_id", String(64), primary_key=True),
     Column("etag", Text),
     Column("last_modified", Text),
@@ -94,7 +99,8 @@ source_states = Table(
 # One row per rendered feed file (path relative to the site root, e.g. "feeds/argali/ru.atom").
 # `pinged_at` older than `changed_at` (or null) means the WebSub hub has not heard of the change.
 feed_states = Table(
-    "feed_states", metadata,
+    "feed_states",
+    metadata,
     Column("path", Text, primary_key=True),
     Column("content_hash", String(64), nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
@@ -105,7 +111,8 @@ feed_states = Table(
 # -- digests (migration 0003) ----------------------------------------------------------------
 
 subscribers = Table(
-    "subscribers", metadata,
+    "subscribers",
+    metadata,
     Column("id", String(16), primary_key=True),
     Column("email", Text, nullable=False, unique=True),
     Column("language", String(8), nullable=False),
@@ -125,10 +132,15 @@ subscribers = Table(
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("subscriber_id", String(16), ForeignKey("subscribers.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "subscriber_id",
+        String(16),
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     Column("period", String(32), nullable=False),
     Column("message_id", Text, nullable=False),
     Column("language", String(8), nullable=False),

@@ -37,9 +37,15 @@ log = logging.getLogger(__name__)
 METHODS = ["GET", "HEAD"]
 
 
-def create_app(config: Config, store: Store, clock: Clock, *,
-               extra_routes: Sequence[BaseRoute] = (), poll: bool = True,
-               hub_client: httpx.Client | None = None) -> Starlette:
+def create_app(
+    config: Config,
+    store: Store,
+    clock: Clock,
+    *,
+    extra_routes: Sequence[BaseRoute] = (),
+    poll: bool = True,
+    hub_client: httpx.Client | None = None,
+) -> Starlette:
     """The web application; `poll=False` leaves refreshing to the caller (`app.state.feeds`)."""
     site = site_info(config)
     service = FeedService(site, store, clock, hub_client=hub_client)
@@ -65,9 +71,14 @@ def create_app(config: Config, store: Store, clock: Clock, *,
         Route("/feeds/custom.{ext}", _custom(service, max_age), methods=METHODS),
         Route("/{path:path}", _files(service, max_age), methods=METHODS),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    middleware=[Middleware(RequestMetrics),  # outermost: sees every answer
-                                Middleware(CachedFiles, service=service, max_age=max_age)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RequestMetrics),  # outermost: sees every answer
+            Middleware(CachedFiles, service=service, max_age=max_age),
+        ],
+    )
     app.state.feeds = service
     return app
 
@@ -93,10 +104,16 @@ def _healthz(service: FeedService):  # type: ignore[no-untyped-def]
         snapshot = service.snapshot
         if snapshot is None:
             return JSONResponse({"status": "starting"}, status_code=503)
-        return JSONResponse({"status": "ok", "files": len(snapshot.resources),
-                             "changed_at": snapshot.changed_at.isoformat(),
-                             "refreshed_at": snapshot.refreshed_at.isoformat()},
-                            headers={"cache-control": "no-store"})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "files": len(snapshot.resources),
+                "changed_at": snapshot.changed_at.isoformat(),
+                "refreshed_at": snapshot.refreshed_at.isoformat(),
+            },
+            headers={"cache-control": "no-store"},
+        )
+
     return healthz
 
 
@@ -109,6 +126,7 @@ def _files(service: FeedService, max_age: int):  # type: ignore[no-untyped-def]
         if resource is None:
             return _not_found(service.site, path)
         return respond(request, resource, max_age)
+
     return files
 
 
@@ -117,8 +135,9 @@ def _custom(service: FeedService, max_age: int):  # type: ignore[no-untyped-def]
         query = parse_qs(request.url.query)
         path = f"feeds/custom.{request.path_params['ext']}"
         try:
-            asked = parse_feed_path(path, ",".join(query.get("topics", [])),
-                                    next(iter(query.get("lang", [])), None))
+            asked = parse_feed_path(
+                path, ",".join(query.get("topics", [])), next(iter(query.get("lang", [])), None)
+            )
         except UnknownPathError as err:
             return _help(service.site, str(err))
         problem = _unknown(service.site, asked)
@@ -129,6 +148,7 @@ def _custom(service: FeedService, max_age: int):  # type: ignore[no-untyped-def]
             return RedirectResponse(service.site.url(canonical), status_code=301)
         resource = await run_in_threadpool(service.custom_feed, asked.selection, asked.format)
         return respond(request, resource, max_age)
+
     return custom
 
 
@@ -182,5 +202,6 @@ def _help(site: SiteInfo, problem: str) -> Response:
         f"Several topics: {site.base_url}feeds/custom.atom?topics=a,b&lang={site.default_language}",
         f"Every feed, with subscribe links: {site.base_url}",
     ]
-    return PlainTextResponse("\n".join(lines) + "\n", status_code=404,
-                             headers={"cache-control": "no-store"})
+    return PlainTextResponse(
+        "\n".join(lines) + "\n", status_code=404, headers={"cache-control": "no-store"}
+    )

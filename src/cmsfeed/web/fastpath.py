@@ -24,8 +24,11 @@ class CachedFiles:
         self.cache_control = f"public, max-age={max_age}".encode()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") \
-                and not scope.get("query_string"):
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and not scope.get("query_string")
+        ):
             path = scope["path"][1:]
             if path == "" or path.endswith("/"):
                 path += "index.html"

@@ -32,15 +32,20 @@ class Resource:
     changed_at: datetime
     gzip_body: bytes = b""
     _brotli_body: bytes | None = field(default=None, repr=False)
-    _raw_headers: dict[tuple[str, bytes], tuple[list[tuple[bytes, bytes]],
-                                                list[tuple[bytes, bytes]]]] = field(
-        default_factory=dict, repr=False)
+    _raw_headers: dict[
+        tuple[str, bytes], tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]
+    ] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, file: Rendered, changed_at: datetime) -> Resource:
-        return cls(file.path, file.body, file.media_type, file.content_hash,
-                   changed_at.astimezone(UTC).replace(microsecond=0),
-                   gzip.compress(file.body, GZIP_LEVEL, mtime=0))
+        return cls(
+            file.path,
+            file.body,
+            file.media_type,
+            file.content_hash,
+            changed_at.astimezone(UTC).replace(microsecond=0),
+            gzip.compress(file.body, GZIP_LEVEL, mtime=0),
+        )
 
     def body_for(self, encoding: str) -> bytes:
         if encoding == "gzip":
@@ -51,20 +56,26 @@ class Resource:
             return self._brotli_body
         return self.body
 
-    def raw_headers(self, encoding: str, cache_control: bytes) -> tuple[list[tuple[bytes, bytes]],
-                                                                      list[tuple[bytes, bytes]]]:
+    def raw_headers(
+        self, encoding: str, cache_control: bytes
+    ) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
         """ASGI headers for a 304 and for a 200 in `encoding`, made once and kept."""
         key = (encoding, cache_control)
         found = self._raw_headers.get(key)
         if found is None:
-            common = [(b"etag", self.etag(encoding).encode()),
-                      (b"last-modified", self.last_modified.encode()),
-                      (b"cache-control", cache_control), (b"vary", b"Accept-Encoding")]
+            common = [
+                (b"etag", self.etag(encoding).encode()),
+                (b"last-modified", self.last_modified.encode()),
+                (b"cache-control", cache_control),
+                (b"vary", b"Accept-Encoding"),
+            ]
             full = list(common)
             if encoding != "identity":
                 full.append((b"content-encoding", encoding.encode()))
-            full += [(b"content-length", str(len(self.body_for(encoding))).encode()),
-                     (b"content-type", self.media_type.encode())]
+            full += [
+                (b"content-length", str(len(self.body_for(encoding))).encode()),
+                (b"content-type", self.media_type.encode()),
+            ]
             found = self._raw_headers[key] = (common, full)
         return found
 
@@ -98,8 +109,9 @@ def choose_encoding(accept_encoding: str | None) -> str:
     return "identity"
 
 
-def is_not_modified(resource_etag_base: str, changed_at: datetime,
-                    headers: Mapping[str, str]) -> bool:
+def is_not_modified(
+    resource_etag_base: str, changed_at: datetime, headers: Mapping[str, str]
+) -> bool:
     """RFC 9110 13.2.2: If-None-Match decides when present; else If-Modified-Since."""
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:

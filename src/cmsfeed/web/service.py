@@ -38,9 +38,15 @@ class Snapshot:
 
 
 class FeedService:
-    def __init__(self, site: SiteInfo, store: Store, clock: Clock, *,
-                 hub_client: httpx.Client | None = None,
-                 full_refresh_seconds: float = 600.0) -> None:
+    def __init__(
+        self,
+        site: SiteInfo,
+        store: Store,
+        clock: Clock,
+        *,
+        hub_client: httpx.Client | None = None,
+        full_refresh_seconds: float = 600.0,
+    ) -> None:
         self.site = site
         self.store = store
         self.clock = clock
@@ -58,8 +64,11 @@ class FeedService:
         with self._lock:
             marker = content_marker(self.store)
             now = self.clock()
-            due = self.snapshot is None or marker != self._marker or (
-                (now - self.snapshot.refreshed_at).total_seconds() >= self.full_refresh_seconds)
+            due = (
+                self.snapshot is None
+                or marker != self._marker
+                or ((now - self.snapshot.refreshed_at).total_seconds() >= self.full_refresh_seconds)
+            )
             if not due:
                 return False
             result = refresh_feeds(self.site, self.store, now, client=self.hub_client)
@@ -67,10 +76,14 @@ class FeedService:
             previous = self.snapshot
             # Compared with what this server holds, not with `result.changed`: another process
             # (a cron `cmsfeed ingest`, another worker) may have recorded the change already.
-            if previous is not None and previous.resources.keys() == {
-                    file.path for file in result.files} and all(
+            if (
+                previous is not None
+                and previous.resources.keys() == {file.path for file in result.files}
+                and all(
                     previous.resources[file.path].content_hash == file.content_hash
-                    for file in result.files):
+                    for file in result.files
+                )
+            ):
                 self.snapshot = Snapshot(previous.resources, previous.changed_at, now)
                 self._marker = marker
                 return False

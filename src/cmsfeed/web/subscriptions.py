@@ -72,12 +72,16 @@ class SubscriptionPages:
 
     def _env(self, language: str) -> Environment:
         if language not in self._environments:
-            env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                              autoescape=select_autoescape(["html"]),
-                              extensions=["jinja2.ext.i18n"], trim_blocks=True,
-                              lstrip_blocks=True)
+            env = Environment(
+                loader=FileSystemLoader(str(TEMPLATES)),
+                autoescape=select_autoescape(["html"]),
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
             env.install_gettext_translations(  # type: ignore[attr-defined]
-                self.mailer.renderer.translations(language), newstyle=True)
+                self.mailer.renderer.translations(language), newstyle=True
+            )
             self._environments[language] = env
         return self._environments[language]
 
@@ -86,59 +90,116 @@ class SubscriptionPages:
 
     def page(self, language: str, template: str, status: int = 200, **context: Any) -> Response:
         site = self.config.site
-        home = site.base_url if language == site.default_language else \
-            f"{site.base_url}{language}/"
+        home = site.base_url if language == site.default_language else f"{site.base_url}{language}/"
         context.setdefault("switcher", [])
-        body = self._env(language).get_template(template).render(
-            language=language, site_title=site.title, base_url=site.base_url, home_url=home,
-            **context)
-        return HTMLResponse(body, status_code=status, headers={"cache-control": "no-store",
-                                                                "x-robots-tag": "noindex"})
+        body = (
+            self._env(language)
+            .get_template(template)
+            .render(
+                language=language,
+                site_title=site.title,
+                base_url=site.base_url,
+                home_url=home,
+                **context,
+            )
+        )
+        return HTMLResponse(
+            body,
+            status_code=status,
+            headers={"cache-control": "no-store", "x-robots-tag": "noindex"},
+        )
 
-    def message(self, language: str, title: str, message: str, status: int = 200,
-                **context: Any) -> Response:
-        return self.page(language, "subscribe_message.html", status, title=title,
-                         message=message, **context)
+    def message(
+        self, language: str, title: str, message: str, status: int = 200, **context: Any
+    ) -> Response:
+        return self.page(
+            language, "subscribe_message.html", status, title=title, message=message, **context
+        )
 
-    def form(self, language: str, values: dict[str, Any], *, request: Request, action: str,
-             title: str, button: str, token: str | None = None, error: str | None = None,
-             status: int = 200) -> Response:
+    def form(
+        self,
+        language: str,
+        values: dict[str, Any],
+        *,
+        request: Request,
+        action: str,
+        title: str,
+        button: str,
+        token: str | None = None,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
         locale = _locale(language)
         languages = [(code, _language_name(code, locale)) for code in self.config.site.languages]
         days = get_day_names("wide", locale=locale)
         topics = [{"id": t.id, "name": t.display_name(language)} for t in self.config.topics]
         nonce = _csrf_nonce(request) or secrets.token_urlsafe(32)
-        switcher = [] if token else [
-            {"lang": code, "label": _language_name(code, _locale(code)).capitalize(),
-             "current": code == language,
-             "href": "subscribe?" + urlencode([("lang", code), *(
-                 ("topic", topic) for topic in values.get("topics", []))])}
-            for code in self.config.site.languages]
-        response = self.page(language, "subscribe_form.html", status, title=title, action=action,
-                             button=button, token=token, error=error, values=values,
-                             topics=topics, languages=languages, switcher=switcher,
-                             csrf=_csrf_value(self.mailer.secret, nonce),
-                             weekdays=[(code, days[i]) for i, code in enumerate(WEEKDAYS)])
-        response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict", path="/",
-                            secure=self.config.site.base_url.startswith("https:"))
+        switcher = (
+            []
+            if token
+            else [
+                {
+                    "lang": code,
+                    "label": _language_name(code, _locale(code)).capitalize(),
+                    "current": code == language,
+                    "href": "subscribe?"
+                    + urlencode(
+                        [("lang", code), *(("topic", topic) for topic in values.get("topics", []))]
+                    ),
+                }
+                for code in self.config.site.languages
+            ]
+        )
+        response = self.page(
+            language,
+            "subscribe_form.html",
+            status,
+            title=title,
+            action=action,
+            button=button,
+            token=token,
+            error=error,
+            values=values,
+            topics=topics,
+            languages=languages,
+            switcher=switcher,
+            csrf=_csrf_value(self.mailer.secret, nonce),
+            weekdays=[(code, days[i]) for i, code in enumerate(WEEKDAYS)],
+        )
+        response.set_cookie(
+            CSRF_COOKIE,
+            nonce,
+            httponly=True,
+            samesite="strict",
+            path="/",
+            secure=self.config.site.base_url.startswith("https:"),
+        )
         return response
 
     def forged(self, request: Request, fields: dict[str, list[str]]) -> bool:
         """Whether a form POST lacks its double-submit token or comes from another site."""
         origin = request.headers.get("origin")
-        if origin is not None and origin != "null" and \
-                urlsplit(origin).netloc not in (request.url.netloc,
-                                                urlsplit(self.config.site.base_url).netloc):
+        if (
+            origin is not None
+            and origin != "null"
+            and urlsplit(origin).netloc
+            not in (request.url.netloc, urlsplit(self.config.site.base_url).netloc)
+        ):
             return True
         nonce = _csrf_nonce(request)
         given = _first(fields, "csrf") or ""
         return nonce is None or not hmac.compare_digest(
-            given, _csrf_value(self.mailer.secret, nonce))
+            given, _csrf_value(self.mailer.secret, nonce)
+        )
 
     def _forged_answer(self, language: str) -> Response:
-        return self.message(language, self.translate(language, "This form has expired"),
-                            self.translate(language, "Please open the form again and send it "
-                                           "from there."), status=403, error=True)
+        return self.message(
+            language,
+            self.translate(language, "This form has expired"),
+            self.translate(language, "Please open the form again and send it from there."),
+            status=403,
+            error=True,
+        )
 
     def language_of(self, request: Request, fallback: str | None = None) -> str:
         asked = request.query_params.get("lang") or fallback
@@ -146,8 +207,15 @@ class SubscriptionPages:
         return asked if asked in languages else self.config.site.default_language
 
     def defaults(self, language: str) -> dict[str, Any]:
-        return {"email": "", "topics": [], "language": language, "frequency": "daily",
-                "weekday": "mon", "time": "08:00", "timezone": "UTC"}
+        return {
+            "email": "",
+            "topics": [],
+            "language": language,
+            "frequency": "daily",
+            "weekday": "mon",
+            "time": "08:00",
+            "timezone": "UTC",
+        }
 
     # -- sign-up ----------------------------------------------------------------------------
 
@@ -156,9 +224,14 @@ class SubscriptionPages:
         values = self.defaults(language)
         known = set(self.config.topic_ids())
         values["topics"] = [t for t in request.query_params.getlist("topic") if t in known]
-        return self.form(language, values, request=request, action="subscribe",
-                         title=self.translate(language, "Subscribe to the news digest"),
-                         button=self.translate(language, "Subscribe"))
+        return self.form(
+            language,
+            values,
+            request=request,
+            action="subscribe",
+            title=self.translate(language, "Subscribe to the news digest"),
+            button=self.translate(language, "Subscribe"),
+        )
 
     async def subscribe(self, request: Request) -> Response:
         fields = await _form(request)
@@ -169,24 +242,43 @@ class SubscriptionPages:
         now = self.mailer.clock()
         client = request.client.host if request.client else "unknown"
         if not self.limiter.allow(client, now):
-            return self.message(language, self.translate(language, "Too many sign-ups"), self.translate(
-                language, "Too many sign-ups from your address. Please try again later."),
-                status=429, error=True)
+            return self.message(
+                language,
+                self.translate(language, "Too many sign-ups"),
+                self.translate(
+                    language, "Too many sign-ups from your address. Please try again later."
+                ),
+                status=429,
+                error=True,
+            )
         try:
             subscriber = self._subscriber(values)
         except SubscriberError as err:
-            return self.form(language, values, request=request, action="subscribe",
-                             title=self.translate(language, "Subscribe to the news digest"),
-                             button=self.translate(language, "Subscribe"), error=err.problem,
-                             status=400)
+            return self.form(
+                language,
+                values,
+                request=request,
+                action="subscribe",
+                title=self.translate(language, "Subscribe to the news digest"),
+                button=self.translate(language, "Subscribe"),
+                error=err.problem,
+                status=400,
+            )
         expires = now + timedelta(days=self.config.digests.confirm_days)
-        token = make_token(self.mailer.secret, "confirm", {**values, "email": subscriber.email},
-                           expires)
+        token = make_token(
+            self.mailer.secret, "confirm", {**values, "email": subscriber.email}, expires
+        )
         await self._send_confirmation(subscriber, token, now)
-        return self.message(subscriber.language, self.translate(subscriber.language, "Check your inbox"),
-                            self.translate(subscriber.language, "If the address can receive email, a "
-                                   "message with a confirmation link is on its way. The "
-                                   "subscription starts when you confirm it."))
+        return self.message(
+            subscriber.language,
+            self.translate(subscriber.language, "Check your inbox"),
+            self.translate(
+                subscriber.language,
+                "If the address can receive email, a "
+                "message with a confirmation link is on its way. The "
+                "subscription starts when you confirm it.",
+            ),
+        )
 
     def _subscriber(self, values: dict[str, Any]) -> Subscriber:
         known = set(self.config.topic_ids())
@@ -201,8 +293,9 @@ class SubscriptionPages:
     async def _send_confirmation(self, subscriber: Subscriber, token: str, now: datetime) -> None:
         url = link(self.config.site.base_url, "confirm", token)
         rendered = self.mailer.renderer.confirmation(subscriber.language, url)
-        raw = self.mailer.compose(rendered, subscriber.email,
-                                  f"<confirm.{token[-24:]}@{self.mailer.domain}>", now)
+        raw = self.mailer.compose(
+            rendered, subscriber.email, f"<confirm.{token[-24:]}@{self.mailer.domain}>", now
+        )
         try:
             await self.mailer.transport.send(self.mailer.sender.address, subscriber.email, raw)
         except DeliveryError as err:  # the same page either way: nothing is revealed
@@ -214,11 +307,16 @@ class SubscriptionPages:
         language = self.language_of(request, data.get("language") if data else None)
         if data is None:
             return self._bad_link(language)
-        return self.message(language, self.translate(language, "Confirm your subscription"),
-                            self.translate(language, "One more step: press the button to start "
-                                   "receiving the digest."),
-                            action="confirm", token=token,
-                            button=self.translate(language, "Confirm my subscription"))
+        return self.message(
+            language,
+            self.translate(language, "Confirm your subscription"),
+            self.translate(
+                language, "One more step: press the button to start receiving the digest."
+            ),
+            action="confirm",
+            token=token,
+            button=self.translate(language, "Confirm my subscription"),
+        )
 
     async def confirm(self, request: Request) -> Response:
         fields = await _form(request)
@@ -229,16 +327,23 @@ class SubscriptionPages:
         subscriber = self.mailer.digests.save_subscriber(self._subscriber(data), now)
         personal = self.mailer.personal(subscriber)
         rendered = self.mailer.renderer.welcome(subscriber, personal)
-        raw = self.mailer.compose(rendered, subscriber.email,
-                                  f"<welcome.{subscriber.id}.{int(now.timestamp())}@"
-                                  f"{self.mailer.domain}>", now, personal.unsubscribe_url)
+        raw = self.mailer.compose(
+            rendered,
+            subscriber.email,
+            f"<welcome.{subscriber.id}.{int(now.timestamp())}@{self.mailer.domain}>",
+            now,
+            personal.unsubscribe_url,
+        )
         try:
             await self.mailer.transport.send(self.mailer.sender.address, subscriber.email, raw)
         except DeliveryError as err:
             log.warning("welcome to %s not sent: %s", subscriber.email, err)
         language = subscriber.language
-        return self.message(language, self.translate(language, "Subscription confirmed"),
-                            self.mailer.renderer.why(subscriber))
+        return self.message(
+            language,
+            self.translate(language, "Subscription confirmed"),
+            self.mailer.renderer.why(subscriber),
+        )
 
     # -- preferences and unsubscribe --------------------------------------------------------
 
@@ -254,10 +359,15 @@ class SubscriptionPages:
         if subscriber is None:
             return self._bad_link(self.language_of(request))
         language = subscriber.language
-        return self.form(language, _as_values(subscriber), request=request,
-                         action="preferences", token=token,
-                         title=self.translate(language, "Your digest"),
-                         button=self.translate(language, "Save"))
+        return self.form(
+            language,
+            _as_values(subscriber),
+            request=request,
+            action="preferences",
+            token=token,
+            title=self.translate(language, "Your digest"),
+            button=self.translate(language, "Save"),
+        )
 
     async def preferences(self, request: Request) -> Response:
         fields = await _form(request)
@@ -272,16 +382,24 @@ class SubscriptionPages:
         try:
             wanted = self._subscriber(values)
         except SubscriberError as err:
-            return self.form(subscriber.language, values, request=request,
-                             action="preferences", token=token,
-                             title=self.translate(subscriber.language, "Your digest"),
-                             button=self.translate(subscriber.language, "Save"), error=err.problem,
-                             status=400)
+            return self.form(
+                subscriber.language,
+                values,
+                request=request,
+                action="preferences",
+                token=token,
+                title=self.translate(subscriber.language, "Your digest"),
+                button=self.translate(subscriber.language, "Save"),
+                error=err.problem,
+                status=400,
+            )
         # Saving keeps the status: an unsubscribed reader re-subscribes by signing up.
         saved = self.mailer.digests.save_subscriber(
-            Subscriber(**{**_fields(wanted), "status": subscriber.status}), self.mailer.clock())
-        return self.message(saved.language, self.translate(saved.language, "Saved"),
-                            self.mailer.renderer.why(saved))
+            Subscriber(**{**_fields(wanted), "status": subscriber.status}), self.mailer.clock()
+        )
+        return self.message(
+            saved.language, self.translate(saved.language, "Saved"), self.mailer.renderer.why(saved)
+        )
 
     async def unsubscribe_page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
@@ -289,10 +407,14 @@ class SubscriptionPages:
         language = subscriber.language if subscriber else self.language_of(request)
         if self._read(token, "unsubscribe", str) is None:
             return self._bad_link(language)
-        return self.message(language, self.translate(language, "Unsubscribe"),
-                            self.translate(language, "Press the button to stop receiving the digest."),
-                            action="unsubscribe", token=token,
-                            button=self.translate(language, "Unsubscribe"))
+        return self.message(
+            language,
+            self.translate(language, "Unsubscribe"),
+            self.translate(language, "Press the button to stop receiving the digest."),
+            action="unsubscribe",
+            token=token,
+            button=self.translate(language, "Unsubscribe"),
+        )
 
     async def unsubscribe(self, request: Request) -> Response:
         """The one-click target: no login, no confirmation, idempotent."""
@@ -305,9 +427,13 @@ class SubscriptionPages:
         if found is not None:
             self.mailer.digests.set_status(found.id, "unsubscribed")
         language = found.language if found else self.language_of(request)
-        return self.message(language, self.translate(language, "Unsubscribed"),
-                            self.translate(language, "You will receive no more digests. You can sign "
-                                   "up again at any time."))
+        return self.message(
+            language,
+            self.translate(language, "Unsubscribed"),
+            self.translate(
+                language, "You will receive no more digests. You can sign up again at any time."
+            ),
+        )
 
     def _read(self, token: str, purpose: Any, kind: type) -> Any:
         try:
@@ -317,10 +443,17 @@ class SubscriptionPages:
         return data if isinstance(data, kind) else None
 
     def _bad_link(self, language: str) -> Response:
-        return self.message(language, self.translate(language, "This link does not work"),
-                            self.translate(language, "The link is incomplete, altered or expired. "
-                                   "Please use the latest email, or sign up again."),
-                            status=400, error=True)
+        return self.message(
+            language,
+            self.translate(language, "This link does not work"),
+            self.translate(
+                language,
+                "The link is incomplete, altered or expired. "
+                "Please use the latest email, or sign up again.",
+            ),
+            status=400,
+            error=True,
+        )
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -368,10 +501,15 @@ def _values(fields: dict[str, list[str]], defaults: dict[str, Any]) -> dict[str,
 
 
 def _as_values(subscriber: Subscriber) -> dict[str, Any]:
-    return {"email": subscriber.email, "topics": list(subscriber.topics),
-            "language": subscriber.language, "frequency": subscriber.frequency,
-            "weekday": WEEKDAYS[subscriber.weekday], "time": f"{subscriber.send_time:%H:%M}",
-            "timezone": subscriber.timezone}
+    return {
+        "email": subscriber.email,
+        "topics": list(subscriber.topics),
+        "language": subscriber.language,
+        "frequency": subscriber.frequency,
+        "weekday": WEEKDAYS[subscriber.weekday],
+        "time": f"{subscriber.send_time:%H:%M}",
+        "timezone": subscriber.timezone,
+    }
 
 
 def _csrf_nonce(request: Request) -> str | None:

@@ -43,8 +43,9 @@ def upgrade() -> None:
         sa.Column("item_id", sa.String(16), nullable=False),
         sa.Column("topic_id", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("item_id", "topic_id", name="pk_item_topics"),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], ondelete="CASCADE",
-                                name="fk_item_topics_item_id_items"),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], ondelete="CASCADE", name="fk_item_topics_item_id_items"
+        ),
     )
     op.create_index("ix_item_topics_topic_id", "item_topics", ["topic_id", "item_id"])
     op.create_table(

@@ -57,12 +57,15 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text),
         sa.PrimaryKeyConstraint("id", name="pk_outbox"),
         sa.UniqueConstraint("subscriber_id", "period", name="uq_outbox_subscriber_id_period"),
-        sa.ForeignKeyConstraint(["subscriber_id"], ["subscribers.id"], ondelete="CASCADE",
-                                name="fk_outbox_subscriber_id_subscribers"),
+        sa.ForeignKeyConstraint(
+            ["subscriber_id"],
+            ["subscribers.id"],
+            ondelete="CASCADE",
+            name="fk_outbox_subscriber_id_subscribers",
+        ),
     )
     op.create_index("ix_outbox_status_next_attempt_at", "outbox", ["status", "next_attempt_at"])
-    op.create_index("ix_outbox_subscriber_id_created_at", "outbox",
-                    ["subscriber_id", "created_at"])
+    op.create_index("ix_outbox_subscriber_id_created_at", "outbox", ["subscriber_id", "created_at"])
 
 
 def downgrade() -> None:
