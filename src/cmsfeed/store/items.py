@@ -38,6 +38,17 @@ from cmsfeed.store.schema import item_topics, items, source_states
 _CREDENTIALS = re.compile(r"(^|//)([^:/@\s]*):[^@/\s]*@")  # a "/" in a password is %2F
 # SQLite caps bound parameters per statement; batches stay well below it.
 _IN_CHUNK = 500
+# What an upsert reads of a stored item to decide between unchanged, retagged and updated.
+_UPSERT_COLUMNS = (
+    items.c.id,
+    items.c.key,
+    items.c.content_hash,
+    items.c.language,
+    items.c.updated_at,
+    items.c.translation_group,
+    items.c.language_override,
+    items.c.topics_override,
+)
 # An unmatched story this alike to a stored one of the same source and day is an edit of it.
 EDIT_SIMILARITY = 0.6
 
@@ -134,18 +145,7 @@ class Store:
     def _upsert(self, connection: Connection, batch: Sequence[Item], now: datetime) -> UpsertCounts:
         unique = {item.key: item for item in batch}  # a source repeating a story: last one wins
         rows = (
-            connection.execute(
-                select(
-                    items.c.id,
-                    items.c.key,
-                    items.c.content_hash,
-                    items.c.language,
-                    items.c.updated_at,
-                    items.c.translation_group,
-                    items.c.language_override,
-                    items.c.topics_override,
-                ).where(items.c.key.in_(list(unique)))
-            )
+            connection.execute(select(*_UPSERT_COLUMNS).where(items.c.key.in_(list(unique))))
             .mappings()
             .all()
         )
@@ -210,14 +210,7 @@ class Store:
         candidates = (
             connection.execute(
                 select(
-                    items.c.id,
-                    items.c.key,
-                    items.c.content_hash,
-                    items.c.language,
-                    items.c.updated_at,
-                    items.c.translation_group,
-                    items.c.language_override,
-                    items.c.topics_override,
+                    *_UPSERT_COLUMNS,
                     items.c.title,
                     items.c.summary,
                     items.c.source_id,
