@@ -25,6 +25,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as day_time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cmsfeed.model import Item
 
 SINK = """
 import asyncio, sys
@@ -57,6 +61,33 @@ ITEMS_PER_SET = 20
 T0 = datetime(2024, 12, 2, tzinfo=UTC)
 
 
+def bench_items() -> list[Item]:
+    """ITEMS_PER_SET stories for every topic and language, the same in every digest benchmark."""
+    from cmsfeed.model import Item, make_item_id
+
+    items = []
+    for topic in TOPICS:
+        for language in LANGUAGES:
+            for k in range(ITEMS_PER_SET):
+                key = f"bench:{topic}:{language}:{k}"
+                published = T0 + timedelta(minutes=k)
+                items.append(
+                    Item(
+                        id=make_item_id(key),
+                        key=key,
+                        source_id="bench",
+                        title=f"{topic} {language} story {k} — Сайгак",
+                        summary="<p>" + "Rangers counted the herd. " * 12 + "</p>",
+                        language=language,
+                        published_at=published,
+                        updated_at=published,
+                        topics=(topic,),
+                        url=f"https://news.example/{key}",
+                    )
+                )
+    return items
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -70,7 +101,6 @@ def peak_mib() -> float:
 def child_digest(size: int, port: int) -> dict[str, float]:
     from cmsfeed.config import Config
     from cmsfeed.delivery import make_mailer, queue_round, send_outbox
-    from cmsfeed.model import Item, make_item_id
     from cmsfeed.store import Store
     from cmsfeed.store.digests import DigestStore
     from cmsfeed.subscribers import Subscriber
@@ -132,27 +162,7 @@ def child_digest(size: int, port: int) -> dict[str, float]:
             ],
         )
     del rows
-    items = []
-    for topic in TOPICS:
-        for language in LANGUAGES:
-            for k in range(ITEMS_PER_SET):
-                key = f"bench:{topic}:{language}:{k}"
-                published = T0 + timedelta(minutes=k)
-                items.append(
-                    Item(
-                        id=make_item_id(key),
-                        key=key,
-                        source_id="bench",
-                        title=f"{topic} {language} story {k} — Сайгак",
-                        summary="<p>" + "Rangers counted the herd. " * 12 + "</p>",
-                        language=language,
-                        published_at=published,
-                        updated_at=published,
-                        topics=(topic,),
-                        url=f"https://news.example/{key}",
-                    )
-                )
-    store.upsert_items(items, T0 + timedelta(hours=1))
+    store.upsert_items(bench_items(), T0 + timedelta(hours=1))
     now = T0 + timedelta(days=2)
     mailer = make_mailer(config, digests, lambda: now, {"CMSFEED_SECRET": "bench"})
 

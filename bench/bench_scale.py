@@ -27,12 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_digest import (
-    ITEMS_PER_SET,
     LANGUAGES,
     SINK,
     T0,
     TOPICS,
     ZONES,
+    bench_items,
     free_port,
     run_child,
 )
@@ -56,7 +56,6 @@ def fresh_database(server_url: str) -> str:
 def fill(url: str, size: int) -> None:
     from sqlalchemy import insert
 
-    from cmsfeed.model import Item, make_item_id
     from cmsfeed.store import Store
     from cmsfeed.store.schema import subscribers
     from cmsfeed.subscribers import subscriber_id
@@ -88,27 +87,7 @@ def fill(url: str, size: int) -> None:
                     for email in [f"reader{n}@example.org"]
                 ],
             )
-    items = []
-    for topic in TOPICS:
-        for language in LANGUAGES:
-            for k in range(ITEMS_PER_SET):
-                key = f"bench:{topic}:{language}:{k}"
-                published = T0 + timedelta(minutes=k)
-                items.append(
-                    Item(
-                        id=make_item_id(key),
-                        key=key,
-                        source_id="bench",
-                        title=f"{topic} {language} story {k} — Сайгак",
-                        summary="<p>" + "Rangers counted the herd. " * 12 + "</p>",
-                        language=language,
-                        published_at=published,
-                        updated_at=published,
-                        topics=(topic,),
-                        url=f"https://news.example/{key}",
-                    )
-                )
-    store.upsert_items(items, T0 + timedelta(hours=1))
+    store.upsert_items(bench_items(), T0 + timedelta(hours=1))
     store.close()
 
 

@@ -18,14 +18,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import css_inline
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, get_day_names
 from babel.support import NullTranslations, Translations
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
 from cmsfeed.config import Config
 from cmsfeed.feeds.document import absolute_http_url
 from cmsfeed.feeds.urls import item_page_url
+from cmsfeed.i18n import babel_locale, gettext_environment
 from cmsfeed.model import Item
 from cmsfeed.sanitize import clean_html, plain_text
 from cmsfeed.subscribers import Subscriber
@@ -94,25 +94,16 @@ class EmailRenderer:
 
     def environment(self, language: str) -> Environment:
         if language not in self._environments:
-            env = Environment(
-                loader=FileSystemLoader(str(TEMPLATES)),
-                autoescape=select_autoescape(["html"]),
-                extensions=["jinja2.ext.i18n"],
-                trim_blocks=True,
-                lstrip_blocks=True,
-                keep_trailing_newline=True,
+            self._environments[language] = gettext_environment(
+                TEMPLATES, self.translations(language), keep_trailing_newline=True
             )
-            env.install_gettext_translations(  # type: ignore[attr-defined]
-                self.translations(language), newstyle=True
-            )
-            self._environments[language] = env
         return self._environments[language]
 
     def translate(self, language: str, message: str) -> str:
         return self.translations(language).gettext(message)
 
     def format_date(self, day: date, language: str) -> str:
-        return format_date(day, format="long", locale=_locale(language))
+        return format_date(day, format="long", locale=babel_locale(language))
 
     def topic_name(self, topic_id: str, language: str) -> str:
         topic = self._topic_names.get(topic_id)
@@ -204,7 +195,7 @@ class EmailRenderer:
         else:
             topics = self.translate(language, "all topics")
             topics = topics[:1].upper() + topics[1:]
-        name = _locale(language).languages.get(language) or language
+        name = babel_locale(language).languages.get(language) or language
         return f"{topics} · {name[:1].upper() + name[1:]}"
 
     def why(self, subscriber: Subscriber) -> str:
@@ -224,7 +215,7 @@ class EmailRenderer:
                 "timezone": subscriber.timezone,
             }
         else:
-            weekday = get_day_names("wide", locale=_locale(language))[subscriber.weekday]
+            weekday = get_day_names("wide", locale=babel_locale(language))[subscriber.weekday]
             schedule = _.gettext("weekly on %(weekday)s at %(time)s (%(timezone)s)") % {
                 "weekday": weekday,
                 "time": at,
@@ -274,10 +265,3 @@ class EmailRenderer:
         text = env.get_template(f"{name}.txt").render(context)
         page = env.get_template(f"{name}.html").render(context)
         return RenderedEmail(subject, text, css_inline.inline(page))
-
-
-def _locale(language: str) -> Locale:
-    try:
-        return Locale.parse(language)
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")

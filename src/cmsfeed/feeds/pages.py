@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from babel import Locale, UnknownLocaleError
+from babel import UnknownLocaleError
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from lxml import etree
@@ -19,6 +19,7 @@ from lxml import etree
 from cmsfeed.feeds import urls
 from cmsfeed.feeds.document import FeedDocument, SiteInfo
 from cmsfeed.feeds.urls import Selection
+from cmsfeed.i18n import babel_locale
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "web"  # package data
 
@@ -213,7 +214,7 @@ def render_feed_page(document: FeedDocument) -> bytes:
             "image_url": entry.image_url,
             "published_iso": entry.published_at.isoformat().replace("+00:00", "Z"),
             "published_text": format_date(
-                entry.published_at.date(), "long", locale=_babel_locale(language)
+                entry.published_at.date(), "long", locale=babel_locale(language)
             ),
             "topics": ", ".join(name for _topic, name in entry.topics),
             "summary_html": entry.summary_html,
@@ -260,17 +261,10 @@ def subscribe_url(site: SiteInfo, language: str, topics: tuple[str, ...]) -> str
 def language_label(code: str, interface: str) -> str:
     """The name of a language in the interface language ("Русский", "English", "Английский")."""
     try:
-        name = _babel_locale(interface).languages.get(code)
+        name = babel_locale(interface).languages.get(code)
     except (UnknownLocaleError, ValueError):
         name = None
     return (name[:1].upper() + name[1:]) if name else code
-
-
-def _babel_locale(language: str) -> Locale:
-    try:
-        return Locale.parse(language)
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
 
 
 def _home(site: SiteInfo, language: str) -> str:

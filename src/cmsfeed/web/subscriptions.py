@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_day_names
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -36,6 +36,7 @@ from cmsfeed.delivery import Mailer, subscriber_from_settings
 from cmsfeed.digest.links import link, make_token, read_token
 from cmsfeed.digest.render import PACKAGE
 from cmsfeed.errors import CmsfeedError, DeliveryError, SubscriberError, TokenError
+from cmsfeed.i18n import babel_locale, gettext_environment
 from cmsfeed.subscribers import WEEKDAYS, Subscriber
 
 log = logging.getLogger(__name__)
@@ -72,17 +73,9 @@ class SubscriptionPages:
 
     def _env(self, language: str) -> Environment:
         if language not in self._environments:
-            env = Environment(
-                loader=FileSystemLoader(str(TEMPLATES)),
-                autoescape=select_autoescape(["html"]),
-                extensions=["jinja2.ext.i18n"],
-                trim_blocks=True,
-                lstrip_blocks=True,
+            self._environments[language] = gettext_environment(
+                TEMPLATES, self.mailer.renderer.translations(language)
             )
-            env.install_gettext_translations(  # type: ignore[attr-defined]
-                self.mailer.renderer.translations(language), newstyle=True
-            )
-            self._environments[language] = env
         return self._environments[language]
 
     def translate(self, language: str, message: str) -> str:
@@ -129,7 +122,7 @@ class SubscriptionPages:
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        locale = _locale(language)
+        locale = babel_locale(language)
         languages = [(code, _language_name(code, locale)) for code in self.config.site.languages]
         days = get_day_names("wide", locale=locale)
         topics = [{"id": t.id, "name": t.display_name(language)} for t in self.config.topics]
@@ -140,7 +133,7 @@ class SubscriptionPages:
             else [
                 {
                     "lang": code,
-                    "label": _language_name(code, _locale(code)).capitalize(),
+                    "label": _language_name(code, babel_locale(code)).capitalize(),
                     "current": code == language,
                     "href": "subscribe?"
                     + urlencode(
@@ -523,13 +516,6 @@ def _csrf_value(secret: bytes, nonce: str) -> str:
 
 def _fields(subscriber: Subscriber) -> dict[str, Any]:
     return {name: getattr(subscriber, name) for name in Subscriber.__dataclass_fields__}
-
-
-def _locale(language: str) -> Locale:
-    try:
-        return Locale.parse(language)
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
 
 
 def _language_name(code: str, locale: Locale) -> str:
