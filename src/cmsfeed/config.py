@@ -66,9 +66,18 @@ def _absolute_url(value: object) -> object:
     return value
 
 
+def _bounce_address(value: object) -> object:
+    if not isinstance(value, str) or not re.match(r"^[^@\s+]+@[^@\s]+$", value):
+        raise PydanticCustomError(
+            "bounce_address", "expected an address such as bounces@example.org (without '+')"
+        )
+    return value
+
+
 StringList = Annotated[list[str], BeforeValidator(_string_list)]
 TimeZoneName = Annotated[str, BeforeValidator(_time_zone)]
 AbsoluteUrl = Annotated[str, BeforeValidator(_absolute_url)]
+BounceAddress = Annotated[str, BeforeValidator(_bounce_address)]
 Slug = Annotated[str, Field(pattern=_SLUG, max_length=64)]
 LanguageCode = Annotated[str, Field(pattern=_LANGUAGE)]
 
@@ -216,6 +225,22 @@ class DigestsConfig(_Section):
     dkim: DkimConfig | None = None
 
 
+class BouncesConfig(_Section):
+    """Bounces and complaints: the mailbox they arrive in and what they do (docs/digests.md)."""
+
+    maildir: str | None = None  # read by `cmsfeed run` every interval_minutes when set
+    interval_minutes: int = Field(15, ge=1)
+    # Each digest's envelope sender becomes `local+<signed token>@domain` of verp_address.
+    verp: bool = False
+    verp_address: BounceAddress | None = None  # default: see bounce_address
+    soft_threshold: int = Field(3, ge=1)  # digests bouncing softly within the window: suspend
+    soft_window_days: int = Field(14, ge=1)
+
+    def bounce_address(self, from_address: str) -> str:
+        """The bounce mailbox: `verp_address`, else bounces@ the domain of smtp.from_address."""
+        return self.verp_address or f"bounces@{from_address.rpartition('@')[2] or 'localhost'}"
+
+
 class LogConfig(_Section):
     """Logs of `cmsfeed run` and `serve`: one line per event, as text or JSON."""
 
@@ -243,6 +268,7 @@ class Config(_Section):
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     digests: DigestsConfig = Field(default_factory=DigestsConfig)
     subscribers: list[SubscriberConfig] = Field(default_factory=list)
+    bounces: BouncesConfig = Field(default_factory=BouncesConfig)
     log: LogConfig = Field(default_factory=LogConfig)
 
     def source(self, source_id: str) -> SourceConfig:
@@ -412,6 +438,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
         dkim = digests.get("dkim")
         if isinstance(dkim, dict) and isinstance(dkim.get("key_path"), str):
             dkim["key_path"] = str((base / dkim["key_path"]).resolve())
+    bounces = data.get("bounces")
+    if isinstance(bounces, dict) and isinstance(bounces.get("maildir"), str):
+        bounces["maildir"] = str((base / bounces["maildir"]).resolve())
 
 
 def resolve_sqlite_url(url: str, base: Path) -> str:

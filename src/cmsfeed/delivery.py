@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from cmsfeed import metrics
+from cmsfeed.bounces.verp import verp_address
 from cmsfeed.config import Config, SubscriberConfig
 from cmsfeed.digest.links import preferences_link, unsubscribe_link
 from cmsfeed.digest.message import (
@@ -99,6 +100,13 @@ class Mailer:
     def list_id(self) -> str:
         name = self.config.digests.list_id or urlsplit(self.config.site.base_url).hostname
         return f"{self.config.site.title} <digests.{name or 'localhost'}>"
+
+    def envelope_sender(self, row: OutboxRow) -> str:
+        """MAIL FROM of a digest: with bounces.verp, an address naming its row (bounces/verp.py)."""
+        bounces = self.config.bounces
+        if not bounces.verp:
+            return self.sender.address
+        return verp_address(self.secret, row.id, bounces.bounce_address(self.sender.address))
 
     def personal(self, subscriber: Subscriber) -> Personal:
         base = self.config.site.base_url
@@ -221,7 +229,7 @@ async def _send_row(
     )
     started = time.perf_counter()
     try:
-        reply = await mailer.transport.send(mailer.sender.address, subscriber.email, raw)
+        reply = await mailer.transport.send(mailer.envelope_sender(row), subscriber.email, raw)
     except DeliveryError as err:
         _observe_send(mailer, started)
         now = mailer.clock()

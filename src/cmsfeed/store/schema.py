@@ -158,3 +158,26 @@ outbox = Table(
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_outbox_subscriber_id_created_at", "subscriber_id", "created_at"),
 )
+
+# -- bounces and complaints (migration 0007) -------------------------------------------------
+
+# One row per (returned message, subscriber) acted on. `key` is the report's own Message-ID (or
+# a hash of its bytes), so importing the same mailbox again changes nothing. No foreign key:
+# a complaint must outlive the removal of its subscriber, so the address is never mailed again.
+bounces = Table(
+    "bounces",
+    metadata,
+    Column("key", String(256), primary_key=True),
+    Column("subscriber_id", String(16), primary_key=True),
+    Column("email", Text, nullable=False),  # the subscriber's address, lowercased
+    Column("kind", String(16), nullable=False),  # hard, soft, complaint
+    Column("status", String(16)),  # enhanced status code such as 5.1.1
+    Column("outbox_id", Integer),  # the digest it was about, when known
+    Column("matched_by", String(16), nullable=False),  # verp, message-id, recipient
+    Column("action", String(16), nullable=False),  # suspended, unsubscribed, counted, none, stale
+    Column("detail", Text, nullable=False),
+    Column("reported_at", UtcDateTime, nullable=False),  # the report's date (soft-bounce window)
+    Column("processed_at", UtcDateTime, nullable=False),
+    Index("ix_bounces_subscriber_id_reported_at", "subscriber_id", "reported_at"),
+    Index("ix_bounces_email", "email"),
+)

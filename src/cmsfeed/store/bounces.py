@@ -1,0 +1,223 @@
+"""Bounces and complaints in the store. Does I/O (the database).
+
+`BounceStore` records each report acted on (one row per returned message and subscriber) and
+applies it to the subscriber in the same transaction: a hard bounce suspends, soft bounces
+suspend once `soft_threshold` distinct digests bounced softly within the window, a complaint
+unsubscribes. The row's primary key makes a second import of the same message a no-op, even
+from two processes at once. A report about a digest older than the subscriber's latest
+confirmation (they signed up again since) is recorded as `stale` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, String, cast, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from cmsfeed.bounces.match import Sent, Target
+from cmsfeed.errors import StoreError
+from cmsfeed.store.items import Store, _first_line, _insert_ignoring_conflicts
+from cmsfeed.store.schema import bounces, outbox, subscribers
+
+
+@dataclass(frozen=True, slots=True)
+class SoftBouncePolicy:
+    threshold: int  # distinct digests that bounced softly ...
+    window: timedelta  # ... within this long suspend the subscriber
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    action: str  # suspended, unsubscribed, counted, none, stale, or "already processed"
+    soft_count: int = 0
+
+
+ALREADY = "already processed"
+
+
+class BounceStore:
+    """The typed boundary over the `bounces` table (and the subscriber states it changes)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.engine = store.engine
+
+    def _fail(self, what: str, err: SQLAlchemyError) -> StoreError:
+        return StoreError(self.store.label, f"cannot {what}: {_first_line(err)}")
+
+    # -- lookups for matching ---------------------------------------------------------------
+
+    def sent_by_id(self, outbox_id: int) -> Sent | None:
+        return self._sent(outbox.c.id == outbox_id)
+
+    def sent_by_message_id(self, message_id: str) -> Sent | None:
+        return self._sent(outbox.c.message_id == message_id)
+
+    def _sent(self, condition: Any) -> Sent | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(
+                    outbox.c.id,
+                    outbox.c.subscriber_id,
+                    subscribers.c.email,
+                    outbox.c.message_id,
+                    outbox.c.created_at,
+                )
+                .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
+                .where(condition)
+                .order_by(outbox.c.id)
+                .limit(1)
+            ).first()
+        return Sent(*row) if row else None
+
+    def subscriber_ids(self, emails: Iterable[str]) -> dict[str, str]:
+        """Lowercased address -> subscriber id, for those addresses that are subscribers."""
+        wanted = sorted({email.lower() for email in emails})
+        if not wanted:
+            return {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(func.lower(subscribers.c.email), subscribers.c.id).where(
+                    func.lower(subscribers.c.email).in_(wanted)
+                )
+            )
+            return {email: subscriber_id for email, subscriber_id in rows}
+
+    def is_processed(self, key: str) -> bool:
+        with self.engine.connect() as connection:
+            found = connection.execute(select(bounces.c.key).where(bounces.c.key == key).limit(1))
+            return found.first() is not None
+
+    # -- acting on a report -----------------------------------------------------------------
+
+    def apply(
+        self,
+        key: str,
+        target: Target,
+        reported_at: datetime,
+        now: datetime,
+        policy: SoftBouncePolicy,
+    ) -> Applied:
+        """Record `target` under `key` and change the subscriber; once per key and subscriber."""
+        try:
+            with self.engine.begin() as connection:
+                inserted = connection.execute(
+                    _insert_ignoring_conflicts(connection, bounces).returning(bounces.c.key),
+                    [
+                        {
+                            "key": key,
+                            "subscriber_id": target.subscriber_id,
+                            "email": target.email.lower(),
+                            "kind": target.kind,
+                            "status": target.status,
+                            "outbox_id": target.outbox_id,
+                            "matched_by": target.matched_by,
+                            "action": "none",
+                            "detail": target.detail[:500],
+                            "reported_at": min(reported_at, now),
+                            "processed_at": now,
+                        }
+                    ],
+                ).all()
+                if not inserted:
+                    return Applied(ALREADY)
+                applied = self._act(connection, target, now, policy)
+                connection.execute(
+                    update(bounces)
+                    .where(bounces.c.key == key, bounces.c.subscriber_id == target.subscriber_id)
+                    .values(action=applied.action)
+                )
+                return applied
+        except SQLAlchemyError as err:
+            raise self._fail("record a bounce", err) from err
+
+    def _act(
+        self, connection: Connection, target: Target, now: datetime, policy: SoftBouncePolicy
+    ) -> Applied:
+        row = connection.execute(
+            select(subscribers.c.status, subscribers.c.confirmed_at).where(
+                subscribers.c.id == target.subscriber_id
+            )
+        ).first()
+        if row is None:
+            return Applied("none")
+        status, confirmed_at = row
+        if (
+            target.digest_created_at is not None
+            and confirmed_at is not None
+            and target.digest_created_at < confirmed_at
+        ):
+            return Applied("stale")  # about a digest from before they signed up again
+        if target.kind == "complaint":
+            changed = self._set_status(connection, target.subscriber_id, "unsubscribed")
+            return Applied("unsubscribed" if changed else "none")
+        if target.kind == "hard":
+            changed = self._set_status(connection, target.subscriber_id, "suspended")
+            return Applied("suspended" if changed else "none")
+        count = self._soft_count(connection, target.subscriber_id, now - policy.window)
+        if count >= policy.threshold and status == "active":
+            self._set_status(connection, target.subscriber_id, "suspended")
+            return Applied("suspended", count)
+        return Applied("counted", count)
+
+    def _set_status(self, connection: Connection, subscriber_id: str, status: str) -> bool:
+        # A complaint overrides any state; a suspension only an active subscriber.
+        allowed = (
+            subscribers.c.status != "unsubscribed"
+            if status == "unsubscribed"
+            else subscribers.c.status == "active"
+        )
+        result = connection.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id, allowed)
+            .values(status=status)
+        )
+        return bool(result.rowcount)
+
+    def _soft_count(self, connection: Connection, subscriber_id: str, since: datetime) -> int:
+        """Distinct digests (or reports, when the digest is unknown) that bounced softly."""
+        which = func.coalesce(cast(bounces.c.outbox_id, String), bounces.c.key)
+        counted = connection.execute(
+            select(func.count(func.distinct(which))).where(
+                bounces.c.subscriber_id == subscriber_id,
+                bounces.c.kind == "soft",
+                bounces.c.action != "stale",
+                bounces.c.reported_at > since,
+            )
+        )
+        return int(counted.scalar_one())
+
+    # -- what a complaint forbids -----------------------------------------------------------
+
+    def complained_at(self, email: str) -> datetime | None:
+        """When `email` last complained, if it has not confirmed a sign-up since; else None.
+
+        The operator's `subscribers add` and the config file must not re-add such an address:
+        only the reader, by signing up again, can.
+        """
+        address = email.lower()
+        with self.engine.connect() as connection:
+            complained = connection.execute(
+                select(func.max(bounces.c.processed_at)).where(
+                    bounces.c.email == address,
+                    bounces.c.kind == "complaint",
+                    bounces.c.action != "stale",
+                )
+            ).scalar_one()
+            if complained is None:
+                return None
+            signed_up_again = connection.execute(
+                select(subscribers.c.id).where(
+                    func.lower(subscribers.c.email) == address,
+                    subscribers.c.status == "active",
+                    subscribers.c.confirmed_at > complained,
+                )
+            ).first()
+        if signed_up_again is not None:
+            return None
+        at: datetime = complained
+        return at
