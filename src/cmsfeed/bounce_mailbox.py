@@ -13,6 +13,7 @@ each report's key, so importing the same messages again changes nothing.
 
 from __future__ import annotations
 
+import logging
 import mailbox
 import os
 from collections.abc import Iterator
@@ -26,7 +27,10 @@ from cmsfeed.bounces.verp import outbox_id_of
 from cmsfeed.config import Config
 from cmsfeed.errors import CmsfeedError
 from cmsfeed.model import Clock
+from cmsfeed.store import Store
 from cmsfeed.store.bounces import ALREADY, BounceStore, SoftBouncePolicy
+
+log = logging.getLogger(__name__)
 
 _KIND_NAMES = {"hard": "hard bounce", "soft": "soft bounce", "complaint": "complaint"}
 
@@ -154,6 +158,28 @@ def _by_verp(report: Report, store: BounceStore, settings: BounceSettings) -> Se
         if outbox_id is not None:
             return store.sent_by_id(outbox_id)
     return None
+
+
+def read_bounce_maildir(
+    config: Config, store: Store, secret: bytes, clock: Clock, reported: set[str]
+) -> ImportReport:
+    """The scheduled job of `cmsfeed run`: act on new/ of `[bounces] maildir` and log each
+    outcome; a message left in place is logged once (its label goes into `reported`)."""
+    assert config.bounces.maildir is not None
+    report = import_bounces(
+        Path(config.bounces.maildir),
+        BounceStore(store),
+        bounce_settings(config, secret),
+        clock,
+        new_only=True,
+    )
+    for outcome in report.outcomes:
+        if outcome.acted:
+            log.info("bounce %s", outcome)
+        elif outcome.label not in reported:
+            reported.add(outcome.label)
+            log.warning("bounce %s", outcome)
+    return report
 
 
 # -- mailboxes ------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from cmsfeed.errors import ConfigError, DeliveryError, SubscriberError
 from cmsfeed.mail import MaildirTransport, SmtpTransport, Transport
 from cmsfeed.mail.smtp import SmtpSettings
 from cmsfeed.model import Clock, Item
+from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore, OutboxRow, new_lease_owner
 from cmsfeed.subscribers import (
     Subscriber,
@@ -369,11 +370,14 @@ def subscriber_from_settings(
 
 def import_configured(config: Config, digests: DigestStore, now: datetime) -> int:
     """Save the subscribers declared in config.toml; the file wins over the store for their
-    preferences, but not over a subscriber's own unsubscribe or a suspension for bounces."""
+    preferences, but not over a subscriber's own unsubscribe, a suspension for bounces or a
+    spam complaint (even after `subscribers remove`)."""
     for settings in config.subscribers:
         subscriber = subscriber_from_settings(settings, "config")
         existing = digests.get_subscriber(subscriber.email)
         if existing is not None and existing.status in ("unsubscribed", "suspended"):
             subscriber = replace(subscriber, status=existing.status)
+        elif BounceStore(digests.store).complained_at(subscriber.email) is not None:
+            subscriber = replace(subscriber, status="unsubscribed")  # only they can sign up again
         digests.save_subscriber(subscriber, now)
     return len(config.subscribers)

@@ -4,7 +4,8 @@
   subscribers and anything due);
 - one cron job per distinct subscriber schedule (time, weekday, IANA time zone), each running
   a digest round; the set is refreshed every few minutes as people sign up or change;
-- a sweep every `digests.retry_seconds` that sends rows waiting for a retry.
+- a sweep every `digests.retry_seconds` that sends rows waiting for a retry;
+- with `[bounces] maildir`, a read of the bounce mailbox every `bounces.interval_minutes`.
 
 Rounds never overlap (one lock), and a round after downtime covers the whole gap, so a
 missed cron run needs no replay: APScheduler's `coalesce` keeps it to one.
@@ -53,6 +54,8 @@ class Scheduler:
         schedules: Callable[[], set[str]],
         ingest_minutes: int,
         retry_seconds: float,
+        bounces: Job | None = None,
+        bounce_minutes: int = 15,
     ) -> None:
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=_JOB_DEFAULTS)
         self.digest_round = digest_round
@@ -61,6 +64,8 @@ class Scheduler:
         self.scheduler.add_job(ingest, IntervalTrigger(minutes=ingest_minutes), id="ingest")
         self.scheduler.add_job(retry, IntervalTrigger(seconds=retry_seconds), id="retry")
         self.scheduler.add_job(self.refresh, IntervalTrigger(minutes=5), id="refresh")
+        if bounces is not None:
+            self.scheduler.add_job(bounces, IntervalTrigger(minutes=bounce_minutes), id="bounces")
 
     async def refresh(self) -> None:
         """Add a cron job for each new schedule, remove those no one uses any more."""

@@ -23,6 +23,7 @@ from cmsfeed.bounces.parse import Failure, Kind, Report
 
 MatchedBy = Literal["verp", "message-id", "recipient"]
 _SEVERITY = {"complaint": 3, "hard": 2, "soft": 1}
+_NAMES = {"complaint": "complaint", "hard": "hard bounce", "soft": "soft bounce"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ def match_report(
     if targets:
         return list(targets.values())
     what = ", ".join(sorted(named)) or "a hidden recipient"
-    return Unmatched(f"{worst.kind} report for {what}: no matching digest or subscriber")
+    return Unmatched(f"{_NAMES[worst.kind]} for {what}: matches no digest or subscriber")
 
 
 def _target(sent: Sent, failure: Failure, matched_by: MatchedBy) -> Target:

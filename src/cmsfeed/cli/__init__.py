@@ -8,6 +8,7 @@ with `--debug`.
 from __future__ import annotations
 
 from cmsfeed.cli import (  # noqa: F401  (registers the commands)
+    bounces,
     db,
     digest,
     feeds,

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import click
 
+from cmsfeed.bounce_mailbox import read_bounce_maildir
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, run_ingest
 from cmsfeed.delivery import Mailer, import_configured, make_mailer, run_round, send_outbox
@@ -54,6 +56,24 @@ def run(context: Context, host: str | None, port: int | None) -> None:
     )
     configure_logging(context.config.log.format, context.config.log.level)
     asyncio.run(serve_and_schedule(context, mailer, host, port))
+
+
+def bounce_job(
+    context: Context, secret: bytes, stop: asyncio.Event
+) -> Callable[[], Awaitable[None]] | None:
+    """The scheduled read of `[bounces] maildir`, when one is set."""
+    maildir = context.config.bounces.maildir
+    if maildir is None:
+        return None
+    reported: set[str] = set()  # a message left in new/ is logged once per process
+
+    async def read_bounces() -> None:
+        if not stop.is_set():
+            await asyncio.to_thread(
+                read_bounce_maildir, context.config, context.store, secret, context.clock, reported
+            )
+
+    return read_bounces
 
 
 async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: int) -> None:
@@ -128,6 +148,8 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
         schedules=schedules,
         ingest_minutes=context.config.ingest.interval_minutes,
         retry_seconds=context.config.digests.retry_seconds,
+        bounces=bounce_job(context, mailer.secret, stop),
+        bounce_minutes=context.config.bounces.interval_minutes,
     )
     app = create_app(
         context.config, context.store, context.clock, extra_routes=subscription_routes(mailer)

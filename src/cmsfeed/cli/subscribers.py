@@ -14,6 +14,7 @@ from rich.table import Table
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.delivery import subscriber_from_settings
 from cmsfeed.errors import SubscriberError
+from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import FREQUENCIES, WEEKDAYS, Subscriber, describe_schedule
 
@@ -186,5 +187,12 @@ def _save(context: Context, record: dict[str, Any], origin: str) -> Subscriber:
             subscriber.email,
             f"language {subscriber.language!r} is not one "
             f"of site.languages {context.config.site.languages}",
+        )
+    complained = BounceStore(context.store).complained_at(subscriber.email)
+    if complained is not None:
+        raise SubscriberError(
+            subscriber.email,
+            f"reported a digest as spam on {complained:%Y-%m-%d}; only the reader can "
+            "subscribe again, by signing up at /subscribe",
         )
     return DigestStore(context.store).save_subscriber(subscriber, context.clock())
