@@ -18,6 +18,9 @@ PURE_MODULES = [
     "cmsfeed.ingest.html_page",
     "cmsfeed.ingest.json_items",
     "cmsfeed.ingest.prepare",
+    "cmsfeed.bounces.parse",
+    "cmsfeed.bounces.verp",
+    "cmsfeed.bounces.match",
 ]
 FEED_PARSER = "cmsfeed.ingest.feed"
 
