@@ -214,15 +214,16 @@ def _read(file: Path, label: str, maildir_file: Path | None = None) -> Letter:
 
 
 def _maildir(path: Path, new_only: bool) -> Iterator[Letter]:
-    for folder in ("new",) if new_only else ("new", "cur"):
-        for file in sorted((path / folder).iterdir()):
-            if file.name.startswith(".") or not file.is_file():
-                continue
-            if folder == "cur" and "S" in _flags(file.name):
-                letter = _read(file, str(file))  # already marked: re-read, never re-marked
-            else:
-                letter = _read(file, str(file), maildir_file=file)
-            yield letter
+    # Listed before any is marked, so a message moved to cur/ is not read twice.
+    files = [
+        file
+        for folder in (("new",) if new_only else ("new", "cur"))
+        for file in sorted((path / folder).iterdir())
+        if not file.name.startswith(".") and file.is_file()
+    ]
+    for file in files:
+        seen = file.parent.name == "cur" and "S" in _flags(file.name)
+        yield _read(file, str(file), maildir_file=None if seen else file)
 
 
 def _mbox(path: Path) -> Iterator[Letter]:
