@@ -220,3 +220,50 @@ def test_without_digest_a_subscribers_address_matches_by_recipient() -> None:
     assert unmatched.reason == (
         "hard bounce for reader.exim@example.net: matches no digest or subscriber"
     )
+
+
+# -- hostile input ------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(sorted(p.name for p in DATA.iterdir())),
+    st.lists(st.tuples(st.integers(0, 10_000), st.binary(min_size=0, max_size=8)), max_size=6),
+)
+def test_a_damaged_message_is_read_or_refused_never_crashes(
+    name: str, damage: list[tuple[int, bytes]]
+) -> None:
+    raw = fixture(name)
+    for position, junk in damage:
+        at = position % (len(raw) + 1)
+        raw = raw[:at] + junk + raw[at + len(junk) :]
+    try:
+        report = parse_report(raw)
+    except BounceParseError as err:
+        assert str(err).split(": ")[0] and "\n" not in str(err)
+        return
+    for failure in report.failures:
+        for address in (failure.recipient, failure.original_recipient):
+            assert address is None or (address.isprintable() and " " not in address)
+    assert report.key.startswith(("mid:", "sha256:"))
+
+
+@given(st.binary(max_size=2000))
+def test_random_bytes_are_read_or_refused(raw: bytes) -> None:
+    try:
+        report = parse_report(raw)
+    except BounceParseError as err:
+        assert (
+            err.subject in ("message", "delivery-status", "feedback-report") or "@" in err.subject
+        )
+        return
+    assert report.format in ("dsn", "arf", "heuristic", "none")
+
+
+def test_control_characters_in_a_reported_address_are_not_passed_on() -> None:
+    raw = fixture("postfix-hard.eml").replace(
+        b"Final-Recipient: rfc822; reader.gone@example.org",
+        b"Final-Recipient: rfc822; reader\x1b[31m.gone@example.org",
+    )
+    report = parse_report(raw)
+    assert [f.recipient for f in report.failures] == ["reader.gone@example.org"]

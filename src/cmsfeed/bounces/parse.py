@@ -254,6 +254,8 @@ def _heuristic_report(message: Message, head: _Head) -> Report:
     for kind, digit, found in (("hard", "5", permanent), ("soft", "4", temporary)):
         for address in sorted(found):
             recipient = address.decode("ascii", "replace").lower()
+            if not recipient.isprintable() or " " in recipient:
+                continue  # not an address that could be ours
             agreed = status if status and status[0] == digit else None
             failures.append(Failure(recipient, cast(Kind, kind), agreed))
     quoted = _BODY_MESSAGE_ID.search(text)  # Exim and others quote the message as plain text
@@ -321,7 +323,10 @@ def _address(value: object) -> str | None:
     if separator and "@" not in kind:
         text = rest
     address = email.utils.parseaddr(text.strip())[1].strip()
-    return address.lower() if "@" in address else None
+    # Untrusted text ends up in logs and on the terminal: no control characters or spaces.
+    if "@" not in address or not address.isprintable() or " " in address:
+        return None
+    return address.lower()
 
 
 def _envelope_addresses(message: Message) -> tuple[str, ...]:
@@ -329,7 +334,7 @@ def _envelope_addresses(message: Message) -> tuple[str, ...]:
     for header in _ENVELOPE_HEADERS:
         for value in message.get_all(header, []):
             for _, address in email.utils.getaddresses([str(value)]):
-                if "@" in address:
+                if "@" in address and address.isprintable() and " " not in address:
                     found.append(address.lower())
     return tuple(dict.fromkeys(found))
 
