@@ -112,6 +112,21 @@ def test_the_scheduled_read_acts_on_new_mail_and_reports_what_it_leaves_once(
     ]
 
 
+def test_a_missing_bounce_maildir_is_one_error_line_not_a_crash(
+    tmp_path: Path, store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    made = setup(tmp_path, store_url, ["a@example.org"], maildir=str(tmp_path / "nowhere"))
+    with caplog.at_level(logging.ERROR, logger="cmsfeed.bounce_mailbox"):
+        report = read_bounce_maildir(
+            made.mailer.config, made.digests.store, made.mailer.secret, made.clock, set()
+        )
+    assert report.outcomes == []
+    assert [r.getMessage() for r in caplog.records] == [
+        f"bounces: {tmp_path / 'nowhere'}: cannot read (No such file or directory) "
+        "(config.toml: bounces.maildir)"
+    ]
+
+
 def test_run_schedules_the_bounce_read_only_when_a_maildir_is_set() -> None:
     async def nothing() -> None:
         return None

@@ -166,13 +166,17 @@ def read_bounce_maildir(
     """The scheduled job of `cmsfeed run`: act on new/ of `[bounces] maildir` and log each
     outcome; a message left in place is logged once (its label goes into `reported`)."""
     assert config.bounces.maildir is not None
-    report = import_bounces(
-        Path(config.bounces.maildir),
-        BounceStore(store),
-        bounce_settings(config, secret),
-        clock,
-        new_only=True,
-    )
+    try:
+        report = import_bounces(
+            Path(config.bounces.maildir),
+            BounceStore(store),
+            bounce_settings(config, secret),
+            clock,
+            new_only=True,
+        )
+    except CmsfeedError as err:  # one line for the operator; the next run tries again
+        log.error("bounces: %s (config.toml: bounces.maildir)", err)
+        return ImportReport()
     for outcome in report.outcomes:
         if outcome.acted:
             log.info("bounce %s", outcome)
