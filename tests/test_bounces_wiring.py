@@ -187,3 +187,38 @@ def test_after_a_complaint_only_signing_up_again_brings_digests_back(site) -> No
 
     asyncio.run(go())
     assert "Argali survey" in smtp.handler.to(reader)[-1].message["Subject"]
+
+
+def test_the_run_command_builds_its_bounce_job_from_the_config(
+    tmp_path: Path, store_url: str
+) -> None:
+    from cmsfeed.cli.app import Context
+    from cmsfeed.cli.run import bounce_job
+
+    plain = Context(config_path=write_config(tmp_path, None, store_url=store_url), debug=False)
+    assert bounce_job(plain, b"s", asyncio.Event()) is None
+    maildir = tmp_path / "box"
+    for folder in ("new", "cur", "tmp"):
+        (maildir / folder).mkdir(parents=True)
+    deliver(maildir, "away", about("autoreply-outlook.eml"))
+    deliver(maildir, "exim", (DATA / "exim-hard.eml").read_bytes())
+    path = write_config(
+        tmp_path, None, extra=f'[bounces]\nmaildir = "{maildir}"\n', store_url=store_url
+    )
+    context = Context(config_path=path, debug=False, environ=dict(ENV))
+    try:
+        DigestStore(context.store).save_subscriber(Subscriber("reader.exim@example.net"), T0)
+        job = bounce_job(context, b"s", asyncio.Event())
+        assert job is not None
+        asyncio.run(job())
+        assert sorted(p.name for p in (maildir / "cur").iterdir()) == ["exim:2,S"]
+        assert sorted(p.name for p in (maildir / "new").iterdir()) == ["away"]
+        found = DigestStore(context.store).get_subscriber("reader.exim@example.net")
+        assert found is not None and found.status == "suspended"
+        stopped = asyncio.Event()
+        stopped.set()  # after SIGTERM the job does nothing
+        deliver(maildir, "exim2", (DATA / "exim-hard.eml").read_bytes())
+        asyncio.run(bounce_job(context, b"s", stopped)())  # type: ignore[misc]
+        assert (maildir / "new" / "exim2").exists()
+    finally:
+        context.store.close()
