@@ -123,20 +123,21 @@ def process_message(
         return False, f"left in place: unreadable: {err}"
     if report.failures and store.is_processed(report.key):
         return True, ALREADY
-    matched = match_report(
-        report,
-        by_verp=_by_verp(report, store, settings),
-        by_message_id=(
-            store.sent_by_message_id(report.original_message_id)
-            if report.original_message_id
-            else None
-        ),
-        subscribers=store.subscriber_ids(
+    # Looked up in the order match_report trusts them, each only when the one before found none.
+    by_verp = _by_verp(report, store, settings)
+    by_message_id = None
+    if by_verp is None and report.original_message_id:
+        by_message_id = store.sent_by_message_id(report.original_message_id)
+    subscribers: dict[str, str] = {}
+    if by_verp is None and by_message_id is None:
+        subscribers = store.subscriber_ids(
             address
             for failure in report.failures
             for address in (failure.recipient, failure.original_recipient)
             if address
-        ),
+        )
+    matched = match_report(
+        report, by_verp=by_verp, by_message_id=by_message_id, subscribers=subscribers
     )
     if isinstance(matched, Unmatched):
         return False, f"left in place: {matched.reason}"

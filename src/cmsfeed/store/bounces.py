@@ -79,13 +79,19 @@ class BounceStore:
         wanted = sorted({email.lower() for email in emails})
         if not wanted:
             return {}
+        email = func.lower(subscribers.c.email)
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(func.lower(subscribers.c.email), subscribers.c.id).where(
-                    func.lower(subscribers.c.email).in_(wanted)
-                )
-            )
-            return {email: subscriber_id for email, subscriber_id in rows}
+            # Addresses are stored with the domain lowercased; most local parts are too, so the
+            # unique index answers first and only the rest need the case-blind scan.
+            query = select(email, subscribers.c.id)
+            found: dict[str, str] = {}
+            for address, ident in connection.execute(query.where(subscribers.c.email.in_(wanted))):
+                found[address] = ident
+            rest = [address for address in wanted if address not in found]
+            if rest:
+                for address, ident in connection.execute(query.where(email.in_(rest))):
+                    found[address] = ident
+        return found
 
     def is_processed(self, key: str) -> bool:
         with self.engine.connect() as connection:

@@ -181,3 +181,5 @@ bounces = Table(
     Index("ix_bounces_subscriber_id_reported_at", "subscriber_id", "reported_at"),
     Index("ix_bounces_email", "email"),
 )
+# Matching a bounce by the digest's Message-ID it quotes; made by migration 0007.
+Index("ix_outbox_message_id", outbox.c.message_id)

@@ -36,7 +36,10 @@ def upgrade() -> None:
         "ix_bounces_subscriber_id_reported_at", "bounces", ["subscriber_id", "reported_at"]
     )
     op.create_index("ix_bounces_email", "bounces", ["email"])
+    # A bounce quoting a digest's Message-ID finds its row without a scan of the outbox.
+    op.create_index("ix_outbox_message_id", "outbox", ["message_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_message_id", table_name="outbox")
     op.drop_table("bounces")
