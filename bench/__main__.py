@@ -1,8 +1,8 @@
 """Every benchmark in one run, one table: `bench/run` (or `python -m bench` from the repository).
 
-Runs bench_ingest, bench_feeds, bench_serve, bench_digest and bench_scale, each in its own
-processes and each beside its own baseline measured in the same run, then prints one table
-(figure, baseline, ratio, peak memory) and writes it as JSON (`--json`, default
+Runs bench_ingest, bench_feeds, bench_serve, bench_digest, bench_scale and bench_bounces, each
+in its own processes and each beside its own baseline measured in the same run, then prints one
+table (figure, baseline, ratio, peak memory) and writes it as JSON (`--json`, default
 bench/results.json). `--quick` uses small sizes (a smoke run of a few minutes); the default
 sizes are those of the earlier issues plus the scale row: 100,000 subscribers on PostgreSQL
 with 2 workers. `--only ingest,feeds` picks benchmarks. A benchmark that cannot run here
@@ -218,12 +218,38 @@ def bench_scale(quick: bool) -> list[Row]:
     ]
 
 
+def bench_bounces(quick: bool) -> list[Row]:
+    sizes = "500" if quick else "1000,10000"
+    out = run([str(BENCH / "bench_bounces.py"), "--sizes", sizes], 3600)
+    rows = []
+    for line in out.splitlines():
+        cells = line.split()
+        if not cells or not cells[0].replace(",", "").isdigit():
+            continue
+        size, rate, floor, _ratio, seconds, mib = (number(c) for c in cells[:6])
+        rows.append(
+            Row(
+                "bounces",
+                f"import {int(size):,} bounces and complaints, SQLite",
+                rate,
+                "messages/s",
+                "stdlib email parse of the same files",
+                floor,
+                rate / floor,
+                f"{mib:.0f}",
+                f"import {seconds:.1f} s",
+            )
+        )
+    return rows
+
+
 BENCHMARKS = {
     "ingest": bench_ingest,
     "feeds": bench_feeds,
     "serve": bench_serve,
     "digest": bench_digest,
     "scale": bench_scale,
+    "bounces": bench_bounces,
 }
 
 

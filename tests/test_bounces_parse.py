@@ -89,6 +89,13 @@ def test_garbage_is_unreadable(raw: bytes) -> None:
         parse_report(raw)
 
 
+def test_a_failure_with_a_success_status_is_refused_not_guessed() -> None:
+    raw = fixture("postfix-hard.eml").replace(b"Status: 5.1.1", b"Status: 2.0.0")
+    raw = raw.replace(b"Diagnostic-Code: smtp; 550 5.1.1", b"Diagnostic-Code: smtp; 250 2.0.0")
+    with pytest.raises(BounceParseError, match=r"reader\.gone@example\.org: Action: failed with a"):
+        parse_report(raw)
+
+
 def test_a_failed_recipient_without_any_code_is_refused_not_guessed() -> None:
     raw = fixture("postfix-hard.eml").replace(b"Status: 5.1.1\n", b"")
     raw = raw.replace(b"Diagnostic-Code: smtp; 550 5.1.1", b"Diagnostic-Code: smtp; rejected")

@@ -165,6 +165,10 @@ def _dsn_failure(block: Message) -> Failure:
     diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
     status_field = str(block.get("Status", "")).strip()
     status = _status(status_field) or _status(diagnostic)
+    if status is not None and status.startswith("2"):
+        raise BounceParseError(
+            final or "delivery-status", f"Action: failed with a success status {status}"
+        )
     if status is not None:
         kind: Kind = "hard" if status.startswith("5") else "soft"
     else:
