@@ -13,6 +13,7 @@ each report's key, so importing the same messages again changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mailbox
 import os
@@ -251,4 +252,6 @@ def mark_seen(file: Path) -> None:
     flags = "".join(sorted(set(_flags(file.name)) | {"S"}))
     target = file.parent.parent / "cur" / f"{base}:2,{flags}"
     if target != file:
-        os.replace(file, target)
+        # Another worker reading the same Maildir may have moved it first.
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(file, target)
