@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import mailbox
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -270,3 +271,27 @@ def test_many_bounces_in_many_formats_each_count_once(tmp_path: Path, store_url:
     second = made.import_()
     assert (second.processed, second.left) == (24, 4)
     assert bounce_rows(made) == 24
+
+
+def test_two_workers_reading_one_maildir_act_on_each_message_once(
+    tmp_path: Path, store_url: str
+) -> None:
+    readers = [f"reader{number:02d}@example.org" for number in range(16)]
+    made = setup(tmp_path, store_url, readers)
+    for number, reader in enumerate(readers):
+        raw = about(
+            "postfix-hard.eml",
+            message_id=made.message_id(reader),
+            recipient=reader,
+            report_id=f"<twice{number}@mx.example>",
+        )
+        deliver(made.maildir, f"{number:02d}", raw)
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: made.import_(new_only=True), range(2)))
+    lines = [o.line for report in reports for o in report.outcomes]
+    assert not [line for line in lines if line.startswith("left in place")]
+    assert sum(1 for line in lines if line.endswith(": suspended")) == len(readers)
+    assert statuses(made, readers) == dict.fromkeys(readers, "suspended")
+    assert bounce_rows(made) == len(readers)
+    assert len(list((made.maildir / "cur").iterdir())) == len(readers)
+    assert not list((made.maildir / "new").iterdir())

@@ -228,6 +228,8 @@ def _maildir(path: Path, new_only: bool) -> Iterator[Letter]:
         if not file.name.startswith(".") and file.is_file()
     ]
     for file in files:
+        if not file.exists():
+            continue  # moved to cur/ by another worker reading the same Maildir
         seen = file.parent.name == "cur" and "S" in _flags(file.name)
         yield _read(file, str(file), maildir_file=None if seen else file)
 
