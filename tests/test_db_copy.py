@@ -12,10 +12,12 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import insert, select
 
+from cmsfeed.bounces.match import Target
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
 from cmsfeed.delivery import make_mailer, queue_round, run_round
 from cmsfeed.store import SourceState, Store
+from cmsfeed.store.bounces import BounceStore, SoftBouncePolicy
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.feed_states import mark_pinged, record_hashes
 from cmsfeed.store.schema import metadata, outbox
@@ -62,6 +64,11 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
         hard=True,
         max_hard_failures=3,
     )
+    bounces = BounceStore(store)  # a complaint read from the bounce mailbox
+    sent = bounces.sent_by_message_id(digests.sent_message_ids()["reader5@example.org"][0])
+    assert sent is not None
+    target = Target(sent.subscriber_id, sent.email, "complaint", None, "abuse", "message-id")
+    bounces.apply("mid:<arf@mx>", target, clock(), clock(), SoftBouncePolicy(3, timedelta(3)))
     return clock
 
 
