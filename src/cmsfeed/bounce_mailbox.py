@@ -212,9 +212,9 @@ def read_letters(path: Path, *, new_only: bool = False) -> Iterator[Letter]:
         yield _read(path, str(path))
 
 
-def _read(file: Path, label: str, maildir_file: Path | None = None) -> Letter:
+def _read(file: Path, label: str) -> Letter:
     try:
-        return Letter(label, file.read_bytes(), maildir_file=maildir_file)
+        return Letter(label, file.read_bytes())
     except OSError as err:
         return Letter(label, None, f"cannot read ({err.strerror})")
 
@@ -228,10 +228,15 @@ def _maildir(path: Path, new_only: bool) -> Iterator[Letter]:
         if not file.name.startswith(".") and file.is_file()
     ]
     for file in files:
-        if not file.exists():
-            continue  # moved to cur/ by another worker reading the same Maildir
         seen = file.parent.name == "cur" and "S" in _flags(file.name)
-        yield _read(file, str(file), maildir_file=None if seen else file)
+        try:
+            raw = file.read_bytes()
+        except FileNotFoundError:
+            continue  # moved to cur/ by another worker reading the same Maildir
+        except OSError as err:
+            yield Letter(str(file), None, f"cannot read ({err.strerror})")
+            continue
+        yield Letter(str(file), raw, maildir_file=None if seen else file)
 
 
 def _mbox(path: Path) -> Iterator[Letter]:
