@@ -78,8 +78,7 @@ def parse_html_page(
                 title=title_node.text(deep=True) if title_node is not None else "",
                 summary_html=summary_node.inner_html or "" if summary_node is not None else "",
                 published_at=published_at,
-                url=url,
-                key=url,
+                url=url,  # a page gives no ids: a story is known by its link
                 image_url=urljoin(page_url or "", image) if image else None,
             )
         )

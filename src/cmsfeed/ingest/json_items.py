@@ -92,7 +92,7 @@ def story_from_object(
         published_at=published_at,
         updated_at=updated_at,
         url=url,
-        key=value.get("id") or url,
+        key=value.get("id") or None,  # without an id, the story is known by its URL
         language=value.get("language") or None,
         topics=tuple(topics) if topics is not None else None,
         image_url=value.get("image") or None,
