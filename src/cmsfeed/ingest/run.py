@@ -51,6 +51,7 @@ Progress = Callable[[str, int, int], None]
 class SourceReport:
     source_id: str
     stories: int = 0
+    skipped: int = 0  # stories stored unchanged, not prepared again (their digest matched)
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     problems: list[Problem] = field(default_factory=list)
     failure: str | None = None
@@ -209,6 +210,7 @@ class Ingester:
                 report.problems.extend(problems)
                 unchanged, counts = writer.skip_unchanged(digests(kept))
                 report.counts += counts
+                report.skipped += len(unchanged)
                 remaining = [s.story for s in kept if s.key is None or s.key not in unchanged]
                 if remaining:
                     yield remaining

@@ -50,6 +50,9 @@ _UPSERT_COLUMNS = (
     items.c.topics_override,
 )
 _DAY = timedelta(days=1)
+# A story compared with more stored ones than this (through shared sketches) is ambiguous:
+# the bound keeps the lookup linear however many stories share a title's words.
+MAX_CANDIDATES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,29 +244,20 @@ class ItemWriter:
                 index[(*day, sketch)].append(row["id"])
         proposals: dict[str, list[Item]] = defaultdict(list)
         for item in deferred:
-            day = (item.source_id, item.published_at.date())
-            found = {
-                ids[0]
-                for sketch in edit_sketches(item.title, item.summary)
-                if len(ids := index.get((*day, sketch), [])) == 1  # a shared sketch tells nothing
-                and _same_language(open_ids[ids[0]], item)
-            }
-            if len(found) > 1:
-                self.ambiguous.append(Ambiguous(item.story_key, tuple(sorted(found))))
-            elif found:
-                proposals[found.pop()].append(item)
+            alike, overflow = _alike(item, index, texts, open_ids)
+            if len(alike) > 1 or overflow:
+                self.ambiguous.append(Ambiguous(item.story_key, tuple(sorted(alike))))
+            elif alike:
+                proposals[alike[0]].append(item)
         matches: dict[str, Any] = {}
         for item_id, claimants in proposals.items():
-            row = texts[item_id]
-            if len(claimants) > 1:
+            if len(claimants) > 1:  # two stories of this fetch: neither is taken for an edit
                 self.ambiguous.extend(Ambiguous(c.story_key, (item_id,)) for c in claimants)
                 continue
             [item] = claimants
-            before = f"{row['title']} {row['summary']}"
-            if similarity(before, f"{item.title} {item.summary}") >= EDIT_SIMILARITY:
-                matches[item.key] = row
-                self._claimed_ids.add(item_id)
-                self.reidentified.append(Reidentified(item.story_key, item_id, row["title"]))
+            matches[item.key] = texts[item_id]
+            self._claimed_ids.add(item_id)
+            self.reidentified.append(Reidentified(item.story_key, item_id, texts[item_id]["title"]))
         return matches
 
     # -- writing ------------------------------------------------------------------------------
@@ -322,6 +316,30 @@ class ItemWriter:
                 yield connection
         except SQLAlchemyError as err:
             raise StoreError(self.label, f"cannot write items: {first_line(err)}") from err
+
+
+def _alike(
+    item: Item,
+    index: Mapping[tuple[str, date, str], list[str]],
+    texts: Mapping[str, Any],
+    open_ids: Mapping[str, _Candidate],
+) -> tuple[list[str], bool]:
+    """Stored stories `item` may be an edit of, and whether there were too many to look at."""
+    day = (item.source_id, item.published_at.date())
+    after = f"{item.title} {item.summary}"
+    looked_at: set[str] = set()
+    alike: list[str] = []
+    for sketch in sorted(edit_sketches(item.title, item.summary)):
+        for item_id in index.get((*day, sketch), ()):
+            if item_id in looked_at or not _same_language(open_ids[item_id], item):
+                continue
+            if len(looked_at) == MAX_CANDIDATES:
+                return alike, True
+            looked_at.add(item_id)
+            row = texts[item_id]
+            if similarity(f"{row['title']} {row['summary']}", after) >= EDIT_SIMILARITY:
+                alike.append(item_id)
+    return alike, False
 
 
 def _same_language(candidate: _Candidate, item: Item) -> bool:
