@@ -11,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert, select
 
 from cmsfeed.identity import canonical_url, fingerprint, identify_story
 from cmsfeed.ingest.run import Ingester, SourceReport
 from cmsfeed.model import Item, make_item_id
-from cmsfeed.store import Store
+from cmsfeed.store import Store, migrate
+from cmsfeed.store.schema import items
 
 PLACES = [
     "Almaty",
@@ -344,3 +346,61 @@ def test_25000_stories_of_one_day_without_ids_are_25000_items_and_edits_found_by
     )
     assert writer.ambiguous == []
     assert {item.id for item in store.list_items()} == ids
+
+
+# -- migration 0004 ---------------------------------------------------------------------------
+
+
+def test_migration_0004_fills_identity_from_old_keys_and_keeps_ids(store_url: str) -> None:
+    store = Store.open(store_url, upgrade=False)
+    try:
+        migrate.upgrade(store.engine, "0003")
+        at = datetime(2024, 5, 3, tzinfo=UTC)
+        old = [  # (key, url, language, translation group) as the code before 0004 wrote them
+            ("feed|guid-1", "https://e.org/1", "en", None),
+            ("feed|https://E.org/2?utm_source=rss", "https://E.org/2?utm_source=rss", "en", None),
+            ("feed|https://e.org/3", "https://e.org/3", "en", "g3"),
+            ("feed|https://e.org/3#ru", "https://e.org/3", "ru", "g3"),
+            ("news:2024-05-03:saiga-calves", None, "en", None),
+        ]
+        base = {
+            "source_id": "feed",
+            "title": "t",
+            "summary": "s",
+            "published_at": at,
+            "updated_at": at,
+            "first_seen_at": at,
+            "content_hash": "h",
+        }
+        with store.engine.begin() as connection:
+            connection.execute(
+                insert(items),
+                [
+                    {
+                        **base,
+                        "id": f"id{n}",
+                        "key": key,
+                        "url": url,
+                        "language": language,
+                        "translation_group": group,
+                        "source_id": "news" if key.startswith("news:") else "feed",
+                    }
+                    for n, (key, url, language, group) in enumerate(old)
+                ],
+            )
+        store.upgrade()
+        with store.engine.connect() as connection:
+            found = connection.execute(
+                select(items.c.id, items.c.key, items.c.story_key, items.c.identity).order_by(
+                    items.c.id
+                )
+            ).all()
+    finally:
+        store.close()
+    assert [tuple(row) for row in found] == [
+        ("id0", "feed|guid-1", "feed|guid-1", "id"),
+        ("id1", "feed|https://e.org/2", "feed|https://e.org/2", "url"),
+        ("id2", "feed|https://e.org/3", "feed|https://e.org/3", "url"),
+        ("id3", "feed|https://e.org/3#ru", "feed|https://e.org/3", "url"),
+        ("id4", "news:2024-05-03:saiga-calves", "news:2024-05-03:saiga-calves", "fingerprint"),
+    ]
