@@ -18,12 +18,12 @@ import httpx
 
 from cmsfeed import __version__
 from cmsfeed.classify import LanguageIdentifier, TopicMatcher
-from cmsfeed.config import Config, SelectorsConfig, SourceConfig, SourceKind
+from cmsfeed.config import Config, SourceConfig, SourceKind
 from cmsfeed.errors import SourceError
 from cmsfeed.identity import story_digest
 from cmsfeed.ingest.feed import parse_feed
 from cmsfeed.ingest.fetch import fetch_source, http_client
-from cmsfeed.ingest.html_page import parse_html_page
+from cmsfeed.ingest.html_page import Selectors, parse_html_page
 from cmsfeed.ingest.json_items import parse_json_items
 from cmsfeed.ingest.ledger import FetchLedger, digests
 from cmsfeed.ingest.listing import parse_listing
@@ -256,7 +256,7 @@ class ParseOptions:
     zone: tzinfo = UTC
     date_format: str | None = None
     page_url: str | None = None
-    selectors: SelectorsConfig | None = None
+    selectors: Selectors | None = None
 
 
 def options_for(
@@ -268,7 +268,7 @@ def options_for(
         zone=ZoneInfo(source.timezone),
         date_format=source.date_format,
         page_url=page_url or source.url,
-        selectors=source.selectors,
+        selectors=Selectors(**source.selectors.model_dump()) if source.selectors else None,
     )
 
 
