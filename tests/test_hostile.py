@@ -206,3 +206,35 @@ def test_items_import_reports_each_problem_and_exits_1_with_the_counts(
         "2",
     ]
     assert store.count_items() == stored
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (
+            "feed.rss",
+            [
+                "hostile-feed: entry 1: warning: removed unsafe HTML: javascript:",
+                "hostile-feed: entry 2: warning: removed unsafe HTML: onclick, script",
+            ],
+        ),
+        ("feed.atom", ["hostile-feed: entry 1: warning: removed unsafe HTML: javascript:"]),
+    ],
+    ids=["rss", "atom"],
+)
+def test_unsafe_links_removed_from_a_feed_are_reported(
+    tmp_path: Path, make_config, store: Store, clock, name: str, expected: list[str]
+):
+    data = (HOSTILE / name).read_bytes()
+    (tmp_path / "hostile.xml").write_bytes(data)
+    config = make_config(
+        sources='[[sources]]\nid = "hostile-feed"\nkind = "feed"\npath = "hostile.xml"\n'
+    )
+    [report] = Ingester(config, store, clock).ingest().sources
+    assert [str(problem) for problem in report.problems] == expected
+    stored = store.list_items()
+    assert len(stored) == report.counts.inserted == data.count(b"<title>") - 1
+    for item in stored:
+        assert_nothing_executable(item.summary)
+    # A safe link is kept, made absolute and marked nofollow.
+    assert any('href="https://e.org/a"' in item.summary for item in stored) == (name == "feed.rss")
