@@ -290,8 +290,10 @@ def main() -> None:
             }
         )
 
-    one_day = measure("feed-one-day", args.entries)
-    month = measure("feed-month", args.entries)
+    # Alternating, best of two: the machine is shared, and the first run warms the disk cache.
+    one_day, month = measure("feed-one-day", args.entries), measure("feed-month", args.entries)
+    one_day = min(one_day, measure("feed-one-day", args.entries), key=lambda r: r["seconds"])
+    month = min(month, measure("feed-month", args.entries), key=lambda r: r["seconds"])
     row(
         f"feed, {args.entries:,} entries of one day",
         one_day["seconds"],
