@@ -24,17 +24,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.errors import StoreError
 from cmsfeed.identity import EDIT_SIMILARITY, edit_sketches, similarity
 from cmsfeed.model import Item
-from cmsfeed.store.schema import item_topics, items
+from cmsfeed.store.rows import chunks, first_line, insert_items, replace_topics, topics_of
+from cmsfeed.store.schema import items
 
-# SQLite caps bound parameters per statement; lists stay well below it.
-IN_CHUNK = 500
 # What an upsert reads of a stored item to decide between unchanged, retagged and updated.
 _UPSERT_COLUMNS = (
     items.c.id,
@@ -163,7 +161,7 @@ class ItemWriter:
                 else:
                     new.append(item)
             counts = self._apply(connection, [(stored[k], unique[k]) for k in stored])
-            return counts + UpsertCounts(inserted=_insert_items(connection, new, self.now))
+            return counts + UpsertCounts(inserted=insert_items(connection, new, self.now))
 
     def finish(self) -> UpsertCounts:
         """Settle the held-back stories: edits of stored ones, or new."""
@@ -176,7 +174,7 @@ class ItemWriter:
             edited = [(row, item) for item in deferred if (row := matches.get(item.key))]
             new = [item for item in deferred if item.key not in matches]
             counts = self._apply(connection, edited)
-            return counts + UpsertCounts(inserted=_insert_items(connection, new, self.now))
+            return counts + UpsertCounts(inserted=insert_items(connection, new, self.now))
 
     # -- matching -----------------------------------------------------------------------------
 
@@ -345,86 +343,3 @@ def _alike(
 def _same_language(candidate: _Candidate, item: Item) -> bool:
     # A language set by hand may differ from what the classifier says of the edit.
     return candidate.language in (item.language, candidate.language_override)
-
-
-def _insert_items(connection: Connection, new: list[Item], now: datetime) -> int:
-    """Insert in two statements; a row another worker inserted first is skipped, no error."""
-    if not new:
-        return 0
-    rows = [_row(item, now) for item in new]
-    statement = insert_ignoring_conflicts(connection, items)
-    if connection.dialect.name == "sqlite":
-        # sqlite3's executemany counts the rows it inserted and is several times faster than
-        # RETURNING, which SQLAlchemy runs row by row here. Topics of a row that another
-        # process inserted first are the same rows again, ignored as conflicts.
-        count = connection.execute(statement, rows).rowcount
-        inserted = {item.id for item in new}
-    else:
-        # RETURNING, not rowcount: a many-row insert on PostgreSQL reports no usable rowcount.
-        inserted = set(connection.execute(statement.returning(items.c.id), rows).scalars())
-        count = len(inserted)
-    topics = [
-        {"item_id": item.id, "topic_id": topic}
-        for item in new
-        if item.id in inserted
-        for topic in dict.fromkeys(item.topics)
-    ]
-    if topics:
-        connection.execute(insert_ignoring_conflicts(connection, item_topics), topics)
-    return count
-
-
-def _row(item: Item, now: datetime) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "key": item.key,
-        "source_id": item.source_id,
-        "url": item.url,
-        "title": item.title,
-        "summary": item.summary,
-        "language": item.language,
-        "published_at": item.published_at,
-        "updated_at": item.updated_at,
-        "first_seen_at": now,
-        "translation_group": item.translation_group,
-        "image_url": item.image_url,
-        "content_hash": item.content_hash,
-        "story_key": item.story_key,
-        "identity": item.identity,
-        "story_hash": item.story_hash,
-    }
-
-
-def replace_topics(connection: Connection, item_id: str, topics: Iterable[str]) -> None:
-    connection.execute(delete(item_topics).where(item_topics.c.item_id == item_id))
-    rows = [{"item_id": item_id, "topic_id": topic} for topic in dict.fromkeys(topics)]
-    if rows:
-        connection.execute(insert(item_topics), rows)
-
-
-def topics_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = defaultdict(list)
-    for chunk in chunks(ids):
-        for item_id, topic in connection.execute(
-            select(item_topics.c.item_id, item_topics.c.topic_id)
-            .where(item_topics.c.item_id.in_(chunk))
-            .order_by(item_topics.c.topic_id)
-        ):
-            found[item_id].append(topic)
-    return found
-
-
-def insert_ignoring_conflicts(connection: Connection, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING, so that two workers writing at once never fail."""
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
-
-
-def chunks(values: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield list(values[start : start + IN_CHUNK])
-
-
-def first_line(err: Exception) -> str:
-    return str(getattr(err, "orig", None) or err).strip().splitlines()[0]

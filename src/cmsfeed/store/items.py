@@ -29,9 +29,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from cmsfeed.errors import ItemNotFoundError, StoreError
 from cmsfeed.model import Item
 from cmsfeed.store import migrate
-from cmsfeed.store.item_writer import (
-    ItemWriter,
-    UpsertCounts,
+from cmsfeed.store.item_writer import ItemWriter, UpsertCounts
+from cmsfeed.store.rows import (
     chunks,
     first_line,
     insert_ignoring_conflicts,
