@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
 from cmsfeed.identity import canonical_url, fingerprint, identify_story
@@ -32,6 +34,7 @@ PLACES = [
     "Khujand",
 ]
 DAY0 = datetime(2024, 5, 1, tzinfo=UTC)
+FIXED_AT = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
 
 def json_source(tmp_path: Path, rows: list[dict[str, str]], name: str = "news") -> str:
@@ -404,3 +407,65 @@ def test_migration_0004_fills_identity_from_old_keys_and_keeps_ids(store_url: st
         ("id3", "feed|https://e.org/3#ru", "feed|https://e.org/3", "url"),
         ("id4", "news:2024-05-03:saiga-calves", "news:2024-05-03:saiga-calves", "fingerprint"),
     ]
+
+
+# -- edits by property ------------------------------------------------------------------------
+
+
+def titled_item(number: int, title: str) -> Item:
+    at = datetime(2024, 5, 3, tzinfo=UTC)
+    key = fingerprint("prop", at, title)
+    return Item(
+        id=make_item_id(key),
+        key=key,
+        source_id="prop",
+        title=title,
+        summary=f"<p>Report {number}: the rangers counted the herd from the air.</p>",
+        language="en",
+        published_at=at,
+        updated_at=at,
+        identity="fingerprint",
+    )
+
+
+def original(number: int) -> Item:
+    return titled_item(number, f"Rangers count {number} saigas near {PLACES[number % 10]}")
+
+
+def edited(number: int) -> Item:
+    return titled_item(number, f"Rangers counted {number} saigas near {PLACES[number % 10]}")
+
+
+@given(
+    numbers=st.lists(st.integers(1, 10_000), min_size=1, max_size=40, unique=True),
+    data=st.data(),
+)
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_edits_are_found_and_stories_of_one_fetch_never_joined(
+    store_url: str, numbers: list[int], data: st.DataObject
+) -> None:
+    store = Store.open(store_url)
+    try:
+        with store.engine.begin() as connection:  # examples share the database
+            connection.execute(items.delete())
+        stored, _ = write_fetch(store, [original(n) for n in numbers], FIXED_AT)
+        assert stored.inserted == len(numbers)
+        fixed = data.draw(st.sets(st.sampled_from(numbers)), label="fixed")
+        both = data.draw(st.sets(st.sampled_from(numbers)), label="both") - fixed
+        fresh = data.draw(st.sets(st.integers(10_001, 20_000), max_size=10), label="fresh")
+        second = [edited(n) if n in fixed else original(n) for n in numbers]
+        second += [edited(n) for n in both] + [original(n) for n in fresh]
+        second = data.draw(st.permutations(second), label="order")
+        counts, writer = write_fetch(store, second, FIXED_AT + timedelta(days=1))
+        assert (counts.inserted, counts.updated) == (len(both) + len(fresh), len(fixed))
+        assert sorted(found.item_id for found in writer.reidentified) == sorted(
+            original(n).id for n in fixed
+        )
+        assert writer.ambiguous == []
+        assert store.count_items() == len(numbers) + len(both) + len(fresh)
+    finally:
+        store.close()

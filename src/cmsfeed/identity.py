@@ -30,7 +30,7 @@ IdentityKind = Literal["id", "url", "fingerprint"]
 IDENTITY_KINDS: tuple[IdentityKind, ...] = ("id", "url", "fingerprint")
 
 # An unidentified story this alike to a stored one of the same source and day is an edit of it.
-EDIT_SIMILARITY = 0.6
+EDIT_SIMILARITY = 0.8
 # The fingerprint keeps this much of the title's words (the same length as keys made before
 # identity was explicit, so stored keys still match).
 FINGERPRINT_TITLE_CHARS = 80

@@ -240,22 +240,38 @@ class ItemWriter:
             day = (row["source_id"], row["published_at"].date())
             for sketch in edit_sketches(row["title"], row["summary"]):
                 index[(*day, sketch)].append(row["id"])
-        proposals: dict[str, list[Item]] = defaultdict(list)
+        evidence: dict[str, dict[str, int]] = {}  # item key -> {stored id: strength}
         for item in deferred:
             alike, overflow = _alike(item, index, texts, open_ids)
-            if len(alike) > 1 or overflow:
+            if overflow:
                 self.ambiguous.append(Ambiguous(item.story_key, tuple(sorted(alike))))
-            elif alike:
-                proposals[alike[0]].append(item)
+            else:
+                evidence[item.key] = alike
+        by_key = {item.key: item for item in deferred}
         matches: dict[str, Any] = {}
-        for item_id, claimants in proposals.items():
-            if len(claimants) > 1:  # two stories of this fetch: neither is taken for an edit
-                self.ambiguous.extend(Ambiguous(c.story_key, (item_id,)) for c in claimants)
-                continue
-            [item] = claimants
-            matches[item.key] = texts[item_id]
-            self._claimed_ids.add(item_id)
-            self.reidentified.append(Reidentified(item.story_key, item_id, texts[item_id]["title"]))
+        # The strongest evidence first (same summary and a title one word apart), so a story
+        # alike a stored one only by its title's words never contests a true edit of it.
+        for strength in (2, 1):
+            claims: dict[str, list[str]] = defaultdict(list)
+            for key, alike in evidence.items():
+                open_alike = [i for i, s in alike.items() if s == strength]
+                open_alike = [i for i in open_alike if i not in self._claimed_ids]
+                if len(open_alike) > 1:
+                    self.ambiguous.append(Ambiguous(by_key[key].story_key, tuple(open_alike)))
+                    evidence[key] = {}  # reported; it is stored as new
+                elif open_alike:
+                    claims[open_alike[0]].append(key)
+            for item_id, keys in claims.items():
+                for key in keys:
+                    evidence[key] = {}
+                if len(keys) > 1:  # two stories of this fetch alike one: neither is its edit
+                    self.ambiguous.extend(Ambiguous(by_key[k].story_key, (item_id,)) for k in keys)
+                    continue
+                matches[keys[0]] = texts[item_id]
+                self._claimed_ids.add(item_id)
+                self.reidentified.append(
+                    Reidentified(by_key[keys[0]].story_key, item_id, texts[item_id]["title"])
+                )
         return matches
 
     # -- writing ------------------------------------------------------------------------------
@@ -321,23 +337,25 @@ def _alike(
     index: Mapping[tuple[str, date, str], list[str]],
     texts: Mapping[str, Any],
     open_ids: Mapping[str, _Candidate],
-) -> tuple[list[str], bool]:
-    """Stored stories `item` may be an edit of, and whether there were too many to look at."""
+) -> tuple[dict[str, int], bool]:
+    """Stored stories `item` may be an edit of, each with the strength of the evidence (how
+    many kinds of sketch it shares: the same summary, a title one word apart), and whether
+    there were too many to look at."""
     day = (item.source_id, item.published_at.date())
-    after = f"{item.title} {item.summary}"
-    looked_at: set[str] = set()
-    alike: list[str] = []
+    kinds: dict[str, set[str]] = defaultdict(set)
     for sketch in sorted(edit_sketches(item.title, item.summary)):
         for item_id in index.get((*day, sketch), ()):
-            if item_id in looked_at or not _same_language(open_ids[item_id], item):
-                continue
-            if len(looked_at) == MAX_CANDIDATES:
-                return alike, True
-            looked_at.add(item_id)
-            row = texts[item_id]
-            if similarity(f"{row['title']} {row['summary']}", after) >= EDIT_SIMILARITY:
-                alike.append(item_id)
-    return alike, False
+            if item_id not in kinds and len(kinds) == MAX_CANDIDATES:
+                return dict.fromkeys(kinds, 0), True
+            if _same_language(open_ids[item_id], item):
+                kinds[item_id].add(sketch[0])
+    after = f"{item.title} {item.summary}"
+    return {
+        item_id: len(found)
+        for item_id, found in kinds.items()
+        if similarity(f"{texts[item_id]['title']} {texts[item_id]['summary']}", after)
+        >= EDIT_SIMILARITY
+    }, False
 
 
 def _same_language(candidate: _Candidate, item: Item) -> bool:
