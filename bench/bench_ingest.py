@@ -303,7 +303,7 @@ def main() -> None:
         f"{one_day['peak_mib']:.0f} (month {month['peak_mib']:.0f})",
     )
     floor = measure("floor", args.items)
-    again = measure("reingest", args.items, args.workers)
+    again = measure("reingest", args.items)
     row(
         f"re-ingest {args.items:,} unchanged",
         again["rate"],

@@ -74,9 +74,12 @@ def identify_story(
 def story_identity(source_id: str, story: Story) -> StoryIdentity:
     """The identity of a parsed story (which must have a publication date)."""
     assert story.published_at is not None
-    # Bytes that were not UTF-8 (the story will be rejected) must not stop its screening.
-    readable = story.title.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    title = plain_text(remove_xml_forbidden(readable)[0])
+    if (story.key and story.key.strip()) or (story.url and story.url.strip()):
+        title = ""  # not part of the identity: spare cleaning it
+    else:
+        # Bytes that were not UTF-8 (the story will be rejected) must not stop its screening.
+        readable = story.title.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        title = plain_text(remove_xml_forbidden(readable)[0])
     return identify_story(
         source_id, own_id=story.key, url=story.url, title=title, published_at=story.published_at
     )
