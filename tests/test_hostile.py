@@ -238,3 +238,17 @@ def test_unsafe_links_removed_from_a_feed_are_reported(
         assert_nothing_executable(item.summary)
     # A safe link is kept, made absolute and marked nofollow.
     assert any('href="https://e.org/a"' in item.summary for item in stored) == (name == "feed.rss")
+
+
+def test_a_json_id_may_be_a_number_but_not_a_list():
+    data = (
+        b'{"id": 7, "title": "Saiga", "published": "2024-05-03"}\n'
+        b'{"id": [7], "title": "Kulan", "published": "2024-05-03"}\n'
+        b'{"id": true, "title": "Argali", "published": "2024-05-03"}\n'
+    )
+    parsed = parse_json_items(data, "numbers")
+    assert [(s.key, s.title) for s in parsed.stories] == [("7", "Saiga")]
+    assert [str(p) for p in parsed.problems] == [
+        "numbers: line 2: rejected: id: expected a string, got [7]",
+        "numbers: line 3: rejected: id: expected a string, got true",
+    ]
