@@ -469,3 +469,21 @@ def test_edits_are_found_and_stories_of_one_fetch_never_joined(
         assert store.count_items() == len(numbers) + len(both) + len(fresh)
     finally:
         store.close()
+
+
+def test_a_source_prepared_in_worker_processes_is_screened_and_skipped_alike(
+    tmp_path: Path, make_config, store: Store, clock
+) -> None:
+    rows = [alike_story(n, id=f"s-{n}") for n in range(120)] + [alike_story(0, id="s-0")]
+    config = make_config(
+        sources=json_source(tmp_path, rows),
+        environ={"CMSFEED_INGEST__BATCH_SIZE": "10", "CMSFEED_INGEST__WORKERS": "2"},
+    )
+    [first] = Ingester(config, store, clock).ingest().sources  # 13 batches: the pool
+    assert (first.stories, first.counts.inserted) == (121, 120)
+    assert problems_of(first) == ["news: line 121: warning: repeats line 1; stored once"]
+    rows[5] = alike_story(5, id="s-5", title="Rangers count 40 saigas near Ustyurt")
+    json_source(tmp_path, rows)
+    [second] = Ingester(config, store, clock).ingest().sources
+    assert (second.skipped, second.counts.updated, second.counts.unchanged) == (119, 1, 119)
+    assert store.get_item(make_item_id("news|s-5")).title == "Rangers count 40 saigas near Ustyurt"
