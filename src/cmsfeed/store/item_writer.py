@@ -257,7 +257,9 @@ class ItemWriter:
                 open_alike = [i for i, s in alike.items() if s == strength]
                 open_alike = [i for i in open_alike if i not in self._claimed_ids]
                 if len(open_alike) > 1:
-                    self.ambiguous.append(Ambiguous(by_key[key].story_key, tuple(open_alike)))
+                    self.ambiguous.append(
+                        Ambiguous(by_key[key].story_key, tuple(sorted(open_alike)))
+                    )
                     evidence[key] = {}  # reported; it is stored as new
                 elif open_alike:
                     claims[open_alike[0]].append(key)
