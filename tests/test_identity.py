@@ -487,3 +487,26 @@ def test_a_source_prepared_in_worker_processes_is_screened_and_skipped_alike(
     [second] = Ingester(config, store, clock).ingest().sources
     assert (second.skipped, second.counts.updated, second.counts.unchanged) == (119, 1, 119)
     assert store.get_item(make_item_id("news|s-5")).title == "Rangers count 40 saigas near Ustyurt"
+
+
+def test_a_feed_of_2500_alike_entries_of_one_day_is_2500_items(
+    tmp_path: Path, make_config, store: Store, clock
+) -> None:
+    entries = "".join(
+        f"<entry><title>Rangers count saigas near {PLACES[n % 10]}</title>"
+        f"<id>urn:one-day:{n}</id><updated>2024-05-03T09:{n % 60:02d}:00Z</updated>"
+        f'<link href="https://e.org/news?id={n}"/>'
+        f"<summary>Rangers counted saigas near {PLACES[n % 10]}.</summary></entry>"
+        for n in range(2500)
+    )
+    (tmp_path / "day.atom").write_text(
+        f'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:t</id>'
+        f"<updated>2024-05-03T10:00:00Z</updated>{entries}</feed>",
+        encoding="utf-8",
+    )
+    config = make_config(sources='[[sources]]\nid = "day"\nkind = "feed"\npath = "day.atom"\n')
+    [first] = Ingester(config, store, clock).ingest().sources
+    assert (first.counts.inserted, problems_of(first)) == (2500, [])
+    [again] = Ingester(config, store, clock).ingest().sources
+    assert (again.skipped, again.counts.changed) == (2500, 0)
+    assert store.count_items() == 2500
