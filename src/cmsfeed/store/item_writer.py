@@ -5,10 +5,12 @@ stored one is that item, unchanged, retagged or edited. An item whose key is new
 with one exception: a story known only by its fingerprint (no id, no URL) whose title was
 edited has a new fingerprint. Before it is taken for new, it is looked up among the stored
 fingerprinted stories of the same source and day that this fetch has not seen, through an
-index of `edit_sketches`, so the cost is linear in the stories. A story this fetch holds is
-never a candidate (two stories of one file are never joined), and a lookup that finds more
-than one candidate, or a candidate that two stories find, is ambiguous: reported, never
-guessed (the story is stored as new).
+index of `edit_sketches`, so the cost is linear in the stories, and confirmed by the
+similarity of title and summary. A story this fetch holds is never a candidate (two stories of
+one file are never joined). Evidence is weighed strongest first (the same summary and a title
+one word apart, then either); a story with several candidates of equal evidence, or a
+candidate that two stories claim with equal evidence, is ambiguous: reported, never guessed
+(the story is stored as new).
 
 Because a candidate might still appear later in the same fetch, such stories wait until
 `finish`, when the fetch has been seen whole.
