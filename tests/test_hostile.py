@@ -252,3 +252,34 @@ def test_a_json_id_may_be_a_number_but_not_a_list():
         "numbers: line 2: rejected: id: expected a string, got [7]",
         "numbers: line 3: rejected: id: expected a string, got true",
     ]
+
+
+def test_items_import_names_an_unreadable_date_line_and_stores_the_next_story(
+    tmp_path: Path, make_config, store: Store
+):
+    make_config(sources="")
+    path = tmp_path / "news.txt"
+    path.write_text(
+        "Saiga calves counted\n\nRangers counted calves.\n\nyesterday\n\n"
+        "Kulans return to the steppe\n\nTwenty kulans were released.\n\n03 May 2024\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [
+            *(str(CMSFEED), "--config", str(tmp_path / "config.toml")),
+            *("items", "import", str(path), "--kind", "listing", "--source", "news"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"},
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "news: line 5: rejected: unreadable date 'yesterday' for the story at line 1 "
+        "(expected e.g. '02 December 2024')",
+        "1 story rejected, 0 source(s) failed",
+    ]
+    [kulans] = store.list_items()
+    assert kulans.title == "Kulans return to the steppe"
+    assert kulans.summary == "<p>Twenty kulans were released.</p>"
