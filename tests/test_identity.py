@@ -510,3 +510,25 @@ def test_a_feed_of_2500_alike_entries_of_one_day_is_2500_items(
     [again] = Ingester(config, store, clock).ingest().sources
     assert (again.skipped, again.counts.changed) == (2500, 0)
     assert store.count_items() == 2500
+
+
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTPS"]),
+    host=st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,10}\.(org|ORG|kz)", fullmatch=True),
+    port=st.sampled_from(["", ":80", ":443", ":8080"]),
+    path=st.from_regex(r"(/[A-Za-z0-9._~-]{0,8}){0,3}", fullmatch=True),
+    query=st.lists(
+        st.sampled_from(["id=5", "utm_source=rss", "page=2", "fbclid=x", "q=Saiga"]), max_size=4
+    ),
+    fragment=st.sampled_from(["", "#top", "#"]),
+)
+def test_a_canonical_url_is_its_own_canonical_form_and_keeps_what_names_the_page(
+    scheme: str, host: str, port: str, path: str, query: list[str], fragment: str
+) -> None:
+    url = f"{scheme}://{host}{port}{path}{'?' + '&'.join(query) if query else ''}{fragment}"
+    canonical = canonical_url(url)
+    assert canonical_url(canonical) == canonical
+    assert canonical.startswith(f"{scheme.lower()}://{host.lower()}")
+    assert "#" not in canonical and "utm_source" not in canonical and "fbclid" not in canonical
+    kept = [pair for pair in query if not pair.startswith(("utm_", "fbclid"))]
+    assert canonical.endswith(("?" + "&".join(kept)) if kept else (path or "/"))
