@@ -58,27 +58,24 @@ def number(text: str) -> float:
 
 
 def bench_ingest(quick: bool) -> list[Row]:
-    items = 5_000 if quick else 100_000
-    out = run([str(BENCH / "bench_ingest.py"), "--items", str(items)], 3600)
-    lines = [line for line in out.splitlines() if re.match(r"\s*\d", line)]
-    rows = []
-    for line in lines:
-        cells = line.split()
-        count, floor, floor_mib, one, one_mib, two, two_mib = (number(c) for c in cells[:7])
-        for name, rate, mib in (("1 process", one, one_mib), ("2 processes", two, two_mib)):
-            rows.append(
-                Row(
-                    "ingest",
-                    f"{int(count):,} items, {name}",
-                    rate,
-                    "items/s",
-                    "bare sqlite3 executemany",
-                    floor,
-                    rate / floor,
-                    f"{mib:.0f} (floor {floor_mib:.0f})",
-                )
-            )
-    return rows
+    items, entries = (5_000, 2_500) if quick else (100_000, 25_000)
+    out = run(
+        [str(BENCH / "bench_ingest.py"), "--items", str(items), "--entries", str(entries)], 7200
+    )
+    found = json.loads(out.strip().splitlines()[-1])
+    return [
+        Row(
+            "ingest",
+            str(row["case"]),
+            float(row["figure"]),
+            str(row["unit"]),
+            str(row["baseline_name"]),
+            float(row["baseline"]),
+            float(row["ratio"]),
+            str(row["peak_mib"]),
+        )
+        for row in found
+    ]
 
 
 def bench_feeds(quick: bool) -> list[Row]:

@@ -206,3 +206,80 @@ def test_items_import_reports_each_problem_and_exits_1_with_the_counts(
         "2",
     ]
     assert store.count_items() == stored
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (
+            "feed.rss",
+            [
+                "hostile-feed: entry 1: warning: removed unsafe HTML: javascript:",
+                "hostile-feed: entry 2: warning: removed unsafe HTML: onclick, script",
+            ],
+        ),
+        ("feed.atom", ["hostile-feed: entry 1: warning: removed unsafe HTML: javascript:"]),
+    ],
+    ids=["rss", "atom"],
+)
+def test_unsafe_links_removed_from_a_feed_are_reported(
+    tmp_path: Path, make_config, store: Store, clock, name: str, expected: list[str]
+):
+    data = (HOSTILE / name).read_bytes()
+    (tmp_path / "hostile.xml").write_bytes(data)
+    config = make_config(
+        sources='[[sources]]\nid = "hostile-feed"\nkind = "feed"\npath = "hostile.xml"\n'
+    )
+    [report] = Ingester(config, store, clock).ingest().sources
+    assert [str(problem) for problem in report.problems] == expected
+    stored = store.list_items()
+    assert len(stored) == report.counts.inserted == data.count(b"<title>") - 1
+    for item in stored:
+        assert_nothing_executable(item.summary)
+    # A safe link is kept, made absolute and marked nofollow.
+    assert any('href="https://e.org/a"' in item.summary for item in stored) == (name == "feed.rss")
+
+
+def test_a_json_id_may_be_a_number_but_not_a_list():
+    data = (
+        b'{"id": 7, "title": "Saiga", "published": "2024-05-03"}\n'
+        b'{"id": [7], "title": "Kulan", "published": "2024-05-03"}\n'
+        b'{"id": true, "title": "Argali", "published": "2024-05-03"}\n'
+    )
+    parsed = parse_json_items(data, "numbers")
+    assert [(s.key, s.title) for s in parsed.stories] == [("7", "Saiga")]
+    assert [str(p) for p in parsed.problems] == [
+        "numbers: line 2: rejected: id: expected a string, got [7]",
+        "numbers: line 3: rejected: id: expected a string, got true",
+    ]
+
+
+def test_items_import_names_an_unreadable_date_line_and_stores_the_next_story(
+    tmp_path: Path, make_config, store: Store
+):
+    make_config(sources="")
+    path = tmp_path / "news.txt"
+    path.write_text(
+        "Saiga calves counted\n\nRangers counted calves.\n\nyesterday\n\n"
+        "Kulans return to the steppe\n\nTwenty kulans were released.\n\n03 May 2024\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [
+            *(str(CMSFEED), "--config", str(tmp_path / "config.toml")),
+            *("items", "import", str(path), "--kind", "listing", "--source", "news"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"},
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "news: line 5: rejected: unreadable date 'yesterday' for the story at line 1 "
+        "(expected e.g. '02 December 2024')",
+        "1 story rejected, 0 source(s) failed",
+    ]
+    [kulans] = store.list_items()
+    assert kulans.title == "Kulans return to the steppe"
+    assert kulans.summary == "<p>Twenty kulans were released.</p>"

@@ -8,8 +8,7 @@ from babel.dates import format_date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmsfeed.dates import looks_like_date
-from cmsfeed.ingest.listing import parse_listing
+from cmsfeed.ingest.listing import meant_as_date, parse_listing
 from cmsfeed.model import ParseResult
 
 LOCALES = ("en", "ru")
@@ -19,7 +18,7 @@ line_characters = st.characters(blacklist_categories=("Cs",), blacklist_characte
 text_lines = (
     st.text(line_characters, min_size=1, max_size=60)
     .map(str.strip)
-    .filter(lambda line: bool(line) and not looks_like_date(line, LOCALES))
+    .filter(lambda line: bool(line) and not meant_as_date(line, LOCALES))
 )
 days = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
 
@@ -114,7 +113,7 @@ def test_lines_that_are_nearly_dates_never_crash_the_parser(lines: list[str]):
 
 def test_a_story_without_a_date_line_is_a_problem_naming_its_first_line():
     parsed = parse_listing(
-        b"Saiga news\n\nA paragraph.\n\n02 May 2024\n\nKulan news\n\nNo date", "news"
+        b"Saiga news\n\nA paragraph.\n\n02 May 2024\n\nKulan news\n\nThe count goes on.", "news"
     )
     assert [s.title for s in parsed.stories] == ["Saiga news"]
     assert [str(p) for p in parsed.problems] == [
@@ -126,7 +125,7 @@ def test_a_date_line_with_no_story_before_it_is_a_problem():
     parsed = parse_listing(b"02 May 2024\n\nSaiga news\n\n03 May 2024\n", "news")
     assert [s.title for s in parsed.stories] == ["Saiga news"]
     assert [str(p) for p in parsed.problems] == [
-        "news: line 1: rejected: a date line with no story before it"
+        "news: line 1: rejected: a date line with no story before it ('02 May 2024')"
     ]
 
 
@@ -136,3 +135,97 @@ def test_a_byte_order_mark_and_windows_line_ends_are_read():
     )
     [story] = parsed.stories
     assert story.title == "Saiga news" and story.summary_html == "<p>Calves.</p>"
+
+
+UNREADABLE_DATES = [
+    "yesterday",
+    "Yesterday",
+    "TBD",
+    "today",
+    "12/05/2024",
+    "05.12.2024",
+    "May 2024",
+    "3 days ago",
+    "вчера",
+    "2 дня назад",
+    "2024",
+]
+
+
+@given(
+    st.lists(stories, min_size=1, max_size=8),
+    st.lists(st.sampled_from(UNREADABLE_DATES), min_size=8, max_size=8),
+    st.lists(st.booleans(), min_size=8, max_size=8),
+)
+@settings(max_examples=200)
+def test_a_story_with_an_unreadable_date_costs_only_itself(generated, unreadable, spoiled):
+    """No story absorbs another: each spoiled date line rejects its own story and no other."""
+    spoiled = [flag for flag, _ in zip(spoiled, generated, strict=False)]
+    written = [
+        (title, paragraphs, (day, unreadable[n] if spoiled[n] else text))
+        for n, (title, paragraphs, (day, text)) in enumerate(generated)
+    ]
+    text, title_lines = render(written)
+    parsed = parse_listing(text.encode(), "spoiled", locales=LOCALES)
+    kept = [story for story, bad in zip(generated, spoiled, strict=True) if not bad]
+    assert [s.title for s in parsed.stories] == [title for title, _, _ in kept]
+    assert [s.summary_html.count("<p>") for s in parsed.stories] == [len(p) for _, p, _ in kept]
+    expected = []
+    for n, (_, paragraphs, _) in enumerate(generated):
+        if spoiled[n]:
+            date_line = title_lines[n] + 2 * (1 + len(paragraphs))
+            expected.append(
+                f"spoiled: line {date_line}: rejected: unreadable date {unreadable[n]!r} "
+                f"for the story at line {title_lines[n]} (expected e.g. '02 December 2024')"
+            )
+    assert [str(p) for p in parsed.problems] == expected
+
+
+def test_an_unreadable_date_line_rejects_its_story_and_the_next_one_stands_alone():
+    parsed = parse_listing(
+        b"Saiga news\n\nCalves were born.\n\nyesterday\n\n"
+        b"Kulan news\n\nKulans came back.\n\n03 May 2024\n",
+        "news",
+        locales=LOCALES,
+    )
+    [kulan] = parsed.stories
+    assert (kulan.title, kulan.summary_html, kulan.position) == (
+        "Kulan news",
+        "<p>Kulans came back.</p>",
+        "line 7",
+    )
+    assert [str(p) for p in parsed.problems] == [
+        "news: line 5: rejected: unreadable date 'yesterday' for the story at line 1 "
+        "(expected e.g. '02 December 2024')"
+    ]
+
+
+def test_an_unreadable_line_where_no_story_is_open_is_a_stray_date():
+    parsed = parse_listing(b"Saiga news\n\n02 May 2024\n\nTBD\n\nKulan news\n\n03 May 2024\n", "n")
+    assert [s.title for s in parsed.stories] == ["Saiga news", "Kulan news"]
+    assert [str(p) for p in parsed.problems] == [
+        "n: line 5: rejected: a date line with no story before it ('TBD')"
+    ]
+
+
+def test_a_date_line_without_a_blank_line_before_it_still_ends_its_story():
+    parsed = parse_listing(
+        b"Saiga news\n\nCalves were born.\n02 May 2024\nKulan news\n\n03 May 2024\n", "n"
+    )
+    assert [(s.title, s.summary_html) for s in parsed.stories] == [
+        ("Saiga news", "<p>Calves were born.</p>"),
+        ("Kulan news", ""),
+    ]
+    assert [str(p) for p in parsed.problems] == [
+        "n: line 4: warning: read '02 May 2024' as a date line, though no blank line sets it apart"
+    ]
+
+
+def test_lines_that_merely_mention_dates_are_paragraphs():
+    for line in ["Action Plan", "Report for May 2024", "Rangers counted 2024 saigas", "1"]:
+        assert not meant_as_date(line, LOCALES), line
+    parsed = parse_listing(
+        b"Saiga news\n\nReport for May 2024\n\nAction Plan\n\n02 May 2024\n", "n", locales=LOCALES
+    )
+    [story] = parsed.stories
+    assert story.summary_html == "<p>Report for May 2024</p><p>Action Plan</p>"

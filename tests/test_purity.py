@@ -84,3 +84,26 @@ def test_the_check_would_notice_an_io_module():
     # Guards the tests above against a subprocess that silently imports nothing.
     assert among(imported_by(["cmsfeed.store"]), LIBRARIES)
     assert "httpx" in imported_by(["cmsfeed.ingest.fetch"])
+
+
+PARSERS = [
+    "cmsfeed.ingest.listing",
+    "cmsfeed.ingest.html_page",
+    "cmsfeed.ingest.json_items",
+    "cmsfeed.ingest.feed",
+    "cmsfeed.ingest.ledger",
+    "cmsfeed.identity",
+]
+# Parsers take plain values (selectors, locales, a zone): no configuration objects, no
+# validation library, no database layer, so they can be used and tested on bytes alone.
+NOT_IN_PARSERS = ["cmsfeed.config", "pydantic", "pydantic_core", "sqlalchemy"]
+
+
+def test_the_parsers_import_no_config_validation_or_database_library():
+    loaded = imported_by(PARSERS)
+    assert set(PARSERS) <= loaded
+    assert among(loaded, NOT_IN_PARSERS + LIBRARIES) == []
+
+
+def test_the_parser_check_would_notice_the_config():
+    assert among(imported_by(["cmsfeed.ingest.run"]), NOT_IN_PARSERS) != []

@@ -172,6 +172,11 @@ def _format_pattern(date_format: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(regex) + "$")
 
 
+def month_names(locales: Sequence[str]) -> frozenset[str]:
+    """Every way the locales (and English) write a month, lowercased."""
+    return frozenset(_month_numbers(tuple(locales)))
+
+
 @lru_cache(maxsize=16)
 def _month_numbers(locales: tuple[str, ...]) -> dict[str, int]:
     """Every way each locale writes a month ("января", "январь", "янв"), lowercased."""

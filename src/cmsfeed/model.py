@@ -18,8 +18,9 @@ Clock = Callable[[], datetime]
 class Story:
     """One story as a source presents it, before cleaning and tagging.
 
-    `key` identifies the story within its source across re-ingests (a feed guid, a URL);
-    None means the parser had nothing stable, and `prepare` derives one from source, date and title.
+    `key` is the source's own id for the story (an RSS guid, an Atom id, a JSON `id`), if it
+    gives one. Without it the story is known by its URL, and without that by a fingerprint of
+    source, day and title (see `cmsfeed.identity`).
     """
 
     position: str
@@ -73,6 +74,16 @@ class Item:
     image_url: str | None = None
     first_seen_at: datetime | None = None
     translations: tuple[str, ...] = ()
+    # The identity of the story this item is a language version of (shared by its versions),
+    # what it was made from (`cmsfeed.identity.IdentityKind`), and a digest of the story as
+    # the source gave it, which lets an unchanged story skip language identification and tagging.
+    story_key: str = ""
+    identity: str = "id"
+    story_hash: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.story_key:
+            object.__setattr__(self, "story_key", self.key)
 
     @property
     def content_hash(self) -> str:

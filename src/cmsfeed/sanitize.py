@@ -59,6 +59,8 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _UNSAFE_TAGS = frozenset({"script", "iframe", "object", "embed", "style", "form"})
 _SCRIPT_URL = re.compile(r"^\s*(javascript|vbscript|data):", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+# What makes nh3 change text: tags, entities, and NUL (which an HTML parser drops).
+_MARKUP = re.compile("[<&\x00]")
 
 
 def clean_html(fragment: str, base_url: str | None = None) -> str:
@@ -108,6 +110,8 @@ def unsafe_markup(fragment: str) -> list[str]:
 
 def plain_text(fragment: str) -> str:
     """The text of an HTML fragment on one line: tags dropped, entities decoded."""
+    if not _MARKUP.search(fragment):  # most titles: nothing for nh3 to do
+        return _SPACES.sub(" ", fragment).strip()
     text = nh3.clean(fragment, tags=set(), clean_content_tags={"script", "style"})
     return _SPACES.sub(" ", html.unescape(text)).strip()
 

@@ -21,9 +21,12 @@ from cmsfeed.model import ParseResult, Problem, Story
 
 def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> ParseResult:
     # Without a content type feedparser flags every document as doubtful; XML is what we expect.
+    # Its own sanitizer stays off: `prepare` cleans every summary with nh3 and reports what it
+    # removed (a `javascript:` link, a script), which it could not see once feedparser had.
     parsed = feedparser.parse(
         data,
         response_headers={"content-location": feed_url or "", "content-type": "application/xml"},
+        sanitize_html=False,
     )
     stories: list[Story] = []
     problems: list[Problem] = []
@@ -61,8 +64,8 @@ def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> P
                 summary_html=_content(entry),
                 published_at=published_at,
                 updated_at=updated_at,
-                url=link,
-                key=entry.get("id") or link,
+                url=link or None,
+                key=entry.get("id") or None,  # the guid or Atom id; without it, the link
                 image_url=_image(entry),
             )
         )

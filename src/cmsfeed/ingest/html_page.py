@@ -1,28 +1,42 @@
 """News-listing web pages, read with CSS selectors from config.toml. Pure: bytes in.
 
 For sites that offer no feed: `selectors.item` picks each story's element; `title`, `link`,
-`summary`, `date` and `image` are looked up inside it. Dates are read with the source's
+`summary`, `date` and `image` are looked up inside it. The selectors come as plain values
+(`Selectors`), so this parser knows nothing of config.toml. Dates are read with the source's
 `date_format` and `date_locale` when given. Relative links are made absolute against the
 page's URL.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from cmsfeed.config import SelectorsConfig
 from cmsfeed.dates import parse_date
 from cmsfeed.errors import DateError
 from cmsfeed.model import ParseResult, Problem, Story
 
 
+@dataclass(frozen=True, slots=True)
+class Selectors:
+    """CSS selectors: `item` picks each story's element, the others look inside it."""
+
+    item: str
+    title: str
+    date: str
+    link: str | None = None
+    summary: str | None = None
+    image: str | None = None
+    date_attribute: str | None = None  # read the date from this attribute, not the text
+
+
 def parse_html_page(
     data: bytes,
     source_id: str,
-    selectors: SelectorsConfig,
+    selectors: Selectors,
     *,
     page_url: str | None = None,
     locales: tuple[str, ...] = ("en",),
@@ -78,8 +92,7 @@ def parse_html_page(
                 title=title_node.text(deep=True) if title_node is not None else "",
                 summary_html=summary_node.inner_html or "" if summary_node is not None else "",
                 published_at=published_at,
-                url=url,
-                key=url,
+                url=url,  # a page gives no ids: a story is known by its link
                 image_url=urljoin(page_url or "", image) if image else None,
             )
         )

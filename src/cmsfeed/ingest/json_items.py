@@ -1,8 +1,8 @@
 """Items as JSON: an array of objects, or JSON Lines (one object a line). Pure: bytes in.
 
-Each object has `title`, `published` and optionally `summary` (HTML), `url`, `id`,
-`updated`, `language`, `topics` (a list of topic ids) and `image`. Dates are ISO 8601,
-RFC 822 or "02 December 2024".
+Each object has `title`, `published` and optionally `summary` (HTML), `url`, `id` (a string
+or an integer), `updated`, `language`, `topics` (a list of topic ids) and `image`. Dates are
+ISO 8601, RFC 822 or "02 December 2024".
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ def story_from_object(
         raise ValueError(
             f"unknown field(s) {', '.join(unknown)}; expected {', '.join(sorted(FIELDS))}"
         )
+    own_id = value.get("id")
+    if isinstance(own_id, int) and not isinstance(own_id, bool):
+        own_id = str(own_id)  # many JSON APIs number their stories
+        value = {**value, "id": own_id}
     for name in ("id", "title", "summary", "url", "published", "updated", "language", "image"):
         if name in value and value[name] is not None and not isinstance(value[name], str):
             raise ValueError(f"{name}: expected a string, got {json.dumps(value[name])[:40]}")
@@ -92,7 +96,7 @@ def story_from_object(
         published_at=published_at,
         updated_at=updated_at,
         url=url,
-        key=value.get("id") or url,
+        key=value.get("id") or None,  # without an id, the story is known by its URL
         language=value.get("language") or None,
         topics=tuple(topics) if topics is not None else None,
         image_url=value.get("image") or None,

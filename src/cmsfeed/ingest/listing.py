@@ -10,25 +10,94 @@ summary paragraphs and a date line, as copied from a news page:
 
     29 October 2024
 
-A line that reads as a date ends a story. Every line of the summary is one paragraph.
+A line that reads as a date ends a story, and so does a line that stands where a date goes
+but cannot be read ("yesterday", "TBD", "12/05/2024"): that story is rejected with the line's
+number and text, and the lines after it start the next story, so no story ever absorbs
+another. Every line of the summary is one paragraph.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
-from cmsfeed.dates import looks_like_date, parse_date
+from cmsfeed.dates import looks_like_date, month_names, parse_date
 from cmsfeed.errors import DateError
 from cmsfeed.model import ParseResult, Problem, Story
 from cmsfeed.sanitize import paragraphs_to_html, split_lines
 
+# Lines written where a date goes that no parser reads: relative days, placeholders, numeric
+# day/month orders that are ambiguous ("12/05/2024"), a month without its day. Such a line
+# ends its story (which is rejected, naming the line) instead of being read as a paragraph,
+# which would let the story absorb the next one.
+_PLACEHOLDERS = frozenset(
+    {
+        "yesterday",
+        "today",
+        "tomorrow",
+        "tbd",
+        "tba",
+        "tbc",
+        "n/a",
+        "unknown",
+        "no date",
+        "date unknown",
+        "date tbd",
+        "undated",
+        "coming soon",
+        "вчера",
+        "сегодня",
+        "завтра",
+        "позавчера",
+        "неизвестно",
+        "без даты",
+        "дата неизвестна",
+    }
+)
+_RELATIVE = re.compile(
+    r"^(\d+|an?|one|a few)\s+(minute|hour|day|week|month|year)s?\s+ago$"
+    r"|^(last|this|next)\s+(week|month|year|monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday)$"
+    r"|^\d+\s+(минут|час|дн|день|недел|месяц|год|лет)\w*\s+назад$"
+)
+_NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(\s+\d{1,2}:\d{2}(:\d{2})?)?$")
+_YEAR = re.compile(r"^(19|20|21)\d\d$")
+_DATE_WORD = re.compile(r"[^\W_]+|\d+")
+_DATE_FILLERS = frozenset({"of", "the", "г", "года", "год"})
+MEANT_AS_DATE_CHARS = 40
+
+
+def meant_as_date(line: str, locales: Sequence[str] = ("en",)) -> bool:
+    """Whether a line stands where a date goes, read or not ("yesterday", "12/05/2024").
+
+    True for every line `looks_like_date` accepts, and for short lines made only of date
+    words: relative days, placeholders, numeric dates, month names with numbers.
+    """
+    if looks_like_date(line, locales):
+        return True
+    cleaned = " ".join(line.lower().split()).strip(" .,:;!")
+    if not cleaned or len(cleaned) > MEANT_AS_DATE_CHARS:
+        return False
+    if cleaned in _PLACEHOLDERS or _RELATIVE.match(cleaned) or _NUMERIC_DATE.match(cleaned):
+        return True
+    if _YEAR.match(cleaned):
+        return True
+    words = _DATE_WORD.findall(cleaned)
+    months = month_names(locales)
+    return (
+        any(word in months for word in words)
+        and any(word.isdigit() for word in words)
+        and all(word in months or word.isdigit() or word in _DATE_FILLERS for word in words)
+    )
+
 
 @dataclass
-class _Block:
-    line: int
-    lines: list[str] = field(default_factory=list)
+class _Line:
+    number: int
+    text: str
+    alone: bool  # a blank line (or the file's edge) before and after it
 
 
 def parse_listing(
@@ -44,36 +113,43 @@ def parse_listing(
     text = data.decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
     stories: list[Story] = []
     problems: list[Problem] = []
-    pending: list[_Block] = []
-    for block in _blocks(text):
-        if len(block.lines) == 1 and _is_date(block.lines[0], locales, date_format):
-            _finish(pending, block, source_id, locales, zone, date_format, stories, problems)
-            pending = []
-        else:
-            pending.append(block)
+    pending: list[_Line] = []
+    for line in _lines(text):
+        if not (_is_date(line.text, locales, date_format) or meant_as_date(line.text, locales)):
+            pending.append(line)
+            continue
+        if not line.alone:
+            problems.append(
+                Problem(
+                    source_id,
+                    f"line {line.number}",
+                    f"read {line.text!r} as a date line, though no blank line sets it apart",
+                    rejected=False,
+                )
+            )
+        _finish(pending, line, source_id, locales, zone, date_format, stories, problems)
+        pending = []
     if pending:
         problems.append(
             Problem(
                 source_id,
-                f"line {pending[0].line}",
+                f"line {pending[0].number}",
                 "no date line after the story (expected e.g. '02 December 2024')",
             )
         )
     return ParseResult(stories, problems)
 
 
-def _blocks(text: str) -> list[_Block]:
-    blocks: list[_Block] = []
-    current: _Block | None = None
-    for number, line in enumerate(split_lines(text), start=1):
+def _lines(text: str) -> list[_Line]:
+    """The non-blank lines, stripped, each knowing whether blank lines set it apart."""
+    raw = split_lines(text)
+    found: list[_Line] = []
+    for index, line in enumerate(raw):
         if line.strip():
-            if current is None:
-                current = _Block(number)
-                blocks.append(current)
-            current.lines.append(line.strip())
-        else:
-            current = None
-    return blocks
+            before = index == 0 or not raw[index - 1].strip()
+            after = index == len(raw) - 1 or not raw[index + 1].strip()
+            found.append(_Line(index + 1, line.strip(), before and after))
+    return found
 
 
 def _is_date(line: str, locales: Sequence[str], date_format: str | None) -> bool:
@@ -87,8 +163,8 @@ def _is_date(line: str, locales: Sequence[str], date_format: str | None) -> bool
 
 
 def _finish(
-    blocks: list[_Block],
-    date_block: _Block,
+    lines: list[_Line],
+    date_line: _Line,
     source_id: str,
     locales: Sequence[str],
     zone: tzinfo,
@@ -96,20 +172,31 @@ def _finish(
     stories: list[Story],
     problems: list[Problem],
 ) -> None:
-    position = f"line {blocks[0].line if blocks else date_block.line}"
-    if not blocks:
-        problems.append(Problem(source_id, position, "a date line with no story before it"))
-        return
-    date_line = date_block.lines[0]
-    try:
-        published_at = parse_date(date_line, locales=locales, zone=zone, date_format=date_format)
-    except DateError as err:
+    if not lines:
         problems.append(
-            Problem(source_id, f"line {date_block.line}", f"bad date {date_line!r}: {err.problem}")
+            Problem(
+                source_id,
+                f"line {date_line.number}",
+                f"a date line with no story before it ({date_line.text!r})",
+            )
         )
         return
-    title, *rest = blocks[0].lines
-    paragraphs = rest + [line for block in blocks[1:] for line in block.lines]
+    position = f"line {lines[0].number}"
+    try:
+        published_at = parse_date(
+            date_line.text, locales=locales, zone=zone, date_format=date_format
+        )
+    except DateError as err:
+        if looks_like_date(date_line.text, locales) or date_format is not None:
+            reason = f"bad date {date_line.text!r}: {err.problem}"
+        else:
+            reason = (
+                f"unreadable date {date_line.text!r} for the story at {position} "
+                "(expected e.g. '02 December 2024')"
+            )
+        problems.append(Problem(source_id, f"line {date_line.number}", reason))
+        return
+    title, *paragraphs = (line.text for line in lines)
     stories.append(
         Story(
             position=position,

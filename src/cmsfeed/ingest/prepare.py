@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser
 
 from cmsfeed.classify import LanguageIdentifier, TopicMatcher
+from cmsfeed.identity import story_identity
 from cmsfeed.model import Item, Problem, Story, make_item_id
 from cmsfeed.sanitize import (
     clean_html,
@@ -27,7 +28,6 @@ from cmsfeed.sanitize import (
 DERIVED_TITLE_LENGTH = 110
 IDENTIFY_CHARS = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
-_SLUG_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,8 @@ class StoryPreparer:
 
         versions = self._versions(story, title, summary)
         # Keys are namespaced by source: two sources may both number their entries "1".
-        base_key = f"{self.source_id}|{story.key}" if story.key else self._derived_key(story, title)
+        identity = story_identity(self.source_id, story)
+        base_key = identity.key
         title_language = self.identifier.identify(title) if len(versions) > 1 else None
         main = next((v for v in versions if v.language == title_language), versions[0])
         group = make_item_id(base_key) if len(versions) > 1 else None
@@ -122,6 +123,8 @@ class StoryPreparer:
                     url=story.url,
                     translation_group=group,
                     image_url=story.image_url,
+                    story_key=base_key,
+                    identity=identity.kind,
                 )
             )
         items.sort(key=lambda item: item.key != base_key)  # the title's version first
@@ -162,11 +165,6 @@ class StoryPreparer:
                 warn(f"unknown topic(s) ignored: {', '.join(unknown)}")
             return tuple(t for t in story.topics if t in self.known_topics)
         return self.matcher.match(f"{title}\n{text}", language)
-
-    def _derived_key(self, story: Story, title: str) -> str:
-        assert story.published_at is not None
-        slug = "-".join(_SLUG_WORD.findall(title.lower()))[:80]
-        return f"{self.source_id}:{story.published_at.date().isoformat()}:{slug}"
 
 
 _INLINE = frozenset(

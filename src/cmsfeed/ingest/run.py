@@ -6,6 +6,7 @@ ones are stored. Items are written in batches, so memory does not grow with a so
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
@@ -15,13 +16,16 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from cmsfeed import __version__
 from cmsfeed.classify import LanguageIdentifier, TopicMatcher
-from cmsfeed.config import Config, SelectorsConfig, SourceConfig, SourceKind
+from cmsfeed.config import Config, SourceConfig, SourceKind
 from cmsfeed.errors import SourceError
+from cmsfeed.identity import story_digest
 from cmsfeed.ingest.feed import parse_feed
 from cmsfeed.ingest.fetch import fetch_source, http_client
-from cmsfeed.ingest.html_page import parse_html_page
+from cmsfeed.ingest.html_page import Selectors, parse_html_page
 from cmsfeed.ingest.json_items import parse_json_items
+from cmsfeed.ingest.ledger import FetchLedger, digests
 from cmsfeed.ingest.listing import parse_listing
 from cmsfeed.ingest.parallel import (
     Prepared,
@@ -47,6 +51,7 @@ Progress = Callable[[str, int, int], None]
 class SourceReport:
     source_id: str
     stories: int = 0
+    skipped: int = 0  # stories stored unchanged, not prepared again (their digest matched)
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     problems: list[Problem] = field(default_factory=list)
     failure: str | None = None
@@ -188,19 +193,51 @@ class Ingester:
         language: str | None = None,
         total: int = 0,
     ) -> None:
-        """Like `store_stories` for a stream: only a few batches are in memory at a time."""
-        for count, items, problems in self._prepare(source_id, language, stories):
+        """Like `store_stories` for a stream: only a few batches are in memory at a time.
+
+        Each story is first screened (`FetchLedger`): a repeat within the fetch is reported,
+        and a story stored with the same digest is counted unchanged without being prepared
+        again. Stories without id or URL that may be edits of stored ones are settled by the
+        store at the end, when the whole fetch has been seen.
+        """
+        ledger = FetchLedger(source_id, settings_digest(self.config, language))
+        writer = self.store.writer(self.clock())
+
+        def to_prepare() -> Iterator[list[Story]]:
+            for batch in _batches(stories, self.config.ingest.batch_size):
+                report.stories += len(batch)
+                kept, problems = ledger.screen(batch)
+                report.problems.extend(problems)
+                unchanged, counts = writer.skip_unchanged(digests(kept))
+                report.counts += counts
+                report.skipped += len(unchanged)
+                remaining = [s.story for s in kept if s.key is None or s.key not in unchanged]
+                if remaining:
+                    yield remaining
+                elif progress is not None:
+                    progress(source_id, report.stories, max(total, report.stories))
+
+        for _count, items, problems in self._prepare(source_id, language, to_prepare()):
             report.problems.extend(problems)
-            report.counts += self.store.upsert_items(items, self.clock())
-            report.stories += count
+            report.counts += writer.write(
+                [replace(item, story_hash=ledger.digest_of(item.story_key)) for item in items]
+            )
             if progress is not None:
                 progress(source_id, report.stories, max(total, report.stories))
+        report.counts += writer.finish()
+        report.problems.extend(
+            ledger.reidentified(found.story_key, found.item_id, found.old_title)
+            for found in writer.reidentified
+        )
+        report.problems.extend(
+            ledger.ambiguous(found.story_key, found.item_ids) for found in writer.ambiguous
+        )
 
     def _prepare(
-        self, source_id: str, language: str | None, stories: Iterable[Story]
+        self, source_id: str, language: str | None, batches: Iterable[list[Story]]
     ) -> Iterator[Prepared]:
         """Prepared batches in order: here for a small source, in worker processes for a big one."""
-        batches = _batches(stories, self.config.ingest.batch_size)
+        batches = iter(batches)
         head = list(islice(batches, POOL_AFTER_BATCHES))
         workers = self.config.ingest.workers
         if len(head) < POOL_AFTER_BATCHES or workers < 2:
@@ -219,7 +256,7 @@ class ParseOptions:
     zone: tzinfo = UTC
     date_format: str | None = None
     page_url: str | None = None
-    selectors: SelectorsConfig | None = None
+    selectors: Selectors | None = None
 
 
 def options_for(
@@ -231,7 +268,7 @@ def options_for(
         zone=ZoneInfo(source.timezone),
         date_format=source.date_format,
         page_url=page_url or source.url,
-        selectors=source.selectors,
+        selectors=Selectors(**source.selectors.model_dump()) if source.selectors else None,
     )
 
 
@@ -262,6 +299,22 @@ def parse_bytes(
         zone=options.zone,
         date_format=options.date_format,
     )
+
+
+def settings_digest(config: Config, language: str | None) -> str:
+    """A digest of what, besides a story, decides its items: a change means tagging again."""
+    ingest = config.ingest.model_dump(
+        mode="json",
+        exclude={"workers", "batch_size", "interval_minutes", "timeout_seconds", "user_agent"},
+    )
+    decisive = [
+        __version__,
+        config.site.languages,
+        language,
+        ingest,
+        [topic.model_dump(mode="json") for topic in config.topics],
+    ]
+    return story_digest([json.dumps(decisive, sort_keys=True, ensure_ascii=False)])
 
 
 def _batches(stories: Iterable[Story], size: int) -> Iterator[list[Story]]:

@@ -4,6 +4,7 @@
 default, a file in WAL mode) and PostgreSQL (psycopg 3) from the same code.
 """
 
-from cmsfeed.store.items import SourceState, Store, UpsertCounts
+from cmsfeed.store.item_writer import UpsertCounts
+from cmsfeed.store.items import SourceState, Store
 
 __all__ = ["SourceState", "Store", "UpsertCounts"]

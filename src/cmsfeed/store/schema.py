@@ -72,10 +72,20 @@ items = Table(
     # What an operator set by hand with `cmsfeed items tag`; survives re-ingest.
     Column("language_override", String(8)),
     Column("topics_override", Text),  # JSON list of topic ids
+    # Identity (migration 0004): the story this item is a language version of, shared by its
+    # versions; what that key was made from ("id", "url" or "fingerprint", see
+    # cmsfeed.identity); and a digest of the story as the source gave it plus the settings it
+    # was tagged with, so an unchanged story is not tagged again. Null only in rows written
+    # before 0004 and not seen since.
+    Column("story_key", Text),
+    Column("identity", String(16), nullable=False, server_default="id"),
+    Column("story_hash", String(32)),
     Index("ix_items_language_published_at", "language", "published_at"),
     Index("ix_items_published_at", "published_at"),
     Index("ix_items_first_seen_at", "first_seen_at"),
     Index("ix_items_translation_group", "translation_group"),
+    Index("ix_items_story_key", "story_key"),
+    Index("ix_items_source_id_published_at", "source_id", "published_at"),
 )
 
 item_topics = Table(
