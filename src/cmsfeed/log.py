@@ -93,4 +93,8 @@ def configure_logging(
         logger.handlers.clear()
         logger.propagate = True
     logging.getLogger("apscheduler").setLevel(max(root.level, logging.WARNING))
+    # flufl.bounce logs a traceback at ERROR for each of its detectors that trips over an odd
+    # message, then carries on with the others; the bounce reader reports what it could not
+    # read in its own one line, so those tracebacks are only noise in the operator's log.
+    logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
     return handler

@@ -276,8 +276,17 @@ def _plain_text(message: Message) -> str:
         if part.get_content_type() == "text/plain":
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
-                texts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+                texts.append(_decode(payload, part.get_content_charset()))
     return "\n".join(texts)
+
+
+def _decode(payload: bytes, charset: str | None) -> str:
+    # A bounce's declared charset is whatever the remote MTA wrote, sometimes garbage
+    # ("s-ascii", a name with a NUL in it): read such a part as UTF-8 rather than give up.
+    try:
+        return payload.decode(charset or "utf-8", "replace")
+    except (LookupError, ValueError):
+        return payload.decode("utf-8", "replace")
 
 
 def _original_headers(message: Message) -> Message | None:
