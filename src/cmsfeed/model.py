@@ -7,11 +7,13 @@ an `Item` is what the store keeps: one language version of a story, tagged with 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 Clock = Callable[[], datetime]
+
+LATIN = "la"  # the pseudo-language of Latin species names, matched in every language
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,21 @@ class Story:
     language: str | None = None
     topics: tuple[str, ...] | None = None
     image_url: str | None = None
+    # Titles the source gave per language (a JSON `title` object), in the source's order.
+    titles: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDefinition:
+    """What tags a text with a topic: terms per language, and phrases that cancel a term.
+
+    `exclude` names things that contain a term but are not about the species (an
+    organisation, a place, a product); a term inside one of them does not count there.
+    """
+
+    topic_id: str
+    terms: Mapping[str, Sequence[str]]
+    exclude: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +90,9 @@ class Item:
     image_url: str | None = None
     first_seen_at: datetime | None = None
     translations: tuple[str, ...] = ()
+    # True when the text was too short or mixed to tell its language and the source declared
+    # none: `language` is then the best guess, and `cmsfeed items show` says so.
+    language_uncertain: bool = False
 
     @property
     def content_hash(self) -> str:

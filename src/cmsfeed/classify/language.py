@@ -1,49 +1,178 @@
-"""Language identification with Lingua, restricted to the site's languages. Pure.
+"""Which language a text is in, as an ISO 639-1 code, with Lingua. Pure: no I/O.
 
-Lingua is used instead of a script test ("contains Cyrillic") because Kazakh, Kyrgyz and
-Russian share a script, and because its confidence lets short or mixed texts say "unsure".
+Every language a story may really be in is loaded, not only the site's, so that a French or
+Kazakh story is called French or Kazakh and never English or Russian. Lingua is asked only
+among the languages of the text's script (a Cyrillic text is not English; a Latin one is
+not Russian), which is what makes it affordable, and a text tells its script in one pass:
+
+- A long Cyrillic text with the Russian letters ы or э and none of the letters other
+  Cyrillic alphabets add (і ў ә қ ң ө ү ...) is Russian: no other language written in
+  Cyrillic has both properties, so Lingua is not asked.
+- Lingua knows no Kyrgyz, Uzbek or Tajik; their own letters name them (see `_by_letters`),
+  so such a story is never called Kazakh, Russian or Turkish.
+
+Texts too short to tell, or where Lingua is unsure, come back `certain=False`; the caller
+then uses the language the source declared, or keeps the guess and marks it uncertain.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-# Below this many letters a paragraph says too little to be told apart from its neighbours.
+# Below this many letters a text says too little to be told apart from its neighbours.
 MIN_LETTERS = 12
-_ENOUGH_LETTERS = re.compile(rf"(?:[^\W\d_][\W\d_]*){{{MIN_LETTERS}}}")
+# Below this many letters an identification is a guess, however confident Lingua is.
+CERTAIN_LETTERS = 40
+# Lingua's confidence (0-1, relative to the other candidates) an identification needs.
+MIN_CONFIDENCE = 0.5
+# How much of a text is read: its opening tells its language as well as the whole does.
+SAMPLE_CHARS = 400
+
+# The languages a story in Latin or Cyrillic letters may be in, beyond the site's own.
+LATIN_LANGUAGES = (
+    "en", "fr", "es", "de", "it", "pt", "nl", "pl", "ro", "cs", "sv", "hu", "fi", "tr", "az", "id",
+)  # fmt: skip
+CYRILLIC_LANGUAGES = ("ru", "uk", "be", "bg", "sr", "mk", "kk", "mn")
+# Other scripts: most name their language outright (Greek, Armenian, Georgian, Hebrew).
+OTHER_LANGUAGES = ("el", "hy", "ka", "he", "ar", "fa", "ur", "hi", "bn", "th", "zh", "ja", "ko")
+
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u052f]")
+_LETTER = re.compile(r"[^\W\d_]")
+# Letters Russian lacks but other Cyrillic alphabets have.
+_NOT_RUSSIAN = re.compile(r"[іїєґўәғқңөұүһђјљњћџѓќѕӣӯҳҷ]", re.IGNORECASE)
+_RUSSIAN_ONLY = re.compile(r"[ыэ]", re.IGNORECASE)
+_KAZAKH_ONLY = re.compile(r"[әғқұһі]", re.IGNORECASE)
+_TAJIK_ONLY = re.compile(r"[ӣӯҷ]", re.IGNORECASE)
+# Uzbek in Latin letters writes oʻ and gʻ; an apostrophe stands in for the turned comma.
+_UZBEK_LATIN = re.compile(r"[OoGg][\u02bb\u2018\u2019'](?!s\b)[a-z]")
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    """A text's language (None: too short to guess) and whether it is more than a guess."""
+
+    language: str | None
+    certain: bool
+
+
+UNKNOWN = Identification(None, False)
 
 
 class LanguageIdentifier:
-    def __init__(self, languages: Sequence[str], *, min_confidence: float = 0.5) -> None:
-        self.languages = tuple(languages)
-        known = [lang for lang in (self._lingua(code) for code in languages) if lang is not None]
+    def __init__(self, languages: Sequence[str], *, min_confidence: float = MIN_CONFIDENCE) -> None:
+        self.languages = tuple(languages)  # the site's, which a story is split into
         self._min_confidence = min_confidence
-        self._detector: LanguageDetector | None = None
-        if len(known) >= 2:
-            self._detector = (
-                LanguageDetectorBuilder.from_languages(*known)
-                .with_preloaded_language_models()
-                .build()
-            )
-        self._only = self.languages[0] if len(self.languages) == 1 else None
 
-    def identify(self, text: str) -> str | None:
-        """The ISO 639-1 code of `text`'s language, or None when the text is too short or mixed."""
-        if _ENOUGH_LETTERS.search(text) is None:
-            return None
-        if self._only is not None or self._detector is None:
-            return self._only
-        best = self._detector.compute_language_confidence_values(text)[0]
-        if best.value < self._min_confidence:
-            return None
-        return best.language.iso_code_639_1.name.lower()
+    @cached_property
+    def _latin(self) -> LanguageDetector | None:
+        return _detector([*self.languages, *LATIN_LANGUAGES], _LATIN_LETTER)
 
-    @staticmethod
-    def _lingua(code: str) -> Language | None:
-        try:
-            return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
-        except (AttributeError, ValueError):
-            return None
+    @cached_property
+    def _cyrillic(self) -> LanguageDetector | None:
+        return _detector([*self.languages, *CYRILLIC_LANGUAGES], _CYRILLIC_LETTER)
+
+    @cached_property
+    def _other(self) -> LanguageDetector | None:
+        return _detector([*self.languages, *OTHER_LANGUAGES], None)
+
+    def load(self) -> None:
+        """Load the Latin and Cyrillic models now rather than on the first story."""
+        self._latin, self._cyrillic  # noqa: B018
+
+    def identify(self, text: str) -> Identification:
+        """The language of `text`: one of the site's or any other, as an ISO 639-1 code."""
+        sample = text[:SAMPLE_CHARS]
+        letters = len(_LETTER.findall(sample))
+        if letters < MIN_LETTERS:
+            return UNKNOWN
+        latin = len(_LATIN_LETTER.findall(sample))
+        cyrillic = len(_CYRILLIC_LETTER.findall(sample))
+        found = _by_letters(sample, latin, cyrillic, letters)
+        if found is not None:
+            return Identification(found, letters >= CERTAIN_LETTERS)
+        if latin * 2 >= letters:
+            detector = self._latin
+        elif cyrillic * 2 >= letters:
+            detector = self._cyrillic
+        else:
+            detector = self._other
+        if detector is None:
+            return UNKNOWN
+        best = detector.compute_language_confidence_values(sample)[0]
+        language = best.language.iso_code_639_1.name.lower()
+        if language == "kk" and _KAZAKH_ONLY.search(sample) is None and "ң" in sample.lower():
+            language = "ky"  # Kyrgyz (not in Lingua): ң ө ү without Kazakh's own letters
+        certain = best.value >= self._min_confidence and letters >= CERTAIN_LETTERS
+        return Identification(language, certain)
+
+    def site_languages_in(self, script: str) -> int:
+        """How many of the site's languages are written in `script` (see `script_of`)."""
+        return sum(1 for code in self.languages if _SCRIPT_NAME.get(code, "other") == script)
+
+
+def script_of(text: str) -> str:
+    """The script of most of `text`'s letters: "latin", "cyrillic", "other" or "none"."""
+    latin = len(_LATIN_LETTER.findall(text))
+    cyrillic = len(_CYRILLIC_LETTER.findall(text))
+    if latin == cyrillic == 0:
+        return "other" if _LETTER.search(text) else "none"
+    if latin >= cyrillic:
+        return "latin"
+    return "cyrillic"
+
+
+_SCRIPT_OF = {
+    **{code: _LATIN_LETTER for code in LATIN_LANGUAGES},
+    **{code: _CYRILLIC_LETTER for code in CYRILLIC_LANGUAGES},
+}
+_SCRIPT_NAME = {
+    **{code: "latin" for code in LATIN_LANGUAGES},
+    **{code: "cyrillic" for code in CYRILLIC_LANGUAGES},
+}
+
+
+def _by_letters(sample: str, latin: int, cyrillic: int, letters: int) -> str | None:
+    """A language told by letters only it uses, where that is sure (or Lingua cannot tell)."""
+    if cyrillic * 20 >= letters * 19:  # at least 95 % Cyrillic
+        if _NOT_RUSSIAN.search(sample) is None:
+            return "ru" if _RUSSIAN_ONLY.search(sample) and letters >= CERTAIN_LETTERS else None
+        lowered = sample.lower()
+        if _TAJIK_ONLY.search(sample):
+            return "tg"
+        if "ў" in lowered and re.search("[қғҳ]", lowered):
+            return "uz"
+        return None
+    if latin * 2 >= letters and len(_UZBEK_LATIN.findall(sample)) >= 2:
+        return "uz"
+    return None
+
+
+def _detector(codes: Sequence[str], script: re.Pattern[str] | None) -> LanguageDetector | None:
+    """A detector over `codes` (those Lingua knows); `script`, if given, keeps only its own."""
+    wanted = [c for c in dict.fromkeys(codes) if script is None or _SCRIPT_OF.get(c) is script]
+    known = [language for language in map(_lingua, wanted) if language is not None]
+    if len(known) < 2:
+        return None
+    # Low accuracy mode reads trigrams only: what high accuracy does anyway for texts over
+    # 120 characters, at a tenth of the memory. Short texts come back uncertain regardless.
+    return (
+        LanguageDetectorBuilder.from_languages(*known)
+        .with_low_accuracy_mode()
+        .with_preloaded_language_models()
+        .build()
+    )
+
+
+def _lingua(code: str) -> Language | None:
+    if code == "la":  # "la" is Latin names, never a story's language
+        return None
+    try:
+        return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+    except (AttributeError, ValueError):
+        return None

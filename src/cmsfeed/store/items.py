@@ -44,6 +44,7 @@ _UPSERT_COLUMNS = (
     items.c.key,
     items.c.content_hash,
     items.c.language,
+    items.c.language_uncertain,
     items.c.updated_at,
     items.c.translation_group,
     items.c.language_override,
@@ -177,6 +178,9 @@ class Store:
                 )
             if row["language"] != language:
                 values["language"] = language
+            uncertain = item.language_uncertain and not row["language_override"]
+            if row["language_uncertain"] != uncertain:
+                values["language_uncertain"] = uncertain
             if row["translation_group"] != item.translation_group:
                 values["translation_group"] = item.translation_group
             topics_changed = set(stored_topics.get(row["id"], ())) != set(topics)
@@ -281,7 +285,9 @@ class Store:
                 raise ItemNotFoundError(item_id, "no item with this id (see `cmsfeed items list`)")
             values: dict[str, Any] = {}
             if language is not None:
-                values.update(language=language, language_override=language)
+                values.update(
+                    language=language, language_override=language, language_uncertain=False
+                )
             if topics is not None:
                 values["topics_override"] = json.dumps(list(dict.fromkeys(topics)))
                 self._replace_topics(connection, item_id, topics)
@@ -363,6 +369,7 @@ class Store:
                 translation_group=row["translation_group"],
                 image_url=row["image_url"],
                 first_seen_at=row["first_seen_at"],
+                language_uncertain=bool(row["language_uncertain"]),
                 translations=tuple(
                     s for s in siblings.get(row["translation_group"], ()) if s != row["id"]
                 ),
@@ -437,6 +444,7 @@ def _row(item: Item, now: datetime) -> dict[str, Any]:
         "title": item.title,
         "summary": item.summary,
         "language": item.language,
+        "language_uncertain": item.language_uncertain,
         "published_at": item.published_at,
         "updated_at": item.updated_at,
         "first_seen_at": now,
