@@ -106,8 +106,10 @@ class LanguageIdentifier:
             return UNKNOWN
         best = detector.compute_language_confidence_values(sample)[0]
         language = best.language.iso_code_639_1.name.lower()
-        if language == "kk" and _KAZAKH_ONLY.search(sample) is None and "ң" in sample.lower():
-            language = "ky"  # Kyrgyz (not in Lingua): ң ө ү without Kazakh's own letters
+        if language in ("kk", "mn") and "ң" in sample.lower() and not _KAZAKH_ONLY.search(sample):
+            # Kyrgyz, which Lingua lacks: ң (which Mongolian never writes) and none of the
+            # letters Kazakh has and Kyrgyz has not.
+            language = "ky"
         certain = best.value >= self._min_confidence and letters >= CERTAIN_LETTERS
         return Identification(language, certain)
 

@@ -30,8 +30,9 @@ from cmsfeed.sanitize import (
 # The opening of a text tells its language as well as the whole does, for less.
 IDENTIFY_CHARS = 400
 
-# Begins the reason of a story left out by ingest.other_languages = "skip"; the report counts them.
-SKIPPED_LANGUAGE = "not stored: in a language outside site.languages"
+# The reason of a version left out by ingest.other_languages = "skip"; the report counts them.
+_SKIPPED = "not stored: in {language!r}, a language outside site.languages"
+_SKIPPED_PATTERN = re.compile(r"^not stored: in '([a-z]{2,3})', a language outside")
 _SLUG_WORD = re.compile(r"\w+")
 
 
@@ -119,7 +120,10 @@ class StoryPreparer:
         items = []
         for version in versions:
             if version.language not in self.identifier.languages and not self.keep_other_languages:
-                warn(f"{SKIPPED_LANGUAGE} ({version.language!r}; ingest.other_languages = 'skip')")
+                warn(
+                    _SKIPPED.format(language=version.language)
+                    + " (ingest.other_languages = 'skip')"
+                )
                 continue
             key = base_key if version is main else f"{base_key}#{version.language}"
             version_title = given_titles.get(version.language) or (
@@ -232,3 +236,9 @@ class StoryPreparer:
         assert story.published_at is not None
         slug = "-".join(_SLUG_WORD.findall(title.lower()))[:80]
         return f"{self.source_id}:{story.published_at.date().isoformat()}:{slug}"
+
+
+def skipped_language(problem: Problem) -> str | None:
+    """The language of a version `problem` says was left out (other_languages = "skip")."""
+    found = _SKIPPED_PATTERN.match(problem.reason)
+    return found.group(1) if found and not problem.rejected else None

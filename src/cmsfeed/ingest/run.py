@@ -6,6 +6,7 @@ ones are stored. Items are written in batches, so memory does not grow with a so
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
@@ -30,7 +31,7 @@ from cmsfeed.ingest.parallel import (
     prepare_in_pool,
     preparer_for,
 )
-from cmsfeed.ingest.prepare import StoryPreparer
+from cmsfeed.ingest.prepare import StoryPreparer, skipped_language
 from cmsfeed.metrics import record_ingest
 from cmsfeed.model import Clock, ParseResult, Problem, Story
 from cmsfeed.store import Store, UpsertCounts
@@ -51,6 +52,9 @@ class SourceReport:
     problems: list[Problem] = field(default_factory=list)
     failure: str | None = None
     not_modified: bool = False
+    # Items stored in, and stories left out for, a language outside site.languages, by code.
+    other_languages: Counter[str] = field(default_factory=Counter)
+    skipped_languages: Counter[str] = field(default_factory=Counter)
 
     @property
     def rejected(self) -> int:
@@ -189,8 +193,13 @@ class Ingester:
         total: int = 0,
     ) -> None:
         """Like `store_stories` for a stream: only a few batches are in memory at a time."""
+        site_languages = set(self.config.site.languages)
         for count, items, problems in self._prepare(source_id, language, stories):
             report.problems.extend(problems)
+            report.other_languages.update(
+                item.language for item in items if item.language not in site_languages
+            )
+            report.skipped_languages.update(filter(None, map(skipped_language, problems)))
             report.counts += self.store.upsert_items(items, self.clock())
             report.stories += count
             if progress is not None:
