@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import compress, count
+from operator import attrgetter
+from typing import NamedTuple
 
 import pymorphy3
 import Stemmer
@@ -25,8 +28,9 @@ import Stemmer
 from cmsfeed.model import LATIN, TopicDefinition
 
 _WORD = re.compile(r"\w+")
-# A phrase never spans these: sentence ends, brackets, line breaks.
-_BOUNDARY = re.compile(r"[.!?;\n()\[\]{}]+")
+# Words, and the characters a phrase never spans: sentence ends, brackets, line breaks.
+_BOUNDARY_CHARACTERS = frozenset(".!?;\n()[]{}")
+_TOKEN = re.compile(r"\w+|[.!?;\n()\[\]{}]")
 _SNOWBALL_NAMES = {
     "ar": "arabic",
     "da": "danish",
@@ -68,6 +72,7 @@ class TopicMatcher:
     def __init__(self, topics: Sequence[TopicDefinition]) -> None:
         self._order = {topic.topic_id: index for index, topic in enumerate(topics)}
         self._normalizers: dict[str, Normalizer] = {}
+        self._entries: dict[str, Callable[[str], _Entry]] = {}
         self._terms: dict[str, PhraseIndex] = defaultdict(lambda: defaultdict(list))
         self._excludes: dict[str, PhraseIndex] = defaultdict(lambda: defaultdict(list))
         for topic in topics:
@@ -81,27 +86,73 @@ class TopicMatcher:
 
     def match(self, text: str, language: str) -> tuple[str, ...]:
         """The ids of the topics `text` mentions, in configuration order."""
-        segments = [words(segment) for segment in _BOUNDARY.split(text)]
+        tokens = _TOKEN.findall(text.lower().replace("ё", "е"))
         found: set[str] = set()
         for index_language in (language, LATIN):
-            terms = self._terms.get(index_language)
-            if not terms:
+            if index_language not in self._terms:
                 continue
-            excludes = self._excludes.get(index_language)
-            normalize = self._normalizer(index_language)
-            for raw in segments:
-                tokens = [normalize(word) for word in raw]
-                hits = _spans(tokens, terms)
-                if hits and excludes:
-                    cancelled = _spans(tokens, excludes)
-                    hits = [hit for hit in hits if not _inside(hit, cancelled)]
-                found.update(topic_id for _, _, topic_id in hits)
+            entry = self._entry(index_language)
+            entries = list(map(entry, tokens))
+            hits = _spans(entries, "terms")
+            if hits and index_language in self._excludes:
+                cancelled = _spans(entries, "excludes")
+                hits = [hit for hit in hits if not _inside(hit, cancelled)]
+            found.update(topic_id for _, _, topic_id in hits)
         return tuple(sorted(found, key=self._order.__getitem__))
+
+    def _entry(self, language: str) -> Callable[[str], _Entry]:
+        """A word's normal forms and the phrases that may start with it, cached per word form:
+        a text's words are mostly ones seen before, and most start no phrase at all."""
+        if language not in self._entries:
+            normalize = self._normalizer(language)
+            terms = self._terms.get(language, {})
+            excludes = self._excludes.get(language, {})
+
+            @lru_cache(maxsize=200_000)
+            def entry(token: str) -> _Entry:
+                if token in _BOUNDARY_CHARACTERS:
+                    return _BOUNDARY_ENTRY
+                forms = normalize(token)
+                return _Entry(
+                    forms,
+                    tuple(dict.fromkeys(c for form in forms for c in terms.get(form, ()))),
+                    tuple(dict.fromkeys(c for form in forms for c in excludes.get(form, ()))),
+                )
+
+            self._entries[language] = entry
+        return self._entries[language]
 
     def _normalizer(self, language: str) -> Normalizer:
         if language not in self._normalizers:
             self._normalizers[language] = normalizer_for(language)
         return self._normalizers[language]
+
+
+class _Entry(NamedTuple):
+    forms: Forms
+    terms: tuple[tuple[Phrase, str], ...]  # the terms that may start at this word
+    excludes: tuple[tuple[Phrase, str], ...]
+
+
+# A phrase never spans a sentence end, a bracket or a line break: they match no form.
+_BOUNDARY_ENTRY = _Entry(frozenset(), (), ())
+
+
+def _spans(entries: list[_Entry], kind: str) -> list[Span]:
+    """Where the phrases of `kind` ("terms" or "excludes") occur among `entries`."""
+    spans: list[Span] = []
+    candidates = map(attrgetter(kind), entries)
+    # compress() finds the few words that start a phrase without a Python loop over all.
+    for position in compress(count(), candidates):
+        for phrase, topic_id in getattr(entries[position], kind):
+            end = position + len(phrase)
+            if end <= len(entries) and all(
+                entries[position + offset].forms & wanted
+                for offset, wanted in enumerate(phrase)
+                if offset
+            ):
+                spans.append((position, end, topic_id))
+    return spans
 
 
 def normalizer_for(language: str) -> Normalizer:
@@ -131,20 +182,6 @@ def normalizer_for(language: str) -> Normalizer:
         return frozenset((stem(word),))
 
     return stemmed
-
-
-def _spans(tokens: list[Forms], index: Mapping[str, list[tuple[Phrase, str]]]) -> list[Span]:
-    """Where phrases of `index` occur among `tokens`."""
-    spans: list[Span] = []
-    for position, forms in enumerate(tokens):
-        for form in forms:
-            for phrase, topic_id in index.get(form, ()):
-                end = position + len(phrase)
-                if end <= len(tokens) and all(
-                    tokens[position + offset] & wanted for offset, wanted in enumerate(phrase)
-                ):
-                    spans.append((position, end, topic_id))
-    return spans
 
 
 def _inside(hit: Span, names: list[Span]) -> bool:

@@ -54,8 +54,7 @@ def preparer_for(
 def prepare_batch(preparer: StoryPreparer, batch: list[Story]) -> Prepared:
     items: list[Item] = []
     problems: list[Problem] = []
-    for story in batch:
-        prepared, found = preparer.prepare(story)
+    for prepared, found in preparer.prepare_many(batch):
         items.extend(prepared)
         problems.extend(found)
     return len(batch), items, problems
