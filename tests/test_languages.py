@@ -356,3 +356,44 @@ def test_n_stories_in_n_languages_give_n_items_each_in_its_own(stories):
     assert [item.language for item in items] == [language for language, _, _ in stories]
     assert len({item.id for item in items}) == len(stories)
     assert not any(item.language_uncertain for item in items)
+
+
+def test_items_add_with_lang_sets_the_language_the_operator_gave(tmp_path, make_config, store):
+    make_config()
+    config_path = str(tmp_path / "config.toml")
+    runner = CliRunner()
+    added = runner.invoke(
+        cmsfeed,
+        [
+            "--config",
+            config_path,
+            "items",
+            "add",
+            "--title",
+            "Ақбөкен санағы",
+            "--published",
+            "2024-05-03",
+            "--lang",
+            "kk",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    [item_id] = added.output.split()
+    item = store.get_item(item_id)
+    assert (item.language, item.language_uncertain) == ("kk", False)
+    # Without --lang, a title this short is a guess, and says so.
+    guessed = runner.invoke(
+        cmsfeed,
+        [
+            "--config",
+            config_path,
+            "items",
+            "add",
+            "--title",
+            "Saiga count",
+            "--published",
+            "2024-05-03",
+        ],
+    )
+    [guess_id] = guessed.output.split()
+    assert store.get_item(guess_id).language_uncertain

@@ -17,6 +17,7 @@ import pytest
 
 from cmsfeed.classify import TopicMatcher
 from cmsfeed.config import load_config
+from cmsfeed.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 LABELLED = REPO / "tests" / "data" / "topics" / "labelled.json"
@@ -95,3 +96,22 @@ def test_an_exclude_cancels_only_the_occurrence_inside_it(text, language, topics
     config = load_config(BUNDLED, {})
     matcher = TopicMatcher([topic.definition() for topic in config.topics])
     assert matcher.match(text, language) == topics
+
+
+def test_an_exclude_in_a_language_outside_the_site_is_a_config_error(tmp_path):
+    text = (
+        BUNDLED.read_text(encoding="utf-8")
+        .replace(
+            'exclude.en = ["village of Kulan"',
+            'exclude.kk = ["Құлан ауылы"]\nexclude.en = ["village of Kulan"',
+        )
+        .replace('exclude.ru = ["певица Джейран"', 'exclude.ru = ["  ", "певица Джейран"')
+    )
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path / "config.toml", {})
+    assert raised.value.problems == [
+        "config.toml: topics[4].exclude.kk: not one of site.languages ['en', 'ru'] "
+        "or 'la' for Latin names",
+        "config.toml: topics[5].exclude.ru: expected non-empty exclude",
+    ]

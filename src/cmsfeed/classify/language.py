@@ -43,6 +43,8 @@ SAMPLE_CHARS = 200
 # Lingua reads fewer: its time grows with each character, and past 120 characters it reads
 # trigrams only, which tell the languages it is asked among apart within a sentence or two.
 LINGUA_CHARS = 140
+# A paragraph's opening words tell its script.
+SCRIPT_CHARS = 80
 
 # The languages a story in Latin or Cyrillic letters may be in, beyond the site's own.
 # Each costs time on every Latin-script story, so the list holds the languages news about
@@ -158,7 +160,7 @@ class LanguageIdentifier:
 
 def script_of(text: str) -> str:
     """The script of most of `text`'s first letters: "latin", "cyrillic", "other" or "none"."""
-    text = text[:LINGUA_CHARS]
+    text = text[:SCRIPT_CHARS]
     latin = len(_LATIN_LETTER.findall(text))
     cyrillic = len(_CYRILLIC_LETTER.findall(text))
     if latin == cyrillic == 0:

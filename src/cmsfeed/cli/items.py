@@ -101,7 +101,7 @@ def show_item(context: Context, item_id: str, output: str) -> None:
 )
 @click.option("--summary", default="", help="HTML or plain text.")
 @click.option("--url", default=None)
-@click.option("--lang", "language", default=None, help="Default: detected.")
+@click.option("--lang", "language", default=None, help="Default: identified from the text.")
 @click.option(
     "--topic", "topics", multiple=True, metavar="ID", help="Default: tagged from the text."
 )
@@ -145,6 +145,10 @@ def add_item(
     if not prepared:
         sys.exit(EXIT_FAILURE)
     context.store.upsert_items(prepared, context.clock())
+    if language is not None and len(prepared) == 1:
+        # The operator said which language it is: that is a correction, as `items tag` makes,
+        # not a fallback for a text too short to tell.
+        context.store.tag_item(prepared[0].id, language=language)
     for item in prepared:
         click.echo(item.id)
 
