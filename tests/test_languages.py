@@ -397,3 +397,68 @@ def test_items_add_with_lang_sets_the_language_the_operator_gave(tmp_path, make_
     )
     [guess_id] = guessed.output.split()
     assert store.get_item(guess_id).language_uncertain
+
+
+BILINGUAL = (
+    "Rangers in {place} counted {n} saigas this spring, the most since monitoring began.",
+    "Инспекторы в {place} насчитали {n} сайгаков этой весной, больше, чем когда-либо.",
+)
+
+
+def bilingual_source(kind: str, stories: list[tuple[str, int]]) -> bytes:
+    """N bilingual stories, each with its own title (and id where the kind has ids)."""
+    rows = [
+        (f"Saiga count {n} in {place}", *(text.format(place=place, n=n) for text in BILINGUAL))
+        for place, n in stories
+    ]
+    if kind == "json":
+        return json.dumps(
+            [
+                {
+                    "id": f"s{i}",
+                    "title": title,
+                    "published": "2024-05-01",
+                    "summary": f"{en}\n\n{ru}",
+                }
+                for i, (title, en, ru) in enumerate(rows)
+            ],
+            ensure_ascii=False,
+        ).encode()
+    if kind == "listing":
+        return "".join(
+            f"{title}\n\n{en}\n{ru}\n\n01 May 2024\n\n" for title, en, ru in rows
+        ).encode()
+    items = "".join(
+        f"<item><title>{title}</title><guid>g{i}</guid><pubDate>Wed, 01 May 2024 00:00:00 GMT"
+        f"</pubDate><description>&lt;p&gt;{en}&lt;/p&gt;&lt;p&gt;{ru}&lt;/p&gt;</description></item>"
+        for i, (title, en, ru) in enumerate(rows)
+    )
+    channel = f"<channel><title>t</title>{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+@pytest.mark.parametrize("kind", ["json", "listing", "feed"])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stories=st.lists(
+        st.tuples(st.sampled_from(PLACES), st.integers(2, 99_999)),
+        min_size=1,
+        max_size=25,
+        unique=True,
+    )
+)
+def test_n_bilingual_stories_give_n_linked_pairs_from_every_kind(kind, stories):
+    parsed = parse_bytes(kind, bilingual_source(kind, stories), "prop", ParseOptions())
+    assert parsed.problems == [] and len(parsed.stories) == len(stories)
+    prepared = property_preparer().prepare_many(parsed.stories)
+    items = [item for found, problems in prepared for item in found if not problems]
+    assert len(items) == 2 * len(stories)
+    assert len({item.id for item in items}) == len(items)
+    groups: dict[str | None, list[str]] = {}
+    for item in items:
+        groups.setdefault(item.translation_group, []).append(item.language)
+    assert None not in groups and len(groups) == len(stories)
+    assert all(sorted(languages) == ["en", "ru"] for languages in groups.values())
+    # Preparing the same stories again gives the same items.
+    again = property_preparer().prepare_many(parsed.stories)
+    assert [item for found, _ in again for item in found] == items
