@@ -57,6 +57,8 @@ OTHER_LANGUAGES = ("el", "hy", "ka", "he", "ar", "fa", "ur", "hi", "bn", "th", "
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _CYRILLIC_LETTER = re.compile(r"[\u0400-\u052f]")
 _LETTER = re.compile(r"[^\W\d_]")
+_LATIN_OR_CYRILLIC = re.compile(r"([\u0400-\u052f])|[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0400-\u052f]")
 # Letters Russian lacks but other Cyrillic alphabets have.
 _NOT_RUSSIAN = re.compile(r"[іїєґўәғқңөұүһђјљњћџѓќѕӣӯҳҷ]", re.IGNORECASE)
 _RUSSIAN_ONLY = re.compile(r"[ыэ]", re.IGNORECASE)
@@ -110,12 +112,10 @@ class LanguageIdentifier:
         detectors: dict[int, LanguageDetector] = {}
         for index, text in enumerate(texts):
             sample = text[:SAMPLE_CHARS]
-            letters = len(_LETTER.findall(sample))
+            latin, cyrillic, letters = _letters(sample)
             if letters < MIN_LETTERS:
                 found.append(UNKNOWN)
                 continue
-            latin = len(_LATIN_LETTER.findall(sample))
-            cyrillic = len(_CYRILLIC_LETTER.findall(sample))
             by_letters = _by_letters(sample, latin, cyrillic, letters)
             if by_letters is not None:
                 found.append(Identification(by_letters, letters >= CERTAIN_LETTERS))
@@ -160,11 +160,9 @@ class LanguageIdentifier:
 
 def script_of(text: str) -> str:
     """The script of most of `text`'s first letters: "latin", "cyrillic", "other" or "none"."""
-    text = text[:SCRIPT_CHARS]
-    latin = len(_LATIN_LETTER.findall(text))
-    cyrillic = len(_CYRILLIC_LETTER.findall(text))
+    latin, cyrillic, letters = _letters(text[:SCRIPT_CHARS])
     if latin == cyrillic == 0:
-        return "other" if _LETTER.search(text) else "none"
+        return "other" if letters else "none"
     if latin >= cyrillic:
         return "latin"
     return "cyrillic"
@@ -178,6 +176,15 @@ _SCRIPT_NAME = {
     **{code: "latin" for code in LATIN_LANGUAGES},
     **{code: "cyrillic" for code in CYRILLIC_LANGUAGES},
 }
+
+
+def _letters(text: str) -> tuple[int, int, int]:
+    """How many of `text`'s letters are Latin, Cyrillic, and letters at all, in few passes."""
+    found = _LATIN_OR_CYRILLIC.findall(text)  # "" for a Latin letter, the letter if Cyrillic
+    latin = found.count("")
+    cyrillic = len(found) - latin
+    others = len(_LETTER.findall(text)) - len(found) if _OTHER_LETTER.search(text) else 0
+    return latin, cyrillic, len(found) + others
 
 
 def _opening(sample: str) -> str:

@@ -146,10 +146,13 @@ def _spans(entries: list[_Entry], kind: str) -> list[Span]:
     for position in compress(count(), candidates):
         for phrase, topic_id in getattr(entries[position], kind):
             end = position + len(phrase)
-            if end <= len(entries) and all(
-                entries[position + offset].forms & wanted
-                for offset, wanted in enumerate(phrase)
-                if offset
+            if end == position + 1 or (
+                end <= len(entries)
+                and all(
+                    entries[position + offset].forms & wanted
+                    for offset, wanted in enumerate(phrase)
+                    if offset
+                )
             ):
                 spans.append((position, end, topic_id))
     return spans
