@@ -462,3 +462,30 @@ def test_n_bilingual_stories_give_n_linked_pairs_from_every_kind(kind, stories):
     # Preparing the same stories again gives the same items.
     again = property_preparer().prepare_many(parsed.stories)
     assert [item for found, _ in again for item in found] == items
+
+
+def test_a_translation_in_another_language_links_to_the_all_languages_page(
+    make_config, store, clock
+):
+    config = make_config(sources="")
+    story = {
+        "id": "kk-1",
+        "title": "Saiga calves born in Betpak-Dala",
+        "published": "2024-05-20",
+        "summary": "<p>Rangers counted thousands of saiga calves in the Betpak-Dala steppe "
+        "this week, more than in any spring since the survey began.</p>"
+        "<p>Биыл Бетпақдала даласында ақбөкен төлдері саналды, бұл бақылау басталғаннан "
+        "бергі ең көп көрсеткіш болды.</p>",
+    }
+    parsed = parse_bytes("json", json.dumps([story]).encode(), "kz", ParseOptions())
+    report = SourceReport("kz")
+    Ingester(config, store, clock).store_stories("kz", parsed, report)
+    assert dict(report.other_languages) == {"kk": 1}
+    [english] = store.list_items(language="en")
+    [kazakh] = store.list_items(language="kk")
+    assert english.translations == (kazakh.id,)
+    files = {f.path: f.body for f in render_site(site_info(config), store)}
+    [entry] = feedparser.parse(files["feeds/all/en.atom"]).entries
+    [link] = [link for link in entry.links if link.get("hreflang") == "kk"]
+    assert link.href.startswith(f"{config.site.base_url}feeds/all/all.html#")
+    assert "feeds/all/kk" not in files and kazakh.title in files["feeds/all/all.html"].decode()
