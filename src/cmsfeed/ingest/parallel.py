@@ -26,10 +26,9 @@ _worker_config: Config | None = None
 
 def classifiers_for(config: Config) -> tuple[LanguageIdentifier, TopicMatcher]:
     """The language models and the term index: costly, so built once per process."""
-    return (
-        LanguageIdentifier(config.site.languages),
-        TopicMatcher([topic.definition() for topic in config.topics]),
-    )
+    identifier = LanguageIdentifier(config.site.languages)
+    identifier.load()
+    return identifier, TopicMatcher([topic.definition() for topic in config.topics])
 
 
 def preparer_for(
