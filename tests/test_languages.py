@@ -489,3 +489,26 @@ def test_a_translation_in_another_language_links_to_the_all_languages_page(
     [link] = [link for link in entry.links if link.get("hreflang") == "kk"]
     assert link.href.startswith(f"{config.site.base_url}feeds/all/all.html#")
     assert "feeds/all/kk" not in files and kazakh.title in files["feeds/all/all.html"].decode()
+
+
+def test_a_feeds_declared_language_settles_a_short_entry(make_config, store, clock):
+    config = make_config(sources="")
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        "<language>ru-RU</language>"
+        "<item><title>Сайгаки</title><guid>1</guid>"
+        "<pubDate>Wed, 01 May 2024 00:00:00 GMT</pubDate></item>"
+        "<item><title>Saiga calves born in Betpak-Dala, more than in any spring before</title>"
+        "<guid>2</guid><pubDate>Wed, 01 May 2024 00:00:00 GMT</pubDate>"
+        "<description>Rangers counted thousands of saiga calves in the steppe this week."
+        "</description></item>"
+        "</channel></rss>"
+    ).encode()
+    parsed = parse_bytes("feed", feed, "f", ParseOptions())
+    assert [story.language for story in parsed.stories] == ["ru", "ru"]
+    Ingester(config, store, clock).store_stories("f", parsed, SourceReport("f"))
+    found = {item.title: item for item in store.list_items()}
+    assert (found["Сайгаки"].language, found["Сайгаки"].language_uncertain) == ("ru", False)
+    # The declaration does not override a text that is plainly English.
+    english = found["Saiga calves born in Betpak-Dala, more than in any spring before"]
+    assert (english.language, english.language_uncertain) == ("en", False)

@@ -64,9 +64,26 @@ def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> P
                 url=link,
                 key=entry.get("id") or link,
                 image_url=_image(entry),
+                language=_declared_language(entry, parsed.feed),
             )
         )
     return ParseResult(stories, problems)
+
+
+def _declared_language(entry: Any, feed: Any) -> str | None:
+    """The language the feed declares for an entry (xml:lang, RSS <language>), as "en".
+
+    Only a fallback: a text long enough to tell is identified as what it is.
+    """
+    for detail in (entry.get("summary_detail"), entry.get("title_detail")):
+        if detail and detail.get("language"):
+            return _language_code(str(detail["language"]))
+    return _language_code(str(feed.get("language") or ""))
+
+
+def _language_code(tag: str) -> str | None:
+    code = tag.split("-")[0].split("_")[0].strip().lower()
+    return code if code.isascii() and code.isalpha() and 2 <= len(code) <= 3 else None
 
 
 def _entry_time(entry: Any, name: str) -> datetime | None:
