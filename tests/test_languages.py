@@ -512,3 +512,22 @@ def test_a_feeds_declared_language_settles_a_short_entry(make_config, store, clo
     # The declaration does not override a text that is plainly English.
     english = found["Saiga calves born in Betpak-Dala, more than in any spring before"]
     assert (english.language, english.language_uncertain) == ("en", False)
+
+
+def test_an_html_pages_lang_settles_a_short_story():
+    page = (
+        '<html lang="ru"><body>'
+        '<article class="news-item"><h3><a href="/a">Сайгаки</a></h3>'
+        '<span class="date">2024-05-01</span></article>'
+        '<article class="news-item" lang="kk"><h3><a href="/b">Ақбөкен</a></h3>'
+        '<span class="date">2024-05-01</span></article>'
+        "</body></html>"
+    ).encode()
+    options = ParseOptions(page_url="https://news.example.org/", selectors=SELECTORS)
+    parsed = parse_bytes("html", page, "h", options)
+    assert [story.language for story in parsed.stories] == ["ru", "kk"]
+    prepared = property_preparer().prepare_many(parsed.stories)
+    assert [(i.language, i.language_uncertain) for found, _ in prepared for i in found] == [
+        ("ru", False),
+        ("kk", False),
+    ]

@@ -110,3 +110,9 @@ class Item:
 def make_item_id(key: str) -> str:
     """The id an item keeps for life: derived from its key, so it is the same on any machine."""
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def language_code(tag: str) -> str | None:
+    """The ISO 639 code of a language tag a source declares ("en-US" -> "en"), if it is one."""
+    code = tag.split("-")[0].split("_")[0].strip().lower()
+    return code if code.isascii() and code.isalpha() and 2 <= len(code) <= 3 else None

@@ -16,7 +16,7 @@ import feedparser
 
 from cmsfeed.dates import parse_date
 from cmsfeed.errors import DateError, SourceError
-from cmsfeed.model import ParseResult, Problem, Story
+from cmsfeed.model import ParseResult, Problem, Story, language_code
 
 
 def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> ParseResult:
@@ -77,13 +77,8 @@ def _declared_language(entry: Any, feed: Any) -> str | None:
     """
     for detail in (entry.get("summary_detail"), entry.get("title_detail")):
         if detail and detail.get("language"):
-            return _language_code(str(detail["language"]))
-    return _language_code(str(feed.get("language") or ""))
-
-
-def _language_code(tag: str) -> str | None:
-    code = tag.split("-")[0].split("_")[0].strip().lower()
-    return code if code.isascii() and code.isalpha() and 2 <= len(code) <= 3 else None
+            return language_code(str(detail["language"]))
+    return language_code(str(feed.get("language") or ""))
 
 
 def _entry_time(entry: Any, name: str) -> datetime | None:

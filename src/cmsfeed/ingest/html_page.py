@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from cmsfeed.config import SelectorsConfig
 from cmsfeed.dates import parse_date
 from cmsfeed.errors import DateError
-from cmsfeed.model import ParseResult, Problem, Story
+from cmsfeed.model import ParseResult, Problem, Story, language_code
 
 
 def parse_html_page(
@@ -33,6 +33,9 @@ def parse_html_page(
     stories: list[Story] = []
     problems: list[Problem] = []
     nodes = tree.css(selectors.item)
+    # <html lang="ru">: the fallback for a story too short to tell (an item's own lang wins).
+    root = tree.root
+    page_language = language_code(root.attributes.get("lang") or "") if root else None
     if not nodes:
         problems.append(
             Problem(
@@ -81,6 +84,7 @@ def parse_html_page(
                 url=url,
                 key=url,
                 image_url=urljoin(page_url or "", image) if image else None,
+                language=language_code(node.attributes.get("lang") or "") or page_language,
             )
         )
     return ParseResult(stories, problems)
