@@ -57,6 +57,7 @@ OTHER_LANGUAGES = ("el", "hy", "ka", "he", "ar", "fa", "ur", "hi", "bn", "th", "
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _CYRILLIC_LETTER = re.compile(r"[\u0400-\u052f]")
 _LETTER = re.compile(r"[^\W\d_]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_OR_CYRILLIC = re.compile(r"([\u0400-\u052f])|[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0400-\u052f]")
 # Letters Russian lacks but other Cyrillic alphabets have.
@@ -180,6 +181,9 @@ _SCRIPT_NAME = {
 
 def _letters(text: str) -> tuple[int, int, int]:
     """How many of `text`'s letters are Latin, Cyrillic, and letters at all, in few passes."""
+    if text.isascii():  # most English text: one pass in C
+        latin = len(_ASCII_LETTER.findall(text))
+        return latin, 0, latin
     found = _LATIN_OR_CYRILLIC.findall(text)  # "" for a Latin letter, the letter if Cyrillic
     latin = found.count("")
     cyrillic = len(found) - latin

@@ -83,6 +83,8 @@ class TopicMatcher:
                         phrase = tuple(normalize(word) for word in words(term))
                         for form in phrase[0] if phrase else ():
                             index[language][form].append((phrase, topic.topic_id))
+        # Latin names are matched word for word, so their first words are known in advance.
+        self._latin_starts = frozenset(self._terms.get(LATIN, {}))
 
     def match(self, text: str, language: str) -> tuple[str, ...]:
         """The ids of the topics `text` mentions, in configuration order."""
@@ -91,6 +93,8 @@ class TopicMatcher:
         for index_language in (language, LATIN):
             if index_language not in self._terms:
                 continue
+            if index_language == LATIN and self._latin_starts.isdisjoint(tokens):
+                continue  # no Latin name starts here: the common case, found in one C call
             entry = self._entry(index_language)
             entries = list(map(entry, tokens))
             hits = _spans(entries, "terms")
