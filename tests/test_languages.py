@@ -531,3 +531,19 @@ def test_an_html_pages_lang_settles_a_short_story():
         ("ru", False),
         ("kk", False),
     ]
+
+
+def test_check_shows_what_happens_to_other_languages_and_the_excludes(tmp_path, make_config):
+    config = make_config()
+    [topic] = [t for t in config.topics if t.id == "saiga"]
+    excludes = sum(len(names) for names in topic.exclude.values())
+    assert excludes > 10
+    result = CliRunner().invoke(
+        cmsfeed,
+        ["--config", str(tmp_path / "config.toml"), "check"],
+        env={"CMSFEED_INGEST__OTHER_LANGUAGES": "skip", "COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "stories in others: skip" in result.output
+    [saiga] = [line for line in result.output.splitlines() if "│ saiga" in line]
+    assert saiga.split("│")[-2].strip() == str(excludes)  # beside its terms
