@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cmsfeed.cli  # registers the commands on `cli`
-from cmsfeed.classify import LanguageIdentifier
+from cmsfeed.classify import Identification, LanguageIdentifier
 from cmsfeed.cli.app import cli as cmsfeed
 from cmsfeed.config import Config, SelectorsConfig
 from cmsfeed.digest.select import choose_items
@@ -192,6 +192,20 @@ def test_a_derived_title_is_a_sentence_or_clause_cut_at_a_word(text: str, title:
 def test_a_text_is_identified_as_the_language_it_is_in(language: str, text: str):
     found = identifier().identify(text)
     assert (found.language, found.certain) == (language, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Kazakh letters in a name do not make a Russian text Kazakh.
+        "Инспекторы заповедника «Ақсу-Жабағлы» насчитали в этом году сорок снежных барсов.",
+        # Nor do apostrophes make an English one Uzbek.
+        "At four o'clock the rangers left; by six o'clock they had counted forty saigas.",
+    ],
+)
+def test_a_foreign_name_does_not_change_a_texts_language(text: str):
+    expected = "ru" if "Инспекторы" in text else "en"
+    assert identifier().identify(text) == Identification(expected, True)
 
 
 def test_a_short_text_is_never_certain():
