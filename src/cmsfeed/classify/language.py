@@ -44,6 +44,9 @@ SAMPLE_CHARS = 200
 # languages it is asked among apart (on the benchmark's English stories, none of 1,500 was
 # called anything else from their first 100 characters).
 LINGUA_CHARS = 140
+# Below this many characters trigrams alone mistake languages (short English for Dutch or
+# Romanian, short Russian for Macedonian), so a shorter text is read in high accuracy mode.
+SHORT_CHARS = 120
 # A paragraph's opening words tell its script.
 SCRIPT_CHARS = 80
 
@@ -64,9 +67,13 @@ _OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0400-\u052
 # Letters Russian lacks but other Cyrillic alphabets have.
 _NOT_RUSSIAN = re.compile(r"[іїєґўәғқңөұүһђјљњћџѓќѕӣӯҳҷ]", re.IGNORECASE)
 _RUSSIAN_ONLY = re.compile(r"[ыэ]", re.IGNORECASE)
-# Alphabets without ы and э: a text that writes either is in none of these languages.
-_RULED_OUT_BY_RUSSIAN_LETTERS = frozenset(
-    {Language.UKRAINIAN, Language.BULGARIAN, Language.SERBIAN, Language.MACEDONIAN}
+# Letters some alphabets lack: a text that writes one is in none of those languages.
+_RULED_OUT = (
+    (
+        re.compile("[ыэ]", re.IGNORECASE),
+        frozenset({Language.UKRAINIAN, Language.BULGARIAN, Language.SERBIAN, Language.MACEDONIAN}),
+    ),
+    (re.compile("[йщ]", re.IGNORECASE), frozenset({Language.SERBIAN, Language.MACEDONIAN})),
 )
 _KAZAKH_ONLY = re.compile(r"[әғқұһі]", re.IGNORECASE)
 _TAJIK_ONLY = re.compile(r"[ӣӯҷ]", re.IGNORECASE)
@@ -102,6 +109,17 @@ class LanguageIdentifier:
     def _other(self) -> LanguageDetector | None:
         return _detector([*self.languages, *OTHER_LANGUAGES], None)
 
+    # Short texts: high accuracy mode reads every n-gram length, which tells a short English
+    # sentence from Dutch where trigrams alone cannot. Its models are large (some 200 MiB a
+    # script), so they are loaded on the first short text of their script, not before.
+    @cached_property
+    def _latin_short(self) -> LanguageDetector | None:
+        return _detector([*self.languages, *LATIN_LANGUAGES], _LATIN_LETTER, precise=True)
+
+    @cached_property
+    def _cyrillic_short(self) -> LanguageDetector | None:
+        return _detector([*self.languages, *CYRILLIC_LANGUAGES], _CYRILLIC_LETTER, precise=True)
+
     def load(self) -> None:
         """Load the Latin and Cyrillic models now rather than on the first story."""
         self._latin, self._cyrillic  # noqa: B018
@@ -126,10 +144,11 @@ class LanguageIdentifier:
             if by_letters is not None:
                 found.append(Identification(by_letters, letters >= CERTAIN_LETTERS))
                 continue
+            short = len(sample) < SHORT_CHARS
             if latin * 2 >= letters:
-                detector = self._latin
+                detector = self._latin_short if short else self._latin
             elif cyrillic * 2 >= letters:
-                detector = self._cyrillic
+                detector = self._cyrillic_short if short else self._cyrillic
             else:
                 detector = self._other
             if detector is None:
@@ -156,19 +175,27 @@ class LanguageIdentifier:
         # A language whose alphabet lacks letters the text uses is out, however its trigrams
         # score (a Russian text naming "Ақсу-Жабағлы" is not Serbian); Lingua's confidences
         # are relative, so the rest share what it gave.
-        ruled_out = _RULED_OUT_BY_RUSSIAN_LETTERS if _RUSSIAN_ONLY.search(sample) else ()
+        ruled_out = frozenset().union(
+            *(languages for letters_, languages in _RULED_OUT if letters_.search(sample))
+        )
         possible = [c for c in confidences if c.language not in ruled_out]
         if not possible:
             return Identification(None, False)
         total = sum(c.value for c in possible)
         best = possible[0]
         value = best.value / total if total > 0 else 0.0
-        language = best.language.iso_code_639_1.name.lower()
+        language = _code(best.language)
         if language in ("kk", "mn") and "ң" in sample.lower() and not _KAZAKH_ONLY.search(sample):
             # Kyrgyz, which Lingua lacks: ң (which Mongolian never writes) and none of the
             # letters Kazakh has and Kyrgyz has not.
             language = "ky"
         certain = value >= self._min_confidence and letters >= CERTAIN_LETTERS
+        if not certain:
+            # A guess: the site's sources mostly write its languages, so the likeliest of
+            # those Lingua finds possible is the better bet (and the item stays in a feed).
+            site = [c for c in possible if c.value > 0 and _code(c.language) in self.languages]
+            if site:
+                language = _code(site[0].language)
         return Identification(language, certain)
 
     def site_languages_in(self, script: str) -> int:
@@ -232,20 +259,24 @@ def _by_letters(sample: str, latin: int, cyrillic: int, letters: int) -> str | N
     return None
 
 
-def _detector(codes: Sequence[str], script: re.Pattern[str] | None) -> LanguageDetector | None:
+def _detector(
+    codes: Sequence[str], script: re.Pattern[str] | None, *, precise: bool = False
+) -> LanguageDetector | None:
     """A detector over `codes` (those Lingua knows); `script`, if given, keeps only its own."""
     wanted = [c for c in dict.fromkeys(codes) if script is None or _SCRIPT_OF.get(c) is script]
     known = [language for language in map(_lingua, wanted) if language is not None]
     if len(known) < 2:
         return None
+    builder = LanguageDetectorBuilder.from_languages(*known)
+    if precise:  # models load as languages come up: short texts may be few
+        return builder.build()
     # Low accuracy mode reads trigrams only: as sure for a sentence or more as high accuracy
-    # mode, in a fraction of its time and memory. Shorter texts come back uncertain anyway.
-    return (
-        LanguageDetectorBuilder.from_languages(*known)
-        .with_low_accuracy_mode()
-        .with_preloaded_language_models()
-        .build()
-    )
+    # mode, in a fraction of its time and memory.
+    return builder.with_low_accuracy_mode().with_preloaded_language_models().build()
+
+
+def _code(language: Language) -> str:
+    return language.iso_code_639_1.name.lower()
 
 
 def _lingua(code: str) -> Language | None:

@@ -173,7 +173,9 @@ class StoryPreparer:
         group = make_item_id(base_key) if len(versions) > 1 else None
         items = []
         for version in versions:
-            if version.language not in self.identifier.languages and not self.keep_other_languages:
+            # Only a language known for sure is skipped: a guess is kept, marked uncertain.
+            other = version.language not in self.identifier.languages
+            if other and version.certain and not self.keep_other_languages:
                 warn(
                     _SKIPPED.format(language=version.language)
                     + " (ingest.other_languages = 'skip')"
