@@ -4,6 +4,7 @@ or skipped; short texts falling back to the declared language or marked uncertai
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -574,3 +575,13 @@ def test_check_shows_what_happens_to_other_languages_and_the_excludes(tmp_path, 
     assert "stories in others: skip" in result.output
     [saiga] = [line for line in result.output.splitlines() if "│ saiga" in line]
     assert saiga.split("│")[-2].strip() == str(excludes)  # beside its terms
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), max_size=5))
+def test_plain_paragraphs_read_without_parsing_match_the_parser(texts):
+    from cmsfeed.ingest.paragraphs import paragraphs, parsed_paragraphs
+    from cmsfeed.sanitize import clean_html
+
+    summary = clean_html("".join(f"<p>{html.escape(t)}</p>" for t in texts), None)
+    assert paragraphs(summary) == parsed_paragraphs(summary)

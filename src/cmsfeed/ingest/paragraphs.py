@@ -27,6 +27,9 @@ _LINE_BREAK = re.compile(r"(\n[ \t\r\f\v]*\n\s*|\n)")
 _PARENTHETICAL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _UNCLOSED = re.compile(r"\s*[(\[][^()\[\]]*$")
 
+_PLAIN_PARAGRAPH = re.compile(r"<p>([^<>]*)</p>")
+_PLAIN_PARAGRAPHS = re.compile(r"(?:<p>[^<>]*</p>\s*)+")
+
 _INLINE = frozenset(
     {"-text", "a", "b", "i", "em", "strong", "abbr", "code", "small", "sub", "sup", "q", "cite"}
     | {"img", "span", "u", "s", "mark", "time"}
@@ -51,6 +54,17 @@ def paragraphs(summary: str) -> list[Paragraph]:
     """Top-level blocks of sanitized HTML with their text; loose text split at line breaks."""
     if not summary:
         return []
+    if _PLAIN_PARAGRAPHS.fullmatch(summary):
+        # Paragraphs of plain text, the commonest summary: the same result without parsing.
+        return [
+            Paragraph(found.group(0), _one_line(html.unescape(found.group(1))))
+            for found in _PLAIN_PARAGRAPH.finditer(summary)
+        ]
+    return parsed_paragraphs(summary)
+
+
+def parsed_paragraphs(summary: str) -> list[Paragraph]:
+    """`paragraphs` by parsing the HTML: for any summary."""
     body = LexborHTMLParser(f"<body>{summary}</body>").body
     if body is None:
         return [Paragraph(summary, plain_text(summary))]
