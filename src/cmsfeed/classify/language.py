@@ -144,7 +144,9 @@ class LanguageIdentifier:
             if by_letters is not None:
                 found.append(Identification(by_letters, letters >= CERTAIN_LETTERS))
                 continue
-            short = len(sample) < SHORT_CHARS
+            # Fewer letters than that make a guess whatever mode reads them: no need to load
+            # the large models for a headline.
+            short = len(sample) < SHORT_CHARS and letters >= CERTAIN_LETTERS
             if latin * 2 >= letters:
                 detector = self._latin_short if short else self._latin
             elif cyrillic * 2 >= letters:

@@ -214,6 +214,11 @@ class StoryPreparer:
         if given_titles:
             wanted: str | None = next(iter(given_titles))
         else:
+            # The title's script usually tells which version it belongs to, without Lingua.
+            script = script_of(title)
+            alike = [v for v in versions if v.paragraphs and script_of(v.text) == script]
+            if len(alike) == 1:
+                return alike[0]
             wanted = self.identifier.identify(title).language
         return next((v for v in versions if v.language == wanted), versions[0])
 
