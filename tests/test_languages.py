@@ -585,3 +585,24 @@ def test_plain_paragraphs_read_without_parsing_match_the_parser(texts):
 
     summary = clean_html("".join(f"<p>{html.escape(t)}</p>" for t in texts), None)
     assert paragraphs(summary) == parsed_paragraphs(summary)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=60))
+def test_a_title_without_markup_is_read_as_the_sanitizer_would(raw):
+    from cmsfeed.ingest.prepare import title_text
+    from cmsfeed.sanitize import plain_text, remove_xml_forbidden
+
+    title, _ = remove_xml_forbidden(raw)
+    assert title_text(title) == plain_text(title)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), max_size=5))
+def test_plain_paragraphs_hold_no_unsafe_markup(texts):
+    from cmsfeed.ingest.paragraphs import is_plain_paragraphs
+    from cmsfeed.sanitize import unsafe_markup
+
+    summary = "".join(f"<p>{html.escape(t)}</p>" for t in texts)
+    assert is_plain_paragraphs(summary) == bool(texts)
+    assert unsafe_markup(summary) == []

@@ -54,13 +54,18 @@ def paragraphs(summary: str) -> list[Paragraph]:
     """Top-level blocks of sanitized HTML with their text; loose text split at line breaks."""
     if not summary:
         return []
-    if _PLAIN_PARAGRAPHS.fullmatch(summary):
+    if is_plain_paragraphs(summary):
         # Paragraphs of plain text, the commonest summary: the same result without parsing.
         return [
             Paragraph(found.group(0), _one_line(html.unescape(found.group(1))))
             for found in _PLAIN_PARAGRAPH.finditer(summary)
         ]
     return parsed_paragraphs(summary)
+
+
+def is_plain_paragraphs(summary: str) -> bool:
+    """Whether `summary` is only `<p>` elements of text: no other markup, no attributes."""
+    return _PLAIN_PARAGRAPHS.fullmatch(summary) is not None
 
 
 def parsed_paragraphs(summary: str) -> list[Paragraph]:

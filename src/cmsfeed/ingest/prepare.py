@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from cmsfeed.classify import Identification, LanguageIdentifier, TopicMatcher, script_of
-from cmsfeed.ingest.paragraphs import Paragraph, derived_title, paragraphs
+from cmsfeed.ingest.paragraphs import Paragraph, derived_title, is_plain_paragraphs, paragraphs
 from cmsfeed.model import Item, Problem, Story, make_item_id
 from cmsfeed.sanitize import (
     clean_html,
@@ -136,19 +136,19 @@ class StoryPreparer:
             removed += count
         if removed:
             warn(f"removed {removed} control character(s) that XML forbids")
-        title = plain_text(raw_title)
+        title = title_text(raw_title)
         if not title:
             return reject("no title")
         if story.published_at is None:
             return reject("no publication date")
         unsafe = sorted(
             {name for text in (raw_title, *raw_titles.values()) for name in unsafe_markup(text)}
-            | set(unsafe_markup(raw_summary))
+            | set(() if is_plain_paragraphs(raw_summary) else unsafe_markup(raw_summary))
         )
         summary = clean_html(raw_summary, story.url)
         if unsafe:
             warn(f"removed unsafe HTML: {', '.join(unsafe)}")
-        given_titles = {k: t for k, t in ((k, plain_text(v)) for k, v in raw_titles.items()) if t}
+        given_titles = {k: t for k, t in ((k, title_text(v)) for k, v in raw_titles.items()) if t}
         found = paragraphs(summary)
         return _Cleaned(
             story, title, given_titles, found, problems, self._identification_requests(found)
@@ -299,6 +299,13 @@ class StoryPreparer:
         assert story.published_at is not None
         slug = "-".join(_SLUG_WORD.findall(title.lower()))[:80]
         return f"{self.source_id}:{story.published_at.date().isoformat()}:{slug}"
+
+
+def title_text(raw: str) -> str:
+    """`plain_text` of a title; most titles have no markup or entities and need no parser."""
+    if "<" in raw or "&" in raw:
+        return plain_text(raw)
+    return " ".join(raw.split())
 
 
 def skipped_language(problem: Problem) -> str | None:
