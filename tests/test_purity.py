@@ -21,7 +21,11 @@ PURE_MODULES = [
     "cmsfeed.bounces.parse",
     "cmsfeed.bounces.verp",
     "cmsfeed.bounces.match",
+    "cmsfeed.ingest.paragraphs",
 ]
+# The classifier takes plain values (model.TopicDefinition), never configuration objects.
+CLASSIFY_MODULES = ["cmsfeed.classify", "cmsfeed.classify.language", "cmsfeed.classify.topics"]
+CONFIGURATION = ["cmsfeed.config", "pydantic", "pydantic_core", "tomllib"]
 FEED_PARSER = "cmsfeed.ingest.feed"
 
 LIBRARIES = [
@@ -74,6 +78,12 @@ def test_pure_modules_import_no_database_network_or_scheduler_library():
     assert among(loaded, LIBRARIES + STANDARD_CLIENTS) == []
 
 
+def test_classify_and_prepare_import_no_configuration():
+    loaded = imported_by([*CLASSIFY_MODULES, "cmsfeed.ingest.prepare"])
+    assert set(CLASSIFY_MODULES) <= loaded
+    assert among(loaded, CONFIGURATION) == []
+
+
 def test_the_feed_parser_imports_no_database_network_or_scheduler_library():
     loaded = imported_by([FEED_PARSER])
     assert FEED_PARSER in loaded
@@ -84,6 +94,7 @@ def test_the_check_would_notice_an_io_module():
     # Guards the tests above against a subprocess that silently imports nothing.
     assert among(imported_by(["cmsfeed.store"]), LIBRARIES)
     assert "httpx" in imported_by(["cmsfeed.ingest.fetch"])
+    assert among(imported_by(["cmsfeed.ingest.run"]), CONFIGURATION)
 
 
 PARSERS = [

@@ -34,10 +34,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cmsfeed.errors import ConfigError
+from cmsfeed.model import LATIN, TopicDefinition
 
 ENV_PREFIX = "CMSFEED_"
 ENV_SEPARATOR = "__"
-LATIN = "la"  # the pseudo-language of Latin species names, matched in every language
 _SLUG = r"^[a-z0-9][a-z0-9-]*$"
 _LANGUAGE = r"^[a-z]{2,3}$"
 
@@ -114,6 +114,9 @@ class IngestConfig(_Section):
     user_agent: str | None = None
     max_summary_bytes: int = Field(256 * 1024, ge=1024)
     batch_size: int = Field(500, ge=1, le=10_000)
+    # A story in a language outside site.languages: "keep" stores it under its own code (it
+    # appears in the all-languages feeds only); "skip" reports it and stores nothing.
+    other_languages: Literal["keep", "skip"] = "keep"
     # Processes that tag a large source (language models load once in each); default: the cores.
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
 
@@ -162,9 +165,16 @@ class TopicConfig(_Section):
     id: Slug
     name: dict[LanguageCode, str] = Field(min_length=1)
     terms: dict[LanguageCode, StringList] = Field(min_length=1)
+    # Names that contain a term but are not about the topic ("Snow Leopard Trust" is, the
+    # "Saiga 12" shotgun is not); a term inside one of them does not count where it occurs.
+    exclude: dict[LanguageCode, StringList] = Field(default_factory=dict)
 
     def display_name(self, language: str) -> str:
         return self.name.get(language) or next(iter(self.name.values()))
+
+    def definition(self) -> TopicDefinition:
+        """The plain values the classifier needs (it imports no configuration)."""
+        return TopicDefinition(self.id, self.terms, self.exclude)
 
 
 class FeedsConfig(_Section):
@@ -467,17 +477,16 @@ def _consistency_problems(config: Config, label: str) -> list[str]:
                 problems.append(f"{label}: {kind}[{index}].id: {entry_id!r} is used twice")
             seen.add(entry_id)
     for index, topic in enumerate(config.topics):
-        for language in topic.terms:
-            if language not in languages and language != LATIN:
-                problems.append(
-                    f"{label}: topics[{index}].terms.{language}: not one of site.languages "
-                    f"{sorted(languages)} or '{LATIN}' for Latin names"
-                )
-        for language, terms in topic.terms.items():
-            if not terms or any(not term.strip() for term in terms):
-                problems.append(
-                    f"{label}: topics[{index}].terms.{language}: expected non-empty terms"
-                )
+        for key, phrases in (("terms", topic.terms), ("exclude", topic.exclude)):
+            for language, terms in phrases.items():
+                where = f"{label}: topics[{index}].{key}.{language}"
+                if language not in languages and language != LATIN:
+                    problems.append(
+                        f"{where}: not one of site.languages {sorted(languages)} "
+                        f"or '{LATIN}' for Latin names"
+                    )
+                if (not terms and key == "terms") or any(not term.strip() for term in terms):
+                    problems.append(f"{where}: expected non-empty {key}")
     for index, source in enumerate(config.sources):
         if source.language is not None and source.language not in languages:
             problems.append(

@@ -7,11 +7,13 @@ an `Item` is what the store keeps: one language version of a story, tagged with 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 Clock = Callable[[], datetime]
+
+LATIN = "la"  # the pseudo-language of Latin species names, matched in every language
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,21 @@ class Story:
     language: str | None = None
     topics: tuple[str, ...] | None = None
     image_url: str | None = None
+    # Titles the source gave per language (a JSON `title` object), in the source's order.
+    titles: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDefinition:
+    """What tags a text with a topic: terms per language, and phrases that cancel a term.
+
+    `exclude` names things that contain a term but are not about the species (an
+    organisation, a place, a product); a term inside one of them does not count there.
+    """
+
+    topic_id: str
+    terms: Mapping[str, Sequence[str]]
+    exclude: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +91,9 @@ class Item:
     image_url: str | None = None
     first_seen_at: datetime | None = None
     translations: tuple[str, ...] = ()
+    # True when the text was too short or mixed to tell its language and the source declared
+    # none: `language` is then the best guess, and `cmsfeed items show` says so.
+    language_uncertain: bool = False
     # The identity of the story this item is a language version of (shared by its versions),
     # what it was made from (`cmsfeed.identity.IdentityKind`), and a digest of the story as
     # the source gave it, which lets an unchanged story skip language identification and tagging.
@@ -101,3 +121,9 @@ class Item:
 def make_item_id(key: str) -> str:
     """The id an item keeps for life: derived from its key, so it is the same on any machine."""
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def language_code(tag: str) -> str | None:
+    """The ISO 639 code of a language tag a source declares ("en-US" -> "en"), if it is one."""
+    code = tag.split("-")[0].split("_")[0].strip().lower()
+    return code if code.isascii() and code.isalpha() and 2 <= len(code) <= 3 else None

@@ -105,6 +105,16 @@ def print_report(report: IngestReport, out: Console, err: Console) -> None:
             str(source.warnings),
         )
     out.print(table)
+    for source in report.sources:
+        other = (("kept", source.other_languages), ("skipped", source.skipped_languages))
+        for verb, languages in other:
+            if languages:
+                shown = ", ".join(f"{code} {n}" for code, n in sorted(languages.items()))
+                out.print(
+                    f"{source.source_id}: {verb} {languages.total()} in languages outside "
+                    f"site.languages: {shown} (ingest.other_languages)",
+                    markup=False,
+                )
     # Parsing and preparing find problems in two passes; the operator reads them in file order.
     for problem in sorted(report.problems, key=_file_order):
         err.print(str(problem), markup=False)

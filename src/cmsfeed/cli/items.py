@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+from babel import Locale, UnknownLocaleError
 from rich.table import Table
 
 from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, progress_bar
-from cmsfeed.config import LATIN
 from cmsfeed.dates import parse_date
 from cmsfeed.errors import ConfigError, DateError, SourceError
 from cmsfeed.ingest.json_items import story_from_object
 from cmsfeed.ingest.run import Ingester, IngestReport, ParseOptions, SourceReport, parse_bytes
-from cmsfeed.model import Item, ParseResult
+from cmsfeed.model import LATIN, Item, ParseResult
 from cmsfeed.sanitize import plain_text
 
 MANUAL_SOURCE = "manual"
@@ -84,8 +84,12 @@ def show_item(context: Context, item_id: str, output: str) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     table = Table(show_header=False, box=None)
+    uncertain = data.pop("language_uncertain")
     for key, value in data.items():
         shown = ", ".join(value) if isinstance(value, list) else str(value)
+        if key == "language" and uncertain:
+            shown += " (uncertain: too little text to tell and no language declared; "
+            shown += "set it with `cmsfeed items tag ID --lang CODE`)"
         table.add_row(f"[bold]{key}[/bold]", plain_text(shown) if key == "summary" else shown)
     context.out.print(table)
 
@@ -97,7 +101,7 @@ def show_item(context: Context, item_id: str, output: str) -> None:
 )
 @click.option("--summary", default="", help="HTML or plain text.")
 @click.option("--url", default=None)
-@click.option("--lang", "language", default=None, help="Default: detected.")
+@click.option("--lang", "language", default=None, help="Default: identified from the text.")
 @click.option(
     "--topic", "topics", multiple=True, metavar="ID", help="Default: tagged from the text."
 )
@@ -141,6 +145,10 @@ def add_item(
     if not prepared:
         sys.exit(EXIT_FAILURE)
     context.store.upsert_items(prepared, context.clock())
+    if language is not None and len(prepared) == 1:
+        # The operator said which language it is: that is a correction, as `items tag` makes,
+        # not a fallback for a text too short to tell.
+        context.store.tag_item(prepared[0].id, language=language)
     for item in prepared:
         click.echo(item.id)
 
@@ -218,6 +226,7 @@ def item_as_json(item: Item) -> dict[str, Any]:
         "title": item.title,
         "summary": item.summary,
         "language": item.language,
+        "language_uncertain": item.language_uncertain,
         "published": item.published_at.isoformat(),
         "updated": item.updated_at.isoformat(),
         "first_seen": item.first_seen_at.isoformat() if item.first_seen_at else None,
@@ -236,10 +245,19 @@ def _check_topics(context: Context, topics: tuple[str, ...]) -> None:
 
 
 def _check_language(context: Context, language: str | None) -> None:
-    languages = context.config.site.languages
-    if language is not None and (language not in languages or language == LATIN):
+    """A site language, or another ISO 639-1 code: stories in other languages are kept too."""
+    if language is None or language in context.config.site.languages:
+        return
+    try:
+        known = language != LATIN and Locale.parse(language).language == language
+    except (ValueError, UnknownLocaleError):
+        known = False
+    if not known:
         raise ConfigError(
-            [f"--lang: {language!r} is not one of site.languages: {', '.join(languages)}"]
+            [
+                f"--lang: {language!r} is not a language code; expected one of site.languages "
+                f"({', '.join(context.config.site.languages)}) or another ISO 639-1 code"
+            ]
         )
 
 

@@ -48,7 +48,8 @@ def check(context: Context) -> None:
     out.print(f"[bold]{context.config_path}[/bold] is valid.")
     out.print(
         f"site: {config.site.title} at {config.site.base_url} "
-        f"(languages: {', '.join(config.site.languages)})"
+        f"(languages: {', '.join(config.site.languages)}; "
+        f"stories in others: {config.ingest.other_languages})"
     )
     out.print(f"store: {hide_password(config.store.url)} (schema {migrate.head_revision()})")
     sources = Table("source", "kind", "location", "enabled", title="Sources", title_justify="left")
@@ -59,6 +60,7 @@ def check(context: Context) -> None:
         "topic",
         *[f"name ({lang})" for lang in config.site.languages],
         "terms",
+        "exclude",
         title="Topics",
         title_justify="left",
     )
@@ -67,6 +69,7 @@ def check(context: Context) -> None:
             topic.id,
             *[topic.name.get(lang, "—") for lang in config.site.languages],
             str(sum(len(terms) for terms in topic.terms.values())),
+            str(sum(len(names) for names in topic.exclude.values())),
         )
     out.print(topics)
     smtp = config.smtp

@@ -161,7 +161,9 @@ def _entry(site: SiteInfo, item: Item, html_url: str, siblings: Mapping[str, Ite
         sibling = siblings.get(sibling_id)
         if sibling is None or sibling.language == item.language:
             continue
-        sibling_page = urls.feed_url(site.base_url, Selection((), sibling.language), "html")
+        # A version in a language outside the site's is on the all-languages page only.
+        shown_in = sibling.language if sibling.language in site.languages else None
+        sibling_page = urls.feed_url(site.base_url, Selection((), shown_in), "html")
         translations.append(
             Translation(
                 language=sibling.language,

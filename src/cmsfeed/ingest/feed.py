@@ -16,7 +16,7 @@ import feedparser
 
 from cmsfeed.dates import parse_date
 from cmsfeed.errors import DateError, SourceError
-from cmsfeed.model import ParseResult, Problem, Story
+from cmsfeed.model import ParseResult, Problem, Story, language_code
 
 
 def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> ParseResult:
@@ -67,9 +67,21 @@ def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> P
                 url=link or None,
                 key=entry.get("id") or None,  # the guid or Atom id; without it, the link
                 image_url=_image(entry),
+                language=_declared_language(entry, parsed.feed),
             )
         )
     return ParseResult(stories, problems)
+
+
+def _declared_language(entry: Any, feed: Any) -> str | None:
+    """The language the feed declares for an entry (xml:lang, RSS <language>), as "en".
+
+    Only a fallback: a text long enough to tell is identified as what it is.
+    """
+    for detail in (entry.get("summary_detail"), entry.get("title_detail")):
+        if detail and detail.get("language"):
+            return language_code(str(detail["language"]))
+    return language_code(str(feed.get("language") or ""))
 
 
 def _entry_time(entry: Any, name: str) -> datetime | None:

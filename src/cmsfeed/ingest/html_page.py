@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from cmsfeed.dates import parse_date
 from cmsfeed.errors import DateError
-from cmsfeed.model import ParseResult, Problem, Story
+from cmsfeed.model import ParseResult, Problem, Story, language_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,9 @@ def parse_html_page(
     stories: list[Story] = []
     problems: list[Problem] = []
     nodes = tree.css(selectors.item)
+    # <html lang="ru">: the fallback for a story too short to tell (an item's own lang wins).
+    root = tree.root
+    page_language = language_code(root.attributes.get("lang") or "") if root else None
     if not nodes:
         problems.append(
             Problem(
@@ -94,6 +97,7 @@ def parse_html_page(
                 published_at=published_at,
                 url=url,  # a page gives no ids: a story is known by its link
                 image_url=urljoin(page_url or "", image) if image else None,
+                language=language_code(node.attributes.get("lang") or "") or page_language,
             )
         )
     return ParseResult(stories, problems)

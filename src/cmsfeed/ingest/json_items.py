@@ -2,12 +2,14 @@
 
 Each object has `title`, `published` and optionally `summary` (HTML), `url`, `id` (a string
 or an integer), `updated`, `language`, `topics` (a list of topic ids) and `image`. Dates are
-ISO 8601, RFC 822 or "02 December 2024".
+ISO 8601, RFC 822 or "02 December 2024". `title` may give one title per language of a
+bilingual story, `{"en": "...", "ru": "..."}`; each language version then carries its own.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, tzinfo
 from typing import Any
@@ -17,6 +19,7 @@ from cmsfeed.errors import DateError, SourceError
 from cmsfeed.model import ParseResult, Problem, Story
 from cmsfeed.sanitize import split_lines
 
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 FIELDS = frozenset(
     {"id", "title", "summary", "url", "published", "updated", "language", "topics", "image"}
 )
@@ -69,7 +72,8 @@ def story_from_object(
     if isinstance(own_id, int) and not isinstance(own_id, bool):
         own_id = str(own_id)  # many JSON APIs number their stories
         value = {**value, "id": own_id}
-    for name in ("id", "title", "summary", "url", "published", "updated", "language", "image"):
+    titles = _titles(value.get("title"))
+    for name in ("id", "summary", "url", "published", "updated", "language", "image"):
         if name in value and value[name] is not None and not isinstance(value[name], str):
             raise ValueError(f"{name}: expected a string, got {json.dumps(value[name])[:40]}")
     topics = value.get("topics")
@@ -91,7 +95,7 @@ def story_from_object(
     url = value.get("url") or None
     return Story(
         position=position,
-        title=value.get("title") or "",
+        title=titles[0][1] if titles else "",
         summary_html=value.get("summary") or "",
         published_at=published_at,
         updated_at=updated_at,
@@ -100,4 +104,25 @@ def story_from_object(
         language=value.get("language") or None,
         topics=tuple(topics) if topics is not None else None,
         image_url=value.get("image") or None,
+        titles=titles if isinstance(value.get("title"), dict) else (),
+    )
+
+
+def _titles(value: Any) -> tuple[tuple[str, str], ...]:
+    """`title` as (language, title) pairs: a string is one title in no declared language."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (("", value),)
+    if isinstance(value, dict) and value and all(isinstance(t, str) for t in value.values()):
+        bad = [code for code in value if not _LANGUAGE_CODE.match(code)]
+        if bad:
+            raise ValueError(
+                f"title: {bad[0]!r} is not a language code; expected e.g. "
+                '{"en": "...", "ru": "..."}'
+            )
+        return tuple((code, title) for code, title in value.items() if title.strip())
+    raise ValueError(
+        f"title: expected a string or an object of titles by language such as "
+        f'{{"en": "...", "ru": "..."}}, got {json.dumps(value, ensure_ascii=False)[:40]}'
     )

@@ -65,6 +65,8 @@ class FetchLedger:
                 story.language,
                 "\x1e".join(story.topics) if story.topics is not None else None,
                 story.image_url,
+                # the per-language titles of a JSON story: an edit of any of them is an edit
+                "\x1e".join(f"{language}\x1f{title}" for language, title in story.titles),
             ]
         )
 

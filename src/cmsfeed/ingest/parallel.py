@@ -15,7 +15,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from functools import cache
 
 from cmsfeed.classify import LanguageIdentifier, TopicMatcher
-from cmsfeed.classify.topics import TopicTerms
 from cmsfeed.config import Config
 from cmsfeed.ingest.prepare import StoryPreparer
 from cmsfeed.model import Item, Problem, Story
@@ -27,10 +26,9 @@ _worker_config: Config | None = None
 
 def classifiers_for(config: Config) -> tuple[LanguageIdentifier, TopicMatcher]:
     """The language models and the term index: costly, so built once per process."""
-    return (
-        LanguageIdentifier(config.site.languages),
-        TopicMatcher([TopicTerms(t.id, t.terms) for t in config.topics]),
-    )
+    identifier = LanguageIdentifier(config.site.languages)
+    identifier.load()
+    return identifier, TopicMatcher([topic.definition() for topic in config.topics])
 
 
 def preparer_for(
@@ -47,14 +45,15 @@ def preparer_for(
         default_language=language or config.site.default_language,
         known_topics=frozenset(config.topic_ids()),
         max_summary_bytes=config.ingest.max_summary_bytes,
+        declared_language=language,
+        keep_other_languages=config.ingest.other_languages == "keep",
     )
 
 
 def prepare_batch(preparer: StoryPreparer, batch: list[Story]) -> Prepared:
     items: list[Item] = []
     problems: list[Problem] = []
-    for story in batch:
-        prepared, found = preparer.prepare(story)
+    for prepared, found in preparer.prepare_many(batch):
         items.extend(prepared)
         problems.extend(found)
     return len(batch), items, problems

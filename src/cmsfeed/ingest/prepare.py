@@ -1,21 +1,24 @@
 """From a parsed story to stored items: cleaning, language, splitting, topics. Pure: no I/O.
 
-A story whose paragraphs are in two or more of the site's languages (an English paragraph
-followed by its Russian translation) becomes one item per language, linked by a translation
-group. The version in the title's language keeps the story's key, so a story that later gains
-a translation keeps its id.
+A story whose paragraphs are in two or more languages (an English paragraph followed by its
+Russian translation) becomes one item per language, linked by a translation group, whatever
+kind of source it came from. The version in the title's language keeps the story's key, so a
+story that later gains a translation keeps its id; a version without its own title gets one
+made from its first sentence (`paragraphs.derived_title`).
+
+A story in a language outside the site's is stored under its own code (its feeds are the
+all-languages ones) or, with `keep_other_languages` off, reported and left out.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from selectolax.lexbor import LexborHTMLParser
-
-from cmsfeed.classify import LanguageIdentifier, TopicMatcher
+from cmsfeed.classify import Identification, LanguageIdentifier, TopicMatcher, script_of
 from cmsfeed.identity import story_identity
+from cmsfeed.ingest.paragraphs import Paragraph, derived_title, is_plain_paragraphs, paragraphs
 from cmsfeed.model import Item, Problem, Story, make_item_id
 from cmsfeed.sanitize import (
     clean_html,
@@ -25,21 +28,20 @@ from cmsfeed.sanitize import (
     unsafe_markup,
 )
 
-DERIVED_TITLE_LENGTH = 110
-IDENTIFY_CHARS = 400
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
+# The opening of a text tells its language as well as the whole does, for less.
+IDENTIFY_CHARS = 200
 
-
-@dataclass(frozen=True, slots=True)
-class _Paragraph:
-    html: str
-    text: str  # its plain text on one line, read while splitting (nh3 need not run again)
+# The reason of a version left out by ingest.other_languages = "skip"; the report counts them.
+_SKIPPED = "not stored: in {language!r}, a language outside site.languages"
+_SKIPPED_PATTERN = re.compile(r"^not stored: in '([a-z]{2,3})', a language outside")
+_SLUG_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
 class _Version:
     language: str
-    paragraphs: list[_Paragraph]
+    paragraphs: list[Paragraph]
+    certain: bool = True
 
     @property
     def html(self) -> str:
@@ -50,9 +52,28 @@ class _Version:
         return "\n".join(paragraph.text for paragraph in self.paragraphs)
 
 
+Prepared = tuple[list[Item], list[Problem]]  # one story's items, and what was wrong with it
+
+
+@dataclass(frozen=True, slots=True)
+class _Cleaned:
+    """A story made safe, waiting for its paragraphs' languages."""
+
+    story: Story
+    title: str
+    given_titles: dict[str, str]
+    paragraphs: list[Paragraph]
+    problems: list[Problem]
+    requests: list[tuple[list[int], str]]
+
+
 @dataclass
 class StoryPreparer:
-    """Turns a source's stories into items; one instance per source and ingest run."""
+    """Turns a source's stories into items; one instance per source and ingest run.
+
+    `declared_language` is the source's `language`, used (like a story's own) when a text is
+    too short or mixed to tell; without either, the best guess is stored marked uncertain.
+    """
 
     source_id: str
     identifier: LanguageIdentifier
@@ -60,17 +81,44 @@ class StoryPreparer:
     default_language: str
     known_topics: Collection[str]
     max_summary_bytes: int = 256 * 1024
+    declared_language: str | None = None
+    keep_other_languages: bool = True
 
-    def prepare(self, story: Story) -> tuple[list[Item], list[Problem]]:
+    def prepare(self, story: Story) -> Prepared:
+        return self.prepare_many([story])[0]
+
+    def prepare_many(self, stories: Sequence[Story]) -> list[Prepared]:
+        """Each story's items and problems, in order. Languages are identified for the whole
+        batch at once (`LanguageIdentifier.identify_many`), which is what makes it fast."""
+        cleaned = [self._clean(story) for story in stories]
+        texts = [text for c in cleaned if isinstance(c, _Cleaned) for _, text in c.requests]
+        answers = iter(self.identifier.identify_many(texts))
+        results: list[Prepared] = []
+        for draft in cleaned:
+            if not isinstance(draft, _Cleaned):
+                results.append(draft)
+                continue
+            identified: list[Identification | None] = [None] * len(draft.paragraphs)
+            for indexes, _ in draft.requests:
+                answer = next(answers)
+                for index in indexes:
+                    identified[index] = answer
+            results.append(self._finish(draft, identified))
+        return results
+
+    def _clean(self, story: Story) -> _Cleaned | Prepared:
+        """The story's title, titles and paragraphs made safe, or its rejection."""
         problems: list[Problem] = []
 
-        def reject(reason: str) -> tuple[list[Item], list[Problem]]:
+        def reject(reason: str) -> Prepared:
             return [], [*problems, Problem(self.source_id, story.position, reason)]
 
         def warn(reason: str) -> None:
             problems.append(Problem(self.source_id, story.position, reason, rejected=False))
 
-        for field_name, value in (("title", story.title), ("summary", story.summary_html)):
+        titles = {language: title for language, title in story.titles}
+        texts = [("title", story.title), *((f"title.{k}", v) for k, v in titles.items())]
+        for field_name, value in [*texts, ("summary", story.summary_html)]:
             bad_byte = first_undecodable_byte(value)
             if bad_byte is not None:
                 return reject(f"invalid UTF-8 (byte 0x{bad_byte:02x}) in the {field_name}")
@@ -80,42 +128,72 @@ class StoryPreparer:
                 f"summary is {size:,} bytes, over the limit of "
                 f"{self.max_summary_bytes:,} (ingest.max_summary_bytes)"
             )
-        raw_title, removed_in_title = remove_xml_forbidden(story.title)
+        raw_title, removed = remove_xml_forbidden(story.title)
         raw_summary, removed_in_summary = remove_xml_forbidden(story.summary_html)
-        if removed_in_title + removed_in_summary:
-            warn(
-                f"removed {removed_in_title + removed_in_summary} control character(s) "
-                "that XML forbids"
-            )
-        title = plain_text(raw_title)
+        removed += removed_in_summary
+        raw_titles = {}
+        for language, text in titles.items():
+            raw_titles[language], count = remove_xml_forbidden(text)
+            removed += count
+        if removed:
+            warn(f"removed {removed} control character(s) that XML forbids")
+        title = title_text(raw_title)
         if not title:
             return reject("no title")
         if story.published_at is None:
             return reject("no publication date")
-        unsafe = sorted(set(unsafe_markup(raw_title)) | set(unsafe_markup(raw_summary)))
+        unsafe = sorted(
+            {name for text in (raw_title, *raw_titles.values()) for name in unsafe_markup(text)}
+            | set(() if is_plain_paragraphs(raw_summary) else unsafe_markup(raw_summary))
+        )
         summary = clean_html(raw_summary, story.url)
         if unsafe:
             warn(f"removed unsafe HTML: {', '.join(unsafe)}")
+        given_titles = {k: t for k, t in ((k, title_text(v)) for k, v in raw_titles.items()) if t}
+        found = paragraphs(summary)
+        return _Cleaned(
+            story, title, given_titles, found, problems, self._identification_requests(found)
+        )
 
-        versions = self._versions(story, title, summary)
+    def _finish(self, draft: _Cleaned, identified: list[Identification | None]) -> Prepared:
+        story, title, given_titles, problems = (
+            draft.story,
+            draft.title,
+            draft.given_titles,
+            draft.problems,
+        )
+        assert story.published_at is not None  # _clean rejected the story otherwise
+
+        def warn(reason: str) -> None:
+            problems.append(Problem(self.source_id, story.position, reason, rejected=False))
+
+        versions = self._versions(story, title, draft.paragraphs, identified, given_titles)
         # Keys are namespaced by source: two sources may both number their entries "1".
         identity = story_identity(self.source_id, story)
         base_key = identity.key
-        title_language = self.identifier.identify(title) if len(versions) > 1 else None
-        main = next((v for v in versions if v.language == title_language), versions[0])
+        main = self._main_version(versions, title, given_titles)
         group = make_item_id(base_key) if len(versions) > 1 else None
         items = []
         for version in versions:
+            # Only a language known for sure is skipped: a guess is kept, marked uncertain.
+            other = version.language not in self.identifier.languages
+            if other and version.certain and not self.keep_other_languages:
+                warn(
+                    _SKIPPED.format(language=version.language)
+                    + " (ingest.other_languages = 'skip')"
+                )
+                continue
             key = base_key if version is main else f"{base_key}#{version.language}"
-            version_title = title if version is main else _derived_title(version.paragraphs)
-            version_summary = version.html
+            version_title = given_titles.get(version.language) or (
+                title if version is main else derived_title(version.text) or title
+            )
             items.append(
                 Item(
                     id=make_item_id(key),
                     key=key,
                     source_id=self.source_id,
                     title=version_title,
-                    summary=version_summary,
+                    summary=version.html,
                     language=version.language,
                     published_at=story.published_at,
                     updated_at=max(story.updated_at or story.published_at, story.published_at),
@@ -125,36 +203,91 @@ class StoryPreparer:
                     image_url=story.image_url,
                     story_key=base_key,
                     identity=identity.kind,
+                    language_uncertain=not version.certain,
                 )
             )
         items.sort(key=lambda item: item.key != base_key)  # the title's version first
         return items, problems
 
-    def _versions(self, story: Story, title: str, summary: str) -> list[_Version]:
-        paragraphs = _paragraphs(summary)
-        if story.language is not None and story.language in self.identifier.languages:
-            return [_Version(story.language, paragraphs)]
-        # The opening of a paragraph tells its language as well as the whole does, for less.
-        languages = [self.identifier.identify(p.text[:IDENTIFY_CHARS]) for p in paragraphs]
+    def _main_version(
+        self, versions: list[_Version], title: str, given_titles: dict[str, str]
+    ) -> _Version:
+        """The version that keeps the story's key: the one in the title's language."""
+        if len(versions) == 1:
+            return versions[0]
+        if given_titles:
+            wanted: str | None = next(iter(given_titles))
+        else:
+            # The title's script usually tells which version it belongs to, without Lingua.
+            script = script_of(title)
+            alike = [v for v in versions if v.paragraphs and script_of(v.text) == script]
+            if len(alike) == 1:
+                return alike[0]
+            wanted = self.identifier.identify(title).language
+        return next((v for v in versions if v.language == wanted), versions[0])
+
+    def _versions(
+        self,
+        story: Story,
+        title: str,
+        found: list[Paragraph],
+        identified: list[Identification | None],
+        given_titles: dict[str, str],
+    ) -> list[_Version]:
+        """The story's language versions: its paragraphs grouped by their language.
+
+        Where the site has at most one language in a script, the paragraphs in that script
+        are identified together, once; where it has more (English and French, say), each
+        paragraph is. A paragraph that cannot be told stays with its neighbour.
+        """
+        languages = [i.language if i is not None and i.certain else None for i in identified]
         distinct = list(dict.fromkeys(lang for lang in languages if lang is not None))
-        if len(distinct) < 2:
-            language = (
-                distinct[0]
-                if distinct
-                else (
-                    self.identifier.identify(
-                        f"{title}\n{' '.join(p.text for p in paragraphs)}"[:IDENTIFY_CHARS]
-                    )
-                    or self.default_language
-                )
-            )
-            return [_Version(language, paragraphs)]
-        grouped: dict[str, list[_Paragraph]] = {lang: [] for lang in distinct}
-        current = distinct[0]
-        for paragraph, found in zip(paragraphs, languages, strict=True):
-            current = found or current  # an unsure paragraph stays with its neighbour
-            grouped[current].append(paragraph)
-        return [_Version(lang, paras) for lang, paras in grouped.items()]
+        versions: list[_Version]
+        if len(distinct) >= 2:
+            grouped: dict[str, list[Paragraph]] = {lang: [] for lang in distinct}
+            current = distinct[0]
+            for paragraph, language in zip(found, languages, strict=True):
+                current = language or current
+                grouped[current].append(paragraph)
+            versions = [_Version(lang, paras) for lang, paras in grouped.items()]
+        elif distinct:
+            versions = [_Version(distinct[0], found)]
+        else:
+            versions = [self._whole_story(story, title, found)]
+        # A language the source gave a title in is a version, even without paragraphs.
+        have = {version.language for version in versions}
+        if given_titles and len(versions) == 1 and not versions[0].certain:
+            # A text too short to tell, titled in a language: the source's word wins.
+            return [_Version(next(iter(given_titles)), versions[0].paragraphs)]
+        versions += [_Version(lang, []) for lang in given_titles if lang not in have]
+        return versions
+
+    def _identification_requests(self, found: list[Paragraph]) -> list[tuple[list[int], str]]:
+        """What to identify: (the paragraphs an answer is for, the text to read)."""
+        by_script: dict[str, list[int]] = {}
+        for index, paragraph in enumerate(found):
+            by_script.setdefault(script_of(paragraph.text), []).append(index)
+        requests: list[tuple[list[int], str]] = []
+        for script, indexes in by_script.items():
+            if script == "none":
+                continue
+            if self.identifier.site_languages_in(script) <= 1:
+                joined = "\n".join(found[i].text for i in indexes)[:IDENTIFY_CHARS]
+                requests.append((indexes, joined))
+            else:
+                requests += [([index], found[index].text) for index in indexes]
+        return requests
+
+    def _whole_story(self, story: Story, title: str, found: list[Paragraph]) -> _Version:
+        """A story no paragraph of which could be told: read with its title, else declared."""
+        text = f"{title}\n{' '.join(p.text for p in found)}"[:IDENTIFY_CHARS]
+        identification = self.identifier.identify(text)
+        if identification.certain and identification.language is not None:
+            return _Version(identification.language, found)
+        declared = story.language or self.declared_language
+        if declared is not None:
+            return _Version(declared, found)
+        return _Version(identification.language or self.default_language, found, certain=False)
 
     def _topics(
         self, story: Story, title: str, text: str, language: str, warn: Callable[[str], None]
@@ -167,65 +300,14 @@ class StoryPreparer:
         return self.matcher.match(f"{title}\n{text}", language)
 
 
-_INLINE = frozenset(
-    {
-        "-text",
-        "a",
-        "b",
-        "i",
-        "em",
-        "strong",
-        "br",
-        "abbr",
-        "code",
-        "small",
-        "sub",
-        "sup",
-        "q",
-        "cite",
-        "img",
-    }
-)
+def title_text(raw: str) -> str:
+    """`plain_text` of a title; most titles have no markup or entities and need no parser."""
+    if "<" in raw or "&" in raw:
+        return plain_text(raw)
+    return " ".join(raw.split())
 
 
-def _paragraphs(summary: str) -> list[_Paragraph]:
-    """Top-level blocks of sanitized HTML with their text; loose inline runs are one block each."""
-    if not summary:
-        return []
-    body = LexborHTMLParser(f"<body>{summary}</body>").body
-    if body is None:
-        return [_Paragraph(summary, plain_text(summary))]
-    blocks: list[_Paragraph] = []
-    inline_html: list[str] = []
-    inline_text: list[str] = []
-
-    def close_inline_run() -> None:
-        text = _one_line("".join(inline_text))
-        if text:
-            blocks.append(_Paragraph(f"<p>{''.join(inline_html).strip()}</p>", text))
-        inline_html.clear()
-        inline_text.clear()
-
-    for node in body.iter(include_text=True):
-        if node.tag in _INLINE:
-            inline_html.append(node.html or "")
-            inline_text.append(node.text(deep=True) or "")
-            continue
-        close_inline_run()
-        blocks.append(_Paragraph(node.html or "", _one_line(node.text(deep=True) or "")))
-    close_inline_run()
-    return blocks
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _derived_title(paragraphs: list[_Paragraph]) -> str:
-    """A title for a translation the source gave none: its first sentence, shortened."""
-    text = paragraphs[0].text if paragraphs else ""
-    sentence = _SENTENCE_END.split(text, maxsplit=1)[0]
-    if len(sentence) <= DERIVED_TITLE_LENGTH:
-        return sentence.rstrip(".")
-    cut = sentence[:DERIVED_TITLE_LENGTH].rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:—-(") + "…"
+def skipped_language(problem: Problem) -> str | None:
+    """The language of a version `problem` says was left out (other_languages = "skip")."""
+    found = _SKIPPED_PATTERN.match(problem.reason)
+    return found.group(1) if found and not problem.rejected else None

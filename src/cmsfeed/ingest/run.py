@@ -7,6 +7,7 @@ ones are stored. Items are written in batches, so memory does not grow with a so
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
@@ -34,7 +35,7 @@ from cmsfeed.ingest.parallel import (
     prepare_in_pool,
     preparer_for,
 )
-from cmsfeed.ingest.prepare import StoryPreparer
+from cmsfeed.ingest.prepare import StoryPreparer, skipped_language
 from cmsfeed.metrics import record_ingest
 from cmsfeed.model import Clock, ParseResult, Problem, Story
 from cmsfeed.store import Store, UpsertCounts
@@ -56,6 +57,9 @@ class SourceReport:
     problems: list[Problem] = field(default_factory=list)
     failure: str | None = None
     not_modified: bool = False
+    # Items stored in, and stories left out for, a language outside site.languages, by code.
+    other_languages: Counter[str] = field(default_factory=Counter)
+    skipped_languages: Counter[str] = field(default_factory=Counter)
 
     @property
     def rejected(self) -> int:
@@ -201,6 +205,7 @@ class Ingester:
         store at the end, when the whole fetch has been seen.
         """
         ledger = FetchLedger(source_id, settings_digest(self.config, language))
+        site_languages = set(self.config.site.languages)
         writer = self.store.writer(self.clock())
 
         def to_prepare() -> Iterator[list[Story]]:
@@ -219,6 +224,10 @@ class Ingester:
 
         for _count, items, problems in self._prepare(source_id, language, to_prepare()):
             report.problems.extend(problems)
+            report.other_languages.update(
+                item.language for item in items if item.language not in site_languages
+            )
+            report.skipped_languages.update(filter(None, map(skipped_language, problems)))
             report.counts += writer.write(
                 [replace(item, story_hash=ledger.digest_of(item.story_key)) for item in items]
             )

@@ -44,6 +44,7 @@ _UPSERT_COLUMNS = (
     items.c.story_hash,
     items.c.content_hash,
     items.c.language,
+    items.c.language_uncertain,
     items.c.updated_at,
     items.c.translation_group,
     items.c.language_override,
@@ -302,6 +303,9 @@ class ItemWriter:
                 )
             if row["language"] != language:
                 values["language"] = language
+            uncertain = item.language_uncertain and not row["language_override"]
+            if row["language_uncertain"] != uncertain:
+                values["language_uncertain"] = uncertain
             if row["translation_group"] != item.translation_group:
                 values["translation_group"] = item.translation_group
             if row["key"] != item.key:  # an edit that changed what the key is made of

@@ -124,7 +124,9 @@ class Store:
                 raise ItemNotFoundError(item_id, "no item with this id (see `cmsfeed items list`)")
             values: dict[str, Any] = {}
             if language is not None:
-                values.update(language=language, language_override=language)
+                values.update(
+                    language=language, language_override=language, language_uncertain=False
+                )
             if topics is not None:
                 values["topics_override"] = json.dumps(list(dict.fromkeys(topics)))
                 replace_topics(connection, item_id, topics)
@@ -206,6 +208,7 @@ class Store:
                 translation_group=row["translation_group"],
                 image_url=row["image_url"],
                 first_seen_at=row["first_seen_at"],
+                language_uncertain=bool(row["language_uncertain"]),
                 translations=tuple(
                     s for s in siblings.get(row["translation_group"], ()) if s != row["id"]
                 ),

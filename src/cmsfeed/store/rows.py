@@ -54,6 +54,7 @@ def _row(item: Item, now: datetime) -> dict[str, Any]:
         "title": item.title,
         "summary": item.summary,
         "language": item.language,
+        "language_uncertain": item.language_uncertain,
         "published_at": item.published_at,
         "updated_at": item.updated_at,
         "first_seen_at": now,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -63,6 +65,8 @@ items = Table(
     Column("title", Text, nullable=False),
     Column("summary", Text, nullable=False),
     Column("language", String(8), nullable=False),
+    # The language is a guess (migration 0005): too short to tell and none declared.
+    Column("language_uncertain", Boolean, nullable=False, server_default=false()),
     Column("published_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("first_seen_at", UtcDateTime, nullable=False),
