@@ -143,7 +143,7 @@ def child_digest(size: int, port: int) -> dict[str, float]:
         )
     from sqlalchemy import insert
 
-    from cmsfeed.store.digests import _subscriber_values
+    from cmsfeed.store.digests import subscriber_values
     from cmsfeed.store.schema import subscribers
 
     with store.engine.begin() as connection:
@@ -151,7 +151,7 @@ def child_digest(size: int, port: int) -> dict[str, float]:
             insert(subscribers),
             [
                 {
-                    **_subscriber_values(s),
+                    **subscriber_values(s),
                     "status": "active",
                     "origin": "cli",
                     "created_at": T0,

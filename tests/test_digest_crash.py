@@ -93,5 +93,6 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
             "sending": 0,
             "sent": SUBSCRIBERS,
             "failed": 0,
+            "cancelled": 0,
         }
         store.close()

@@ -130,6 +130,7 @@ def restart_and_check(round_: Round, server: SmtpServer, *, may_repeat: set[str]
         "sending": 0,
         "sent": len(round_.emails),
         "failed": 0,
+        "cancelled": 0,
     }
     return len(repeated)
 
