@@ -253,9 +253,8 @@ def _start_pause(run: _Run, err: DeliveryError) -> None:
     level = logging.WARNING if run.earlier else logging.ERROR
     log.log(
         level,
-        "delivery paused: the mail server %s refused at %s: %s; nobody is charged, next try at %s",
+        "delivery paused: the mail server %s is at fault: %s; nobody is charged, next try at %s",
         run.paused.server,
-        outcome.stage.upper(),
         outcome.reply,
         run.paused.next_probe_at.isoformat(),
     )

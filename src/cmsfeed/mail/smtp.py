@@ -69,12 +69,21 @@ class SmtpTransport:
         sends rarely, or whose event loop may end before `close` is awaited)."""
         self.settings = settings
         self.keep_open = keep_open
-        self.limiter = RateLimiter(rate_per_second)
-        self._idle: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
-        for _ in range(concurrency):
-            self._idle.put_nowait(None)  # a free slot, connected on first use
+        self.concurrency = concurrency
+        self.rate_per_second = rate_per_second
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._all: set[aiosmtplib.SMTP] = set()
         self.connections_opened = 0
+        self._bind()
+
+    def _bind(self) -> None:
+        """A fresh pool and rate limit for the running event loop: asyncio queues, locks and
+        connections belong to one loop, and a CLI command runs one loop per round."""
+        self.limiter = RateLimiter(self.rate_per_second)
+        self._idle: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
+        for _ in range(self.concurrency):
+            self._idle.put_nowait(None)  # a free slot, connected on first use
+        self._all.clear()
 
     @property
     def server(self) -> str:
@@ -92,21 +101,29 @@ class SmtpTransport:
             timeout=s.timeout,
             tls_context=s.tls_context,
         )
-        step[0] = "tls" if s.security == "tls" else "connect"
+        step[0] = "connect"
         await client.connect()
-        step[0] = "ehlo"
-        await client.ehlo()
-        if s.security == "starttls":
-            step[0] = "tls"
-            await client.starttls()
-        if s.username:
-            step[0] = "auth"
-            await client.login(s.username, s.password or "")
+        try:
+            step[0] = "ehlo"
+            await client.ehlo()
+            if s.security == "starttls":
+                step[0] = "tls"
+                await client.starttls()
+            if s.username:
+                step[0] = "auth"
+                await client.login(s.username, s.password or "")
+        except BaseException:
+            client.close()  # a session that failed half-way is never reused
+            raise
         self.connections_opened += 1
         self._all.add(client)
         return client
 
     async def send(self, sender: str, recipient: str, message: bytes) -> str:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._bind()
         await self.limiter.acquire()
         client = await self._idle.get()
         step: list[Stage] = ["connect"]
@@ -132,11 +149,15 @@ class SmtpTransport:
             outcome = classify_reply("encode", None, f"cannot be sent without SMTPUTF8: {err}")
             raise DeliveryError(recipient, outcome.message, outcome=outcome) from err
         except aiosmtplib.SMTPResponseException as err:
+            if isinstance(err, aiosmtplib.SMTPConnectResponseError):
+                step[0] = "greeting"
             outcome = classify_reply(step[0], err.code, err.message)
             client = await self._after_refusal(client, outcome)
             subject = recipient if outcome.stage in ("rcpt", "data") else self.server
             raise DeliveryError(subject, outcome.reply, outcome=outcome) from err
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
+            if isinstance(err, ssl.SSLError) or isinstance(err.__cause__, ssl.SSLError):
+                step[0] = "tls"
             outcome = classify_reply(step[0], None, f"{type(err).__name__}: {err}".strip())
             await self._discard(client)
             client = None
