@@ -123,7 +123,8 @@ async def send_outbox(
                 and len(in_flight) < 2 * batch
                 and not (probing and in_flight)
             ):
-                rows = _claim(run, 1 if probing else batch, reclaim)
+                room = 2 * batch - len(in_flight)  # never more than two batches in hand
+                rows = _claim(run, 1 if probing else min(batch, room), reclaim)
                 if rows:
                     in_flight.update(asyncio.create_task(_send_row(run, row)) for row in rows)
                     continue
