@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cmsfeed import metrics
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
@@ -278,3 +281,41 @@ def test_the_operator_sees_the_pause_the_reasons_and_can_reactivate(
     assert done.exit_code == 0 and "active again" in done.output, done.output
     again = runner.invoke(cli, ["--config", str(config), "subscribers", "reactivate", READERS[0]])
     assert again.exit_code == 1 and "not suspended" in again.output
+
+
+REPLIES = {
+    "accept": None,
+    "bounce": "550 5.1.1 No such user",
+    "defer": "451 4.2.1 Greylisted, try later",
+    "refuse": "554 5.7.1 Relay access denied",
+}
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.sampled_from(sorted(REPLIES)), min_size=1, max_size=12))
+def test_each_reader_gets_exactly_what_their_own_reply_earns(fates: list[str]) -> None:
+    """N readers in (SQLite: a fresh store per example), each with the server's answer for
+    their address: every accepted one gets one digest, each refusal costs only that reader,
+    and a second run changes nothing."""
+    readers = [f"p{n}@example.org" for n in range(len(fates))]
+    with FaultyServer() as server, tempfile.TemporaryDirectory() as folder:
+        for reader, fate in zip(readers, fates, strict=True):
+            if REPLIES[fate]:
+                server.handler.rcpt_replies[reader] = REPLIES[fate]
+        mailer, digests, _ = setup(Path(folder), f"sqlite:///{folder}/s.db", server, readers)
+        first = deliver(mailer)
+        again = deliver(mailer)  # the same moment: nothing is due or queued again
+        assert (again.queued, again.sent, again.failed) == (0, 0, 0)
+        got = Counter(r.recipients[0] for r in server.handler.received)
+        assert got == {r: 1 for r, fate in zip(readers, fates, strict=True) if fate == "accept"}
+        assert first.paused is None
+        assert first.suspended == fates.count("bounce") and first.retried == fates.count("defer")
+        subscribers = {s.email: s for s in digests.list_subscribers()}
+        for reader, fate in zip(readers, fates, strict=True):
+            expected = "suspended" if fate == "bounce" else "active"
+            assert subscribers[reader].status == expected, (reader, fate)
+        counts = digests.status().counts
+        assert counts["sent"] == fates.count("accept")
+        assert counts["failed"] == fates.count("bounce") + fates.count("refuse")
+        assert counts["queued"] == fates.count("defer")  # waiting for their retry
+        digests.store.close()

@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cmsfeed.smtp_outcome import Stage, Verdict, classify, classify_reply, enhanced_code
 
@@ -107,3 +109,43 @@ def test_the_classification_imports_nothing_but_the_standard_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "[]"
+
+
+STAGES: list[Stage] = [
+    "connect",
+    "greeting",
+    "tls",
+    "ehlo",
+    "auth",
+    "mail",
+    "rcpt",
+    "data",
+    "local",
+    "encode",
+]
+codes = st.one_of(st.none(), st.integers(200, 599))
+enhanced = st.one_of(
+    st.none(),
+    st.builds(
+        lambda k, s, d: f"{k}.{s}.{d}",
+        st.sampled_from([2, 4, 5]),
+        st.integers(0, 9),
+        st.integers(0, 30),
+    ),
+)
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(STAGES), codes, enhanced, st.text(max_size=40))
+def test_only_a_refusal_of_the_address_ever_charges_the_subscriber(
+    stage: Stage, code: int | None, status: str | None, message: str
+) -> None:
+    verdict = classify(stage, code, status, message).verdict
+    if verdict is BOUNCE:  # a 5xx at RCPT or DATA that names the address
+        assert stage in ("rcpt", "data") and code is not None and 500 <= code < 600
+        parts = (status or "0.0.0").split(".")
+        assert code in (550, 551, 553) or parts[:2] == ["5", "1"] or parts == ["5", "2", "1"]
+    if code == 421 or stage in ("connect", "greeting", "tls", "ehlo", "auth", "mail", "local"):
+        assert verdict is PAUSE
+    if code is not None and 400 <= code < 500:
+        assert verdict is not BOUNCE  # a temporary reply never suspends anybody

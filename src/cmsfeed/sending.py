@@ -120,11 +120,10 @@ async def send_outbox(
             if (
                 run.paused is None
                 and (stop is None or not stop.is_set())
-                and len(in_flight) < 2 * batch
+                and len(in_flight) <= batch  # a full batch, never more than two in hand
                 and not (probing and in_flight)
             ):
-                room = 2 * batch - len(in_flight)  # never more than two batches in hand
-                rows = _claim(run, 1 if probing else min(batch, room), reclaim)
+                rows = _claim(run, 1 if probing else batch, reclaim)
                 if rows:
                     in_flight.update(asyncio.create_task(_send_row(run, row)) for row in rows)
                     continue
@@ -224,6 +223,8 @@ def _record_failure(run: _Run, row: OutboxRow, err: DeliveryError) -> None:
         if run.paused is None:
             _start_pause(run, err)
         return
+    if run.earlier is not None:  # the session got as far as this recipient: the server is back
+        _end_pause(run)
     if verdict is Verdict.DEFER and row.attempts < settings.max_attempts:
         delay = timedelta(seconds=settings.retry_seconds * 2 ** (row.attempts - 1))
         digests.mark_retry(row, str(err), now + min(delay, MAX_BACKOFF))
