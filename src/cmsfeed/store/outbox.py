@@ -114,43 +114,24 @@ class OutboxSending(DeliveryPauses):
         reclaim: Sequence[str] = (),
     ) -> list[OutboxRow]:
         """Lease up to `limit` rows to `owner`: due, lease run out, or held by a dead lease."""
-        claimable = [
-            and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
-            and_(outbox.c.status == "sending", outbox.c.lease_until < now),
-        ]
-        if reclaim:
-            claimable.append(
-                and_(outbox.c.status == "sending", outbox.c.lease_owner.in_(list(reclaim)))
-            )
+        params = {
+            "c_now": now,
+            "c_limit": limit,
+            "c_dead": list(reclaim),
+            "c_owner": owner.lease,
+            "c_host": owner.host,
+            "c_pid": owner.pid,
+            "c_started": owner.started,
+            "c_until": now + lease,
+        }
         try:
             with self.engine.begin() as connection:
-                candidates = select(outbox.c.id).where(or_(*claimable)).order_by(outbox.c.id)
-                candidates = candidates.limit(limit)
-                if connection.dialect.name == "postgresql":
-                    candidates = candidates.with_for_update(skip_locked=True)
-                claimed = connection.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(candidates.scalar_subquery()))
-                    .values(
-                        status="sending",
-                        lease_owner=owner.lease,
-                        lease_host=owner.host,
-                        lease_pid=owner.pid,
-                        lease_started=owner.started,
-                        lease_until=now + lease,
-                        attempts=outbox.c.attempts + 1,
-                    )
-                    .returning(outbox.c.id)
-                    .execution_options(synchronize_session=False)
-                ).all()
+                postgresql = connection.dialect.name == "postgresql"
+                claim = _CLAIM_LOCKING if postgresql else _CLAIM
+                claimed = [row.id for row in connection.execute(claim, params)]
                 if not claimed:
                     return []
-                rows = connection.execute(
-                    select(*[column.label(f"o_{column.name}") for column in outbox.c], subscribers)
-                    .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
-                    .where(outbox.c.id.in_([row.id for row in claimed]))
-                    .order_by(outbox.c.id)
-                ).mappings()
+                rows = connection.execute(_CLAIMED, {"c_ids": claimed}).mappings()
                 return [_outbox_row(row) for row in rows]
         except SQLAlchemyError as err:
             raise self._fail("claim digests", err) from err
@@ -353,6 +334,51 @@ def _charge(
     )
     return bool(result.rowcount)
 
+
+def _claim_statement(locking: bool) -> Any:
+    """Lease the first `c_limit` claimable rows; built once (a claim per batch of a few)."""
+    candidates = (
+        select(outbox.c.id)
+        .where(
+            or_(
+                and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= bindparam("c_now")),
+                and_(outbox.c.status == "sending", outbox.c.lease_until < bindparam("c_now")),
+                and_(
+                    outbox.c.status == "sending",
+                    outbox.c.lease_owner.in_(bindparam("c_dead", expanding=True)),
+                ),
+            )
+        )
+        .order_by(outbox.c.id)
+        .limit(bindparam("c_limit"))
+    )
+    if locking:  # PostgreSQL: concurrent senders skip each other's rows instead of waiting
+        candidates = candidates.with_for_update(skip_locked=True)
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(candidates.scalar_subquery()))
+        .values(
+            status="sending",
+            lease_owner=bindparam("c_owner"),
+            lease_host=bindparam("c_host"),
+            lease_pid=bindparam("c_pid"),
+            lease_started=bindparam("c_started"),
+            lease_until=bindparam("c_until"),
+            attempts=outbox.c.attempts + 1,
+        )
+        .returning(outbox.c.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIM = _claim_statement(locking=False)
+_CLAIM_LOCKING = _claim_statement(locking=True)
+_CLAIMED = (
+    select(*[column.label(f"o_{column.name}") for column in outbox.c], subscribers)
+    .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
+    .where(outbox.c.id.in_(bindparam("c_ids", expanding=True)))
+    .order_by(outbox.c.id)
+)
 
 # Built once: marking a row sent happens once per message, so its statement is reused.
 _MARK_SENT = (
