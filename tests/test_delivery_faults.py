@@ -277,6 +277,15 @@ def test_the_operator_sees_the_pause_the_reasons_and_can_reactivate(
             "example": data["reasons"][0]["example"],
         }
     ]
+    # `digest send` by hand, through a relay that refuses the sender: it says so and exits 1.
+    server.handler.mail_reply = "550 5.7.1 Sender address rejected: not owned by user"
+    clock.advance(hours=1)
+    sent = runner.invoke(
+        cli, ["--config", str(config), "digest", "send", "--now", clock().isoformat()]
+    )
+    assert sent.exit_code == 1, sent.output
+    assert "paused: MAIL 550 5.7.1 Sender address rejected" in sent.output
+    assert server.handler.received and len(server.handler.received) == len(READERS) - 1
     done = runner.invoke(cli, ["--config", str(config), "subscribers", "reactivate", READERS[0]])
     assert done.exit_code == 0 and "active again" in done.output, done.output
     again = runner.invoke(cli, ["--config", str(config), "subscribers", "reactivate", READERS[0]])
