@@ -14,6 +14,10 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from cmsfeed.cli import main  # noqa: F401  (registers every command)
+from cmsfeed.cli.app import cli
 from cmsfeed.config import load_config
 from cmsfeed.lease_owner import is_running
 from cmsfeed.store import Store
@@ -82,6 +86,10 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
         assert (holder.host, holder.pid) == (socket.gethostname(), first.pid)
         assert 1 <= holder.rows <= 2 * CONCURRENCY
         assert is_running(holder.host, holder.pid, holder.started or "") is False
+        shown = CliRunner().invoke(cli, ["--config", str(config_path), "digest", "status"])
+        assert f"in flight {holder.rows}: {holder.host} pid {first.pid} (not running" in (
+            shown.output
+        ), shown.output
         # The restart comes at once, at the same moment (its lease has not run out): it sees
         # that the owner is gone and sends the rest of the round.
         second = send(config_path, now)

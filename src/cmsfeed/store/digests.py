@@ -22,13 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.model import Item
 from cmsfeed.store.items import Store, _insert_ignoring_conflicts
-from cmsfeed.store.outbox import (
-    OutboxError,
-    OutboxRow,
-    OutboxSending,
-    OutboxStatus,
-    _charge,
-)
+from cmsfeed.store.outbox import OutboxRow, _charge
+from cmsfeed.store.outbox_status import OutboxError, OutboxReports, OutboxStatus
 from cmsfeed.store.schema import items, outbox, subscribers
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import QueuedDigest, Status, Subscriber
@@ -36,8 +31,9 @@ from cmsfeed.subscribers import QueuedDigest, Status, Subscriber
 _CHUNK = 500
 
 
-class DigestStore(OutboxSending):
-    """The typed boundary over the `subscribers` and `outbox` tables (sending: store/outbox.py)."""
+class DigestStore(OutboxReports):
+    """The typed boundary over the `subscribers` and `outbox` tables (sending: store/outbox.py,
+    reports: store/outbox_status.py, pauses: store/pauses.py)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
