@@ -328,3 +328,28 @@ def test_each_reader_gets_exactly_what_their_own_reply_earns(fates: list[str]) -
         assert counts["failed"] == fates.count("bounce") + fates.count("refuse")
         assert counts["queued"] == fates.count("defer")  # waiting for their retry
         digests.store.close()
+
+
+def test_a_maildir_that_cannot_be_written_pauses_like_a_server(
+    tmp_path: Path, store_url: str
+) -> None:
+    config = make_config(tmp_path, None, store_url=store_url, max_hard_failures=1)
+    store, digests = open_stores(config)
+    clock = FixedClock()
+    for address in READERS[:3]:
+        digests.save_subscriber(Subscriber(address), clock())
+    clock.advance(hours=1)
+    store.upsert_items([make_item("Argali survey")], clock())
+    clock.advance(days=1)
+    mailer = make_mailer(config, digests, clock, {"CMSFEED_SECRET": "s"})
+    blocker = tmp_path / "maildir"
+    blocker.write_text("a file where the Maildir folder should be")
+    report = deliver(mailer)
+    assert report.paused is not None and report.paused.stage == "local"
+    assert report.paused.server == f"maildir {blocker}"
+    assert digests.status().counts["queued"] == 3
+    assert all(s.status == "active" and s.hard_failures == 0 for s in digests.list_subscribers())
+    blocker.unlink()
+    clock.now = report.paused.next_probe_at
+    assert deliver(mailer, sweep=True).sent == 3
+    assert digests.status().pauses == []
