@@ -97,9 +97,16 @@ class OutboxSending(DeliveryPauses):
         }
         try:
             with self.engine.begin() as connection:
-                postgresql = connection.dialect.name == "postgresql"
-                claim = _CLAIM_LOCKING if postgresql else _CLAIM
-                claimed = [row.id for row in connection.execute(claim, params)]
+                locking = connection.dialect.name == "postgresql"
+                stranded, due = _CANDIDATES[locking]
+                ids = [row.id for row in connection.execute(stranded, params)]
+                if len(ids) < limit:
+                    params["c_limit"] = limit - len(ids)
+                    ids += [row.id for row in connection.execute(due, params)]
+                if not ids:
+                    return []
+                # Guarded again: on SQLite another sender may have taken a row since the read.
+                claimed = [row.id for row in connection.execute(_TAKE, {**params, "c_ids": ids})]
                 if not claimed:
                     return []
                 rows = connection.execute(_CLAIMED, {"c_ids": claimed}).mappings()
@@ -249,44 +256,44 @@ def _charge(
     return bool(result.rowcount)
 
 
-def _claim_statement(locking: bool) -> Any:
-    """Lease the first `c_limit` claimable rows; built once (a claim per batch of a few)."""
-    candidates = (
-        select(outbox.c.id)
-        .where(
-            or_(
-                and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= bindparam("c_now")),
-                and_(outbox.c.status == "sending", outbox.c.lease_until < bindparam("c_now")),
-                and_(
-                    outbox.c.status == "sending",
-                    outbox.c.lease_owner.in_(bindparam("c_dead", expanding=True)),
-                ),
-            )
-        )
-        .order_by(outbox.c.id)
-        .limit(bindparam("c_limit"))
-    )
+# Claiming, built once (a claim happens per batch of a few rows). Rows stranded by a sender
+# (lease run out, or its owner seen dead) come first, then queued rows that are due, in the
+# order of their index, so a claim never sorts the whole queue.
+_DUE_NOW = and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= bindparam("c_now"))
+_STRANDED = and_(
+    outbox.c.status == "sending",
+    or_(
+        outbox.c.lease_until < bindparam("c_now"),
+        outbox.c.lease_owner.in_(bindparam("c_dead", expanding=True)),
+    ),
+)
+
+
+def _candidates(locking: bool) -> tuple[Any, Any]:
+    stranded = select(outbox.c.id).where(_STRANDED).order_by(outbox.c.lease_until)
+    due = select(outbox.c.id).where(_DUE_NOW).order_by(outbox.c.next_attempt_at)
+    stranded, due = stranded.limit(bindparam("c_limit")), due.limit(bindparam("c_limit"))
     if locking:  # PostgreSQL: concurrent senders skip each other's rows instead of waiting
-        candidates = candidates.with_for_update(skip_locked=True)
-    return (
-        update(outbox)
-        .where(outbox.c.id.in_(candidates.scalar_subquery()))
-        .values(
-            status="sending",
-            lease_owner=bindparam("c_owner"),
-            lease_host=bindparam("c_host"),
-            lease_pid=bindparam("c_pid"),
-            lease_started=bindparam("c_started"),
-            lease_until=bindparam("c_until"),
-            attempts=outbox.c.attempts + 1,
-        )
-        .returning(outbox.c.id)
-        .execution_options(synchronize_session=False)
+        return stranded.with_for_update(skip_locked=True), due.with_for_update(skip_locked=True)
+    return stranded, due
+
+
+_CANDIDATES = {False: _candidates(False), True: _candidates(True)}
+_TAKE = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("c_ids", expanding=True)), or_(_DUE_NOW, _STRANDED))
+    .values(
+        status="sending",
+        lease_owner=bindparam("c_owner"),
+        lease_host=bindparam("c_host"),
+        lease_pid=bindparam("c_pid"),
+        lease_started=bindparam("c_started"),
+        lease_until=bindparam("c_until"),
+        attempts=outbox.c.attempts + 1,
     )
-
-
-_CLAIM = _claim_statement(locking=False)
-_CLAIM_LOCKING = _claim_statement(locking=True)
+    .returning(outbox.c.id)
+    .execution_options(synchronize_session=False)
+)
 _CLAIMED = (
     select(*[column.label(f"o_{column.name}") for column in outbox.c], subscribers)
     .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
