@@ -99,10 +99,10 @@ class OutboxSending(DeliveryPauses):
             with self.engine.begin() as connection:
                 locking = connection.dialect.name == "postgresql"
                 stranded, due = _CANDIDATES[locking]
-                ids = [row.id for row in connection.execute(stranded, params)]
-                if len(ids) < limit:
+                ids = [row.id for row in connection.execute(due, params)]
+                if len(ids) < limit:  # stranded rows are few: looked for when the due run out
                     params["c_limit"] = limit - len(ids)
-                    ids += [row.id for row in connection.execute(due, params)]
+                    ids += [row.id for row in connection.execute(stranded, params)]
                 if not ids:
                     return []
                 # Guarded again: on SQLite another sender may have taken a row since the read.
@@ -256,9 +256,9 @@ def _charge(
     return bool(result.rowcount)
 
 
-# Claiming, built once (a claim happens per batch of a few rows). Rows stranded by a sender
-# (lease run out, or its owner seen dead) come first, then queued rows that are due, in the
-# order of their index, so a claim never sorts the whole queue.
+# Claiming, built once (a claim happens per batch of a few rows). Queued rows that are due
+# come first, then rows stranded by a sender (lease run out, or its owner seen dead), each in
+# the order of its index, so a claim never sorts the whole queue.
 _DUE_NOW = and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= bindparam("c_now"))
 _STRANDED = and_(
     outbox.c.status == "sending",
