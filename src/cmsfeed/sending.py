@@ -123,9 +123,11 @@ async def send_outbox(
                 and len(in_flight) <= batch  # a full batch, never more than two in hand
                 and not (probing and in_flight)
             ):
-                rows = _claim(run, 1 if probing else batch, reclaim)
-                if rows:
-                    in_flight.update(asyncio.create_task(_send_row(run, row)) for row in rows)
+                claimed = _claim(run, 1 if probing else batch, reclaim)
+                if claimed:
+                    in_flight.update(
+                        asyncio.create_task(_send_row(run, row, items)) for row, items in claimed
+                    )
                     continue
             if not in_flight:
                 break
@@ -154,7 +156,9 @@ def dead_leases(digests: DigestStore) -> list[str]:
     ]
 
 
-def _claim(run: _Run, limit: int, reclaim: list[str]) -> list[OutboxRow]:
+def _claim(run: _Run, limit: int, reclaim: list[str]) -> list[tuple[OutboxRow, list[Item]]]:
+    """Claim rows, each with its items picked now: the shared cache may be cleared before a
+    row of this batch is rendered."""
     settings = run.mailer.config.digests
     lease = timedelta(seconds=settings.lease_seconds)
     rows = run.digests.claim(run.owner, run.mailer.clock(), limit, lease, reclaim)
@@ -163,7 +167,7 @@ def _claim(run: _Run, limit: int, reclaim: list[str]) -> list[OutboxRow]:
     missing = sorted({i for row in rows for i in row.item_ids} - run.items.keys())
     if missing:
         run.items.update(run.digests.get_items(missing))
-    return rows
+    return [(row, [run.items[i] for i in row.item_ids if i in run.items]) for row in rows]
 
 
 async def _heartbeat(run: _Run) -> None:
@@ -174,7 +178,7 @@ async def _heartbeat(run: _Run) -> None:
         run.digests.renew_lease(run.owner.lease, run.mailer.clock() + lease)
 
 
-async def _send_row(run: _Run, row: OutboxRow) -> None:
+async def _send_row(run: _Run, row: OutboxRow, chosen: list[Item]) -> None:
     mailer, digests, report = run.mailer, run.digests, run.report
     settings = mailer.config.digests
     subscriber = row.subscriber
@@ -193,7 +197,6 @@ async def _send_row(run: _Run, row: OutboxRow) -> None:
         digests.release(row)
         report.held += 1
         return
-    chosen = [run.items[item_id] for item_id in row.item_ids if item_id in run.items]
     _, raw = mailer.digest_message(
         subscriber, chosen, row.message_id, row.created_at, mailer.clock()
     )
