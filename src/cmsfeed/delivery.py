@@ -39,7 +39,7 @@ from cmsfeed.mail import MaildirTransport, SmtpTransport, Transport
 from cmsfeed.mail.smtp import SmtpSettings
 from cmsfeed.model import Clock, Item
 from cmsfeed.sending import RoundReport, send_outbox
-from cmsfeed.store.digests import DigestStore
+from cmsfeed.store.digests import DigestStore, OutboxRow
 from cmsfeed.subscribers import (
     Subscriber,
     check_timezone,
@@ -75,6 +75,10 @@ class Mailer:
     def list_id(self) -> str:
         name = self.config.digests.list_id or urlsplit(self.config.site.base_url).hostname
         return f"{self.config.site.title} <digests.{name or 'localhost'}>"
+
+    def envelope_sender(self, row: OutboxRow) -> str:
+        """MAIL FROM of a digest (the bounces branch makes it a VERP address naming `row`)."""
+        return self.sender.address
 
     def personal(self, subscriber: Subscriber) -> Personal:
         base = self.config.site.base_url

@@ -202,7 +202,7 @@ async def _send_row(run: _Run, row: OutboxRow, chosen: list[Item]) -> None:
     )
     started = time.perf_counter()
     try:
-        reply = await mailer.transport.send(mailer.sender.address, subscriber.email, raw)
+        reply = await mailer.transport.send(mailer.envelope_sender(row), subscriber.email, raw)
     except DeliveryError as err:
         _observe_send(mailer, started)
         _record_failure(run, row, err)
