@@ -1,10 +1,10 @@
 """Whose fault, against a real SMTP server that misbehaves at each stage and then recovers.
 
-A server or session fault (nothing listening, no service at the greeting, no STARTTLS, a wrong
-password, a refused sender, every message refused at DATA, 421) pauses delivery: nobody is
-charged or suspended, no row fails or is cancelled, the operator is told (ERROR log line,
-`digest status`, the /metrics gauge), and once the server accepts again each subscriber gets
-exactly one digest for the period. A 5xx at RCPT is that address's fault alone.
+A server or session fault (nothing listening, no service at the greeting, no STARTTLS or a
+failed TLS handshake, a wrong password, a refused sender, every message refused at DATA, 421)
+pauses delivery: nobody is charged or suspended, no row fails or is cancelled, the operator is
+told (ERROR log line, `digest status`, the /metrics gauge), and once the server accepts again
+each subscriber gets exactly one digest for the period. A 5xx at RCPT is that address's fault alone.
 The clock is injected: backoffs pass by moving it, never by sleeping.
 """
 
@@ -111,6 +111,7 @@ FAULTS: dict[str, Fault] = {
         "GREETING 554 5.3.2 No SMTP service here",
     ),
     "no STARTTLS": (_swap(security="starttls"), _swap(), "TLS"),
+    "TLS handshake": (_swap(security="tls"), _swap(), "TLS"),
     "AUTH 535": (_swap(password="wrong"), _swap(), "AUTH 535 5.7.8"),
     "MAIL FROM 550": (
         _set("mail_reply", "550 5.7.1 Sender address rejected: not owned by user"),

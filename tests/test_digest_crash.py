@@ -4,6 +4,7 @@ messages in flight at the kill go out again, with the same Message-ID."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -90,6 +91,17 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
         assert f"in flight {holder.rows}: {holder.host} pid {first.pid} (not running" in (
             shown.output
         ), shown.output
+        listed = CliRunner().invoke(
+            cli, ["--config", str(config_path), "digest", "status", "--format", "json"]
+        )
+        (owner,) = json.loads(listed.output)["in_flight"]
+        assert (owner["host"], owner["pid"], owner["rows"], owner["running"]) == (
+            holder.host,
+            first.pid,
+            holder.rows,
+            False,
+        )
+        assert owner["lease_until"] == (T0 + timedelta(minutes=15)).isoformat()  # 300 s lease
         # The restart comes at once, at the same moment (its lease has not run out): it sees
         # that the owner is gone and sends the rest of the round.
         second = send(config_path, now)
