@@ -5,9 +5,13 @@
 
 Each size runs in a fresh process (so peak memory is that size's own): it fills a SQLite store
 with subscribers (mixed topics, languages and time zones) and items (20 per subscriber), then
-times `queue_round` + `send_outbox` end to end. Beside it, in the same run, a bare aiosmtplib
-loop sends the same number of pre-rendered messages over a pool of 8 connections: the floor
-the digest machinery is compared with. The sink is a separate process that counts messages.
+times `queue_round` + `send_outbox` end to end, as `cmsfeed digest send` runs them: claims of
+`digests.concurrency` (8) rows at a time with at most two batches in hand, a lease renewed by a
+heartbeat, one transaction per message marked sent. Beside it, in the same run, a bare
+aiosmtplib loop sends the same number of pre-rendered messages over a pool of 8 connections:
+the floor the digest machinery is compared with. The sink is a separate process that counts
+messages. On a shared, noisy machine `--repeat N` runs both N times, alternating, and keeps
+the best of each.
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ def child_digest(size: int, port: int) -> dict[str, float]:
         )
     from sqlalchemy import insert
 
-    from cmsfeed.store.digests import _subscriber_values
+    from cmsfeed.store.digests import subscriber_values
     from cmsfeed.store.schema import subscribers
 
     with store.engine.begin() as connection:
@@ -151,7 +155,7 @@ def child_digest(size: int, port: int) -> dict[str, float]:
             insert(subscribers),
             [
                 {
-                    **_subscriber_values(s),
+                    **subscriber_values(s),
                     "status": "active",
                     "origin": "cli",
                     "created_at": T0,
@@ -265,12 +269,23 @@ def run_child(kind: str, size: int, port: int) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def best_of(repeat: int, size: int, port: int) -> tuple[dict[str, float], dict[str, float]]:
+    """The fastest digest run and the fastest bare run, alternating so both see the same load."""
+    digests, bares = [], []
+    for _ in range(repeat):
+        digests.append(run_child("digest", size, port))
+        bares.append(run_child("bare", size, port))
+    fastest = max(digests, key=lambda run: run["digests_per_second"])
+    return fastest, max(bares, key=lambda run: run["digests_per_second"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--child")
     parser.add_argument("--size", type=int)
     parser.add_argument("--port", type=int)
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs of each")
     args = parser.parse_args()
     if args.child:
         result = (child_digest if args.child == "digest" else child_bare)(args.size, args.port)
@@ -290,8 +305,7 @@ def main() -> None:
             f"{'queue s':>7}  {'total s':>7}  {'peak MiB':>8}  {'bare MiB':>8}"
         )
         for size in (int(s) for s in args.sizes.split(",")):
-            digest = run_child("digest", size, port)
-            bare = run_child("bare", size, port)
+            digest, bare = best_of(args.repeat, size, port)
             ratio = digest["digests_per_second"] / bare["digests_per_second"]
             print(
                 f"{size:>11,}  {digest['digests_per_second']:>9.0f}  "

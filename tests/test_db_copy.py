@@ -16,6 +16,7 @@ from cmsfeed.bounces.match import Target
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
 from cmsfeed.delivery import make_mailer, queue_round, run_round
+from cmsfeed.lease_owner import this_process
 from cmsfeed.store import SourceState, Store
 from cmsfeed.store.bounces import BounceStore, SoftBouncePolicy
 from cmsfeed.store.digests import DigestStore
@@ -58,11 +59,14 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     clock.advance(minutes=1)
     queue_round(mailer, clock())  # 20 queued (the English readers), left unsent
     digests.mark_failed(
-        digests.claim("w", clock(), 3, timedelta(minutes=5))[0],
+        digests.claim(this_process(), clock(), 3, timedelta(minutes=5))[0],
         "550 gone",
         clock(),
-        hard=True,
+        cause="bounce",
         max_hard_failures=3,
+    )
+    digests.record_pause(
+        "127.0.0.1:25", "auth", "AUTH 535 5.7.8 bad credentials", clock(), clock() + timedelta(1)
     )
     bounces = BounceStore(store)  # a complaint read from the bounce mailbox
     sent = bounces.sent_by_message_id(digests.sent_message_ids()["reader5@example.org"][0])
@@ -112,7 +116,13 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
     target = Store.open(store_url)
     assert table_rows(target) == before  # every value, times included, as it was
     digests = DigestStore(target)
-    assert digests.status().counts == {"queued": 17, "sending": 2, "sent": 30, "failed": 1}
+    assert digests.status().counts == {
+        "queued": 17,
+        "sending": 2,
+        "sent": 30,
+        "failed": 1,
+        "cancelled": 0,
+    }
     # New outbox rows get new ids (the sequence moved past the copied ones).
     with target.engine.begin() as connection:
         new_id = connection.execute(

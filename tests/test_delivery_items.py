@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cmsfeed import delivery
+from cmsfeed import sending
 from cmsfeed.delivery import queue_round, send_outbox
 from cmsfeed.subscribers import Subscriber
 from test_mail_delivery import setup
@@ -17,7 +17,7 @@ from test_mail_delivery import setup
 def test_items_loaded_by_an_earlier_batch_still_reach_later_digests(
     tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(delivery, "ITEM_CACHE_SIZE", 0)  # the cache overflows at every batch
+    monkeypatch.setattr(sending, "ITEM_CACHE_SIZE", 0)  # the cache overflows at every batch
     mailer, _, _ = setup(
         tmp_path,
         store_url,

@@ -104,7 +104,7 @@ def test_4xx_is_retried_with_backoff_and_5xx_fails(
 ) -> None:
     server.handler.rcpt_replies["later@example.org"] = "451 4.3.0 try again later"
     server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
-    server.handler.data_replies["busy@example.org"] = "421 4.7.0 too busy"
+    server.handler.rcpt_replies["busy@example.org"] = "452 4.2.2 mailbox full"
     mailer, store, clock = setup(
         tmp_path,
         store_url,
@@ -130,7 +130,13 @@ def test_4xx_is_retried_with_backoff_and_5xx_fails(
         "later@example.org",
         "ok@example.org",
     ]
-    assert store.status().counts == {"queued": 0, "sending": 0, "sent": 3, "failed": 1}
+    assert store.status().counts == {
+        "queued": 0,
+        "sending": 0,
+        "sent": 3,
+        "failed": 1,
+        "cancelled": 0,
+    }
     del report
 
 

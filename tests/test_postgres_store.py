@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from cmsfeed.digest.select import plan_round
+from cmsfeed.lease_owner import this_process
 from cmsfeed.store import Store, migrate
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.feed_states import record_hashes
@@ -128,13 +129,15 @@ def test_senders_claim_disjoint_rows_with_skip_locked(postgres_url: str) -> None
         domain="cmsfeed.example",
     )
     assert digests.queue_digests(decisions, now) == 200
-    claimed = at_once(4, lambda n: digests.claim(f"owner{n}", now, 80, timedelta(minutes=5)))
+    owners = [this_process() for _ in range(4)]
+    claimed = at_once(4, lambda n: digests.claim(owners[n], now, 80, timedelta(minutes=5)))
     ids = [row.id for rows in claimed for row in rows]
     assert len(ids) == len(set(ids)) == 200  # nobody got a row twice; every row went out
     # A lease that ran out (its sender died) is claimed again, by someone else.
     later = now + timedelta(minutes=6)
-    again = digests.claim("rescuer", later, 500, timedelta(minutes=5))
-    assert len(again) == 200 and {row.lease_owner for row in again} == {"rescuer"}
+    rescuer = this_process()
+    again = digests.claim(rescuer, later, 500, timedelta(minutes=5))
+    assert len(again) == 200 and {row.lease_owner for row in again} == {rescuer.lease}
     store.close()
 
 

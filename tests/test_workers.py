@@ -250,7 +250,7 @@ def test_three_workers_send_each_subscriber_exactly_one_digest(
     assert sorted(per_recipient) == emails
     assert set(per_recipient.values()) == {1}, per_recipient.most_common(5)
     counts = digests.status().counts
-    assert counts == {"queued": 0, "sending": 0, "sent": SUBSCRIBERS, "failed": 0}
+    assert counts == {"queued": 0, "sending": 0, "sent": SUBSCRIBERS, "failed": 0, "cancelled": 0}
     # The JSON logs show the work was shared: rounds ran at once, each digest was queued by
     # exactly one worker, and every worker sent some.
     rounds = [
@@ -283,7 +283,13 @@ def test_a_worker_killed_mid_round_leaves_nobody_without_a_digest(
         assert len(set(ids)) == 1  # a repeat is the same message (same Message-ID)
     repeats = sum(len(ids) - 1 for ids in message_ids.values())
     assert repeats <= CONCURRENCY  # only what the killed worker had in flight
-    assert digests.status().counts == {"queued": 0, "sending": 0, "sent": SUBSCRIBERS, "failed": 0}
+    assert digests.status().counts == {
+        "queued": 0,
+        "sending": 0,
+        "sent": SUBSCRIBERS,
+        "failed": 0,
+        "cancelled": 0,
+    }
     print(
         f"{SUBSCRIBERS} digests, one of {WORKERS} workers killed, in {elapsed:.1f} s; "
         f"{repeats} repeated"

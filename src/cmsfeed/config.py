@@ -225,7 +225,7 @@ class DigestsConfig(_Section):
     max_hard_failures: int = Field(3, ge=1)
     max_attempts: int = Field(8, ge=1)
     retry_seconds: float = Field(60.0, gt=0)  # first retry; doubles each time
-    lease_seconds: int = Field(300, ge=10)
+    lease_seconds: int = Field(60, ge=10)  # renewed every third of it while sending
     secret_env: str = "CMSFEED_SECRET"
     secret_path: str = "var/secret.key"  # made on first use when secret_env is not set
     confirm_days: int = Field(7, ge=1)

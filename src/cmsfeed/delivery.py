@@ -2,21 +2,20 @@
 
 `queue_round` streams subscribers from the store in chunks, asks the pure `digest.select` what
 each due subscriber gets, and queues it (outbox row + cursor, one transaction). `send_outbox`
-claims queued rows with a lease, renders each digest (once per language and set of items,
-personalised cheaply), sends it through the transport with its deterministic Message-ID and
-records the reply. `Mailer` holds the pieces; tests build one around a real SMTP server.
+(cmsfeed.sending) claims queued rows in small leased batches, renders each digest (once per
+language and set of items, personalised cheaply), sends it through the transport with its
+deterministic Message-ID and records the reply, or whose fault the failure was. `Mailer`
+holds the pieces; tests build one around a real SMTP server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,12 +35,13 @@ from cmsfeed.digest.message import (
 )
 from cmsfeed.digest.render import EmailRenderer, Personal, RenderedEmail, personalise
 from cmsfeed.digest.select import plan_round, window_start
-from cmsfeed.errors import ConfigError, DeliveryError, SubscriberError
+from cmsfeed.errors import ConfigError, SubscriberError
 from cmsfeed.mail import MaildirTransport, SmtpTransport, Transport
 from cmsfeed.mail.smtp import SmtpSettings
 from cmsfeed.model import Clock, Item
+from cmsfeed.sending import RoundReport, send_outbox
 from cmsfeed.store.bounces import BounceStore
-from cmsfeed.store.digests import DigestStore, OutboxRow, new_lease_owner
+from cmsfeed.store.digests import DigestStore, OutboxRow
 from cmsfeed.subscribers import (
     Subscriber,
     check_timezone,
@@ -50,30 +50,6 @@ from cmsfeed.subscribers import (
     parse_send_time,
     parse_weekday,
 )
-
-log = logging.getLogger(__name__)
-# Items are shared by many digests of a round; the cache is bounded, not per round.
-ITEM_CACHE_SIZE = 10_000
-_MAX_BACKOFF = timedelta(hours=6)
-
-
-@dataclass
-class RoundReport:
-    due: int = 0
-    queued: int = 0
-    empty: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    suspended: int = 0
-    cancelled: int = 0
-
-    def summary(self) -> str:
-        return (
-            f"{self.due} due, {self.queued} queued, {self.empty} with nothing new; "
-            f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, "
-            f"{self.suspended} suspended"
-        )
 
 
 @dataclass
@@ -176,87 +152,6 @@ def queue_round(mailer: Mailer, now: datetime, report: RoundReport | None = None
         report.queued += queued
         metrics.DIGESTS_QUEUED.inc(queued)
     return report
-
-
-async def send_outbox(
-    mailer: Mailer,
-    report: RoundReport | None = None,
-    *,
-    stop: asyncio.Event | None = None,
-    batch_size: int = 200,
-) -> RoundReport:
-    """Send every queued row that is due; return when none is left (or `stop` is set).
-
-    Rows claimed by this call are finished before it returns, so a stop lets in-flight sends
-    end. Rows waiting for a retry later than now are left for a later round.
-    """
-    report = report or RoundReport()
-    settings = mailer.config.digests
-    lease = timedelta(seconds=settings.lease_seconds)
-    items: dict[str, Item] = {}
-    while stop is None or not stop.is_set():
-        owner = new_lease_owner()
-        rows = mailer.digests.claim(owner, mailer.clock(), batch_size, lease)
-        if not rows:
-            break
-        if len(items) > ITEM_CACHE_SIZE:  # cleared before, not after, working out what is missing
-            items.clear()
-        missing = sorted({i for row in rows for i in row.item_ids} - items.keys())
-        items.update(mailer.digests.get_items(missing))
-        await asyncio.gather(*(_send_row(mailer, row, items, report) for row in rows))
-    return report
-
-
-async def _send_row(
-    mailer: Mailer, row: OutboxRow, items: Mapping[str, Item], report: RoundReport
-) -> None:
-    settings = mailer.config.digests
-    subscriber = row.subscriber
-    digests = mailer.digests
-    if subscriber.status != "active":
-        digests.mark_failed(
-            row,
-            f"not sent: subscriber is {subscriber.status}",
-            mailer.clock(),
-            hard=False,
-            max_hard_failures=settings.max_hard_failures,
-            status="cancelled",
-        )
-        report.cancelled += 1
-        return
-    chosen = [items[item_id] for item_id in row.item_ids if item_id in items]
-    _, raw = mailer.digest_message(
-        subscriber, chosen, row.message_id, row.created_at, mailer.clock()
-    )
-    started = time.perf_counter()
-    try:
-        reply = await mailer.transport.send(mailer.envelope_sender(row), subscriber.email, raw)
-    except DeliveryError as err:
-        _observe_send(mailer, started)
-        now = mailer.clock()
-        if err.permanent or row.attempts >= settings.max_attempts:
-            suspended = digests.mark_failed(
-                row, str(err), now, hard=err.permanent, max_hard_failures=settings.max_hard_failures
-            )
-            report.failed += 1
-            report.suspended += int(suspended)
-            metrics.DIGESTS_FAILED.inc()
-        else:
-            delay = timedelta(seconds=settings.retry_seconds * 2 ** (row.attempts - 1))
-            digests.mark_retry(row, str(err), now + min(delay, _MAX_BACKOFF))
-            report.retried += 1
-            metrics.DIGESTS_RETRIED.inc()
-        log.warning("digest %s to %s: %s", row.period, subscriber.email, err)
-        return
-    _observe_send(mailer, started)
-    digests.mark_sent(row, reply, mailer.clock())
-    report.sent += 1
-    metrics.DIGESTS_SENT.inc()
-
-
-def _observe_send(mailer: Mailer, started: float) -> None:
-    kind = "smtp" if isinstance(mailer.transport, SmtpTransport) else "maildir"
-    metrics.MAIL_SEND_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 
 async def run_round(
@@ -381,3 +276,6 @@ def import_configured(config: Config, digests: DigestStore, now: datetime) -> in
             subscriber = replace(subscriber, status="unsubscribed")  # only they can sign up again
         digests.save_subscriber(subscriber, now)
     return len(config.subscribers)
+
+
+__all__ = ["Mailer", "RoundReport", "queue_round", "run_round", "send_outbox"]

@@ -17,6 +17,8 @@ Third-party errors are wrapped with `raise ... from err`.
 
 from __future__ import annotations
 
+from cmsfeed.smtp_outcome import Outcome, Verdict
+
 
 class CmsfeedError(Exception):
     """Base class: `str(err)` is "subject: problem"."""
@@ -72,12 +74,20 @@ class TokenError(CmsfeedError):
 class DeliveryError(CmsfeedError):
     """A message was not delivered; the subject is the recipient (or the server).
 
-    `permanent` is True for 5xx replies, which are not retried; 4xx replies, refused or dropped
-    connections and timeouts are temporary and retried with backoff. `code` is the SMTP reply
-    code when the server gave one.
+    `outcome` says whose fault it was (`cmsfeed.smtp_outcome`): the server's or the session's
+    (pause every send, charge nobody), the recipient's for good (a bounce), the recipient's for
+    now (retry), or a refusal that is nobody's to charge. `code` is the SMTP reply code when
+    the server gave one.
     """
 
-    def __init__(self, subject: str, problem: str, *, permanent: bool, code: int | None = None):
+    def __init__(self, subject: str, problem: str, *, outcome: Outcome) -> None:
         super().__init__(subject, problem)
-        self.permanent = permanent
-        self.code = code
+        self.outcome = outcome
+
+    @property
+    def permanent(self) -> bool:
+        return self.outcome.verdict in (Verdict.BOUNCE, Verdict.REFUSE)
+
+    @property
+    def code(self) -> int | None:
+        return self.outcome.code

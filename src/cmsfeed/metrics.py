@@ -15,6 +15,7 @@ the cached fast path answers, because `RequestMetrics` wraps the whole applicati
 | cmsfeed_http_requests_total{status} | HTTP responses by status code |
 | cmsfeed_http_not_modified_ratio | 304s among GET/HEAD answers with 200 or 304, so far |
 | cmsfeed_digests_queued_total, _sent_total, _failed_total, _retried_total | the outbox |
+| cmsfeed_delivery_paused, _paused_since_seconds | a mail server at fault, as last seen here |
 | cmsfeed_mail_send_seconds{transport} | time to hand one message to SMTP (or Maildir) |
 """
 
@@ -75,6 +76,16 @@ DIGESTS_FAILED = Counter(
 )
 DIGESTS_RETRIED = Counter(
     "cmsfeed_digests_retried", "Digests deferred for a retry.", registry=REGISTRY
+)
+DELIVERY_PAUSED = Gauge(
+    "cmsfeed_delivery_paused",
+    "1 while digest delivery is paused because the mail server is at fault, else 0.",
+    registry=REGISTRY,
+)
+DELIVERY_PAUSED_SINCE = Gauge(
+    "cmsfeed_delivery_paused_since_seconds",
+    "Unix time the current delivery pause began (0: not paused).",
+    registry=REGISTRY,
 )
 MAIL_SEND_SECONDS = Histogram(
     "cmsfeed_mail_send_seconds",

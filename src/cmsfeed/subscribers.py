@@ -42,6 +42,8 @@ class Subscriber:
     covered_until: datetime | None = None  # items seen up to here were considered
     hard_failures: int = 0
     origin: str = "cli"  # config, web or cli
+    suspended_at: datetime | None = None
+    suspended_reason: str | None = None  # the refusal that suspended the address
 
     @property
     def id(self) -> str:

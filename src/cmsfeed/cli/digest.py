@@ -7,16 +7,19 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
 
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
-from cmsfeed.delivery import Mailer, import_configured, make_mailer, run_round
+from cmsfeed.delivery import Mailer, RoundReport, import_configured, make_mailer, run_round
 from cmsfeed.digest.select import choose_items, message_id, window_start
 from cmsfeed.errors import SubscriberError
+from cmsfeed.lease_owner import is_running
 from cmsfeed.model import Clock
 from cmsfeed.store.digests import DigestStore
+from cmsfeed.store.outbox import CAUSES, STATUSES
 
 FORMATS = click.Choice(["table", "json"])
 
@@ -60,13 +63,16 @@ def send_digests(context: Context, now_text: str | None) -> None:
     now = parse_now(now_text)
     mailer = build_mailer(context, fixed_clock(now) if now else context.clock)
 
-    async def round_once() -> str:
+    async def round_once() -> RoundReport:
         try:
-            return (await run_round(mailer)).summary()
+            return await run_round(mailer)
         finally:
             await mailer.transport.close()
 
-    click.echo(asyncio.run(round_once()))
+    report = asyncio.run(round_once())
+    click.echo(report.summary())
+    if report.paused:  # the mail server is at fault: the operator must act (exit 1)
+        raise SystemExit(1)
 
 
 @digest.command("status")
@@ -74,32 +80,73 @@ def send_digests(context: Context, now_text: str | None) -> None:
 @pass_context
 @reports_errors
 def digest_status(context: Context, output: str) -> None:
-    """Queued, sending, sent and failed digests, and the last errors."""
+    """The outbox by status, why digests failed or were cancelled, a paused mail server, the
+    rows in flight by owner, and the last errors."""
     status = DigestStore(context.store).status()
+    running = {
+        holder.lease: _running(holder.host, holder.pid, holder.started)
+        for holder in status.in_flight
+    }
     if output == "json":
-        data = asdict(status)
-        for error in data["last_errors"]:
-            error["at"] = error["at"].isoformat() if error["at"] else None
+        data = _iso(asdict(status))
+        for holder in data["in_flight"]:
+            holder["running"] = running[holder["lease"]]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    table = Table("queued", "sending", "sent", "failed", "suspended subscribers")
-    counts = status.counts
-    table.add_row(
-        *(str(counts.get(k, 0)) for k in ("queued", "sending", "sent", "failed")),
-        str(status.suspended),
-    )
+    table = Table(*STATUSES, "suspended subscribers")
+    table.add_row(*(str(status.counts.get(k, 0)) for k in STATUSES), str(status.suspended))
     context.out.print(table)
+    for pause in status.pauses:
+        context.out.print(
+            f"paused: {pause.reply} (server {pause.server}, since {pause.since_at:%Y-%m-%d %H:%M}"
+            f" UTC, {pause.failures} failed tries, next try at {pause.next_probe_at:%H:%M:%S} UTC)",
+            markup=False,
+        )
+    for reason in status.reasons:
+        meaning = CAUSES.get(reason.cause or "", "cause not recorded (before 0006)")
+        cause = reason.cause or "-"
+        context.out.print(
+            f"{reason.status} {reason.count}: {cause}: {meaning}; e.g. {reason.example}",
+            markup=False,
+        )
+    for holder in status.in_flight:
+        alive = {True: "running", False: "not running: reclaimed at once", None: "elsewhere"}
+        until = f"{holder.lease_until:%Y-%m-%d %H:%M:%S} UTC" if holder.lease_until else "-"
+        context.out.print(
+            f"in flight {holder.rows}: {holder.host} pid {holder.pid} "
+            f"({alive[running[holder.lease]]}), lease until {until}",
+            markup=False,
+        )
     for error in status.last_errors:
         context.out.print(
             f"{error.email} {error.period} {error.status}: {error.error}", markup=False
         )
 
 
+def _running(host: str | None, pid: int | None, started: str | None) -> bool | None:
+    if host is None or pid is None or started is None:
+        return None
+    return is_running(host, pid, started)
+
+
+def _iso(value: Any) -> Any:
+    """Dates as ISO 8601 strings, through dicts and lists."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _iso(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_iso(item) for item in value]
+    return value
+
+
 @digest.command("retry")
 @pass_context
 @reports_errors
 def retry_digests(context: Context) -> None:
-    """Queue failed digests again (after fixing the cause)."""
+    """Queue again the failed and cancelled digests whose cause was not the subscriber
+    (a refusal by policy, retries used up, or a row failed before causes were recorded),
+    when the subscriber is active. Bounced addresses stay failed: see `subscribers reactivate`."""
     count = DigestStore(context.store).retry_failed(context.clock())
     click.echo(f"{count} digest(s) queued again")
 

@@ -100,6 +100,9 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
                 retried=report.retried,
                 failed=report.failed,
                 suspended=report.suspended,
+                cancelled=report.cancelled,
+                held=report.held,
+                paused=report.paused.reply if report.paused else None,
             ),
         )
 

@@ -43,6 +43,8 @@ def subscriber_as_json(subscriber: Subscriber) -> dict[str, Any]:
         "confirmed_at": when(subscriber.confirmed_at),
         "last_digest_slot_at": when(subscriber.last_slot_at),
         "hard_failures": subscriber.hard_failures,
+        "suspended_at": when(subscriber.suspended_at),
+        "suspended_reason": subscriber.suspended_reason,
     }
 
 
@@ -136,6 +138,23 @@ def remove_subscriber(context: Context, email: str) -> None:
     if found is None or not digests.remove_subscriber(found.id):
         raise SubscriberError(email, "no such subscriber (see `cmsfeed subscribers list`)")
     click.echo(f"{found.email}: removed")
+
+
+@subscribers.command("reactivate")
+@click.argument("email")
+@pass_context
+@reports_errors
+def reactivate_subscriber(context: Context, email: str) -> None:
+    """Undo a suspension (after the address was fixed, or it was suspended by mistake): the
+    digests cancelled by it go out, and the next one covers the time away."""
+    digests = DigestStore(context.store)
+    found = digests.get_subscriber(email)
+    if found is None:
+        raise SubscriberError(email, "no such subscriber (see `cmsfeed subscribers list`)")
+    requeued = digests.reactivate_subscriber(found.id, context.clock())
+    if requeued is None:
+        raise SubscriberError(found.email, f"not suspended (status: {found.status})")
+    click.echo(f"{found.email}: active again; {requeued} cancelled digest(s) queued again")
 
 
 @subscribers.command("import")

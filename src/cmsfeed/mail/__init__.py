@@ -8,7 +8,8 @@ mails), so tests and the embedded default plug in another one:
 - `MaildirTransport`: a local Maildir folder any mail client can open, used when no SMTP
   server is configured.
 
-`send` returns the server's reply on success and raises `DeliveryError` (permanent or not).
+`send` returns the server's reply on success and raises `DeliveryError`, whose `outcome` says
+whose fault the failure was (`cmsfeed.smtp_outcome`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from typing import Protocol
 
 
 class Transport(Protocol):
+    @property
+    def server(self) -> str:
+        """Where messages go ("host:port", "maildir PATH"): what a stored pause is about."""
+        ...
+
     async def send(self, sender: str, recipient: str, message: bytes) -> str: ...
 
     async def close(self) -> None: ...

@@ -10,11 +10,13 @@ import mailbox
 from pathlib import Path
 
 from cmsfeed.errors import DeliveryError
+from cmsfeed.smtp_outcome import classify_reply
 
 
 class MaildirTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.server = f"maildir {path}"
         self._mailbox: mailbox.Maildir | None = None
 
     def _open(self) -> mailbox.Maildir:
@@ -27,10 +29,9 @@ class MaildirTransport:
     def deliver(self, recipient: str, message: bytes) -> str:
         try:
             key = self._open().add(message)
-        except OSError as err:
-            raise DeliveryError(
-                str(self.path), f"cannot write to the Maildir: {err.strerror}", permanent=False
-            ) from err
+        except OSError as err:  # a full or unwritable disk is nobody's address: pause
+            outcome = classify_reply("local", None, f"cannot write to the Maildir: {err.strerror}")
+            raise DeliveryError(str(self.path), outcome.message, outcome=outcome) from err
         return f"250 delivered to Maildir as {key}"
 
     async def send(self, sender: str, recipient: str, message: bytes) -> str:

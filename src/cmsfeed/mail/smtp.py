@@ -1,10 +1,14 @@
 """Delivery over SMTP with aiosmtplib. Does I/O (network).
 
 A pool of at most `concurrency` connections, each reused for message after message and
-reopened after any error (so a connection in an unknown state is never reused). A rate limit
-spaces messages `1 / rate_per_second` apart across the pool. One recipient per message, so a
-refusal is about that recipient: 4xx replies and network failures raise a temporary
-`DeliveryError`, 5xx replies a permanent one. The password comes from the environment.
+reopened after any error but a refusal of one recipient (so a connection in an unknown state
+is never reused). A rate limit spaces messages `1 / rate_per_second` apart across the pool.
+
+A session is opened and a message sent one SMTP step at a time (connect, EHLO, STARTTLS, AUTH,
+MAIL FROM, RCPT TO, DATA), so that every failure is classified by its stage and reply
+(`cmsfeed.smtp_outcome`) and raised as a `DeliveryError` carrying that outcome: a wrong
+password is the session's fault, not the reader's. One recipient per message. The password
+comes from the environment.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 import aiosmtplib
 
 from cmsfeed.errors import DeliveryError
+from cmsfeed.smtp_outcome import Outcome, Stage, Verdict, classify_reply
 from cmsfeed.subscribers import ascii_email
 
 
@@ -64,79 +69,119 @@ class SmtpTransport:
         sends rarely, or whose event loop may end before `close` is awaited)."""
         self.settings = settings
         self.keep_open = keep_open
-        self.limiter = RateLimiter(rate_per_second)
-        self._idle: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
-        for _ in range(concurrency):
-            self._idle.put_nowait(None)  # a free slot, connected on first use
+        self.concurrency = concurrency
+        self.rate_per_second = rate_per_second
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._all: set[aiosmtplib.SMTP] = set()
         self.connections_opened = 0
+        self._bind()
 
-    async def _connect(self) -> aiosmtplib.SMTP:
+    def _bind(self) -> None:
+        """A fresh pool and rate limit for the running event loop: asyncio queues, locks and
+        connections belong to one loop, and a CLI command runs one loop per round."""
+        self.limiter = RateLimiter(self.rate_per_second)
+        self._idle: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
+        for _ in range(self.concurrency):
+            self._idle.put_nowait(None)  # a free slot, connected on first use
+        self._all.clear()
+
+    @property
+    def server(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    async def _connect(self, step: list[Stage]) -> aiosmtplib.SMTP:
+        """Open a session one step at a time, so a failure names its stage."""
         s = self.settings
         client = aiosmtplib.SMTP(
             hostname=s.host,
             port=s.port,
             use_tls=s.security == "tls",
-            start_tls=s.security == "starttls",
+            start_tls=False,
             local_hostname=s.local_hostname,
             timeout=s.timeout,
             tls_context=s.tls_context,
-            username=s.username,
-            password=s.password if s.username else None,
         )
+        step[0] = "connect"
         await client.connect()
+        try:
+            step[0] = "ehlo"
+            await client.ehlo()
+            if s.security == "starttls":
+                step[0] = "tls"
+                await client.starttls()
+            if s.username:
+                step[0] = "auth"
+                await client.login(s.username, s.password or "")
+        except BaseException:
+            client.close()  # a session that failed half-way is never reused
+            raise
         self.connections_opened += 1
         self._all.add(client)
         return client
 
     async def send(self, sender: str, recipient: str, message: bytes) -> str:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._bind()
         await self.limiter.acquire()
         client = await self._idle.get()
+        step: list[Stage] = ["connect"]
         try:
             if client is None or not client.is_connected:
-                client = await self._connect()
-            errors, reply = await client.sendmail(
-                ascii_email(sender), [ascii_email(recipient)], message
-            )
-            if errors:  # one recipient: only reached if aiosmtplib reports a partial refusal
-                code, text = next(iter(errors.values()))
-                raise _refused(recipient, code, text)
+                client = None
+                client = await self._connect(step)
+            step[0] = "encode"
+            envelope_from, envelope_to = ascii_email(sender), ascii_email(recipient)
+            options = [f"SIZE={len(message)}"] if client.supports_extension("size") else []
+            step[0] = "mail"
+            await client.mail(envelope_from, options=options)
+            step[0] = "rcpt"
+            await client.rcpt(envelope_to)
+            step[0] = "data"
+            reply = await client.data(message)
             if not self.keep_open:
                 await client.quit()
                 self._all.discard(client)
                 client = None
-            return reply
-        except aiosmtplib.SMTPRecipientsRefused as err:
-            await self._discard(client)
-            client = None
-            first = err.recipients[0]
-            raise _refused(recipient, first.code, first.message) from err
-        except aiosmtplib.SMTPResponseException as err:
-            await self._discard(client)
-            client = None
-            raise _refused(recipient, err.code, err.message) from err
+            return f"{reply.code} {reply.message}"
         except UnicodeError as err:  # an address no ASCII envelope can carry
-            await self._discard(client)
-            client = None
-            raise DeliveryError(
-                recipient, f"cannot be sent without SMTPUTF8: {err}", permanent=True
-            ) from err
+            outcome = classify_reply("encode", None, f"cannot be sent without SMTPUTF8: {err}")
+            raise DeliveryError(recipient, outcome.message, outcome=outcome) from err
+        except aiosmtplib.SMTPResponseException as err:
+            if isinstance(err, aiosmtplib.SMTPConnectResponseError):
+                step[0] = "greeting"
+            outcome = classify_reply(step[0], err.code, err.message)
+            client = await self._after_refusal(client, outcome)
+            subject = recipient if outcome.stage in ("rcpt", "data") else self.server
+            raise DeliveryError(subject, outcome.reply, outcome=outcome) from err
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
+            if isinstance(err, ssl.SSLError) or isinstance(err.__cause__, ssl.SSLError):
+                step[0] = "tls"
+            outcome = classify_reply(step[0], None, f"{type(err).__name__}: {err}".strip())
             await self._discard(client)
             client = None
-            raise DeliveryError(
-                f"{self.settings.host}:{self.settings.port}",
-                f"{type(err).__name__}: {err}",
-                permanent=False,
-            ) from err
+            raise DeliveryError(self.server, outcome.reply, outcome=outcome) from err
         finally:
             self._idle.put_nowait(client)
+
+    async def _after_refusal(
+        self, client: aiosmtplib.SMTP | None, outcome: Outcome
+    ) -> aiosmtplib.SMTP | None:
+        """Keep a session that refused only this recipient (after RSET); drop any other."""
+        if client is not None and outcome.verdict is not Verdict.PAUSE and client.is_connected:
+            try:
+                await client.rset()
+                return client
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                pass
+        await self._discard(client)
+        return None
 
     async def _discard(self, client: aiosmtplib.SMTP | None) -> None:
         if client is not None:
             self._all.discard(client)
             client.close()
-        return None
 
     async def close(self) -> None:
         for client in list(self._all):
@@ -146,9 +191,3 @@ class SmtpTransport:
                 except (aiosmtplib.SMTPException, OSError, TimeoutError):
                     client.close()
         self._all.clear()
-
-
-def _refused(recipient: str, code: int, text: str) -> DeliveryError:
-    return DeliveryError(
-        recipient, f"{code} {text}".strip(), permanent=500 <= code < 600, code=code
-    )

@@ -159,28 +159,37 @@ class BounceStore:
         ):
             return Applied("stale")  # about a digest from before they signed up again
         if target.kind == "complaint":
-            changed = self._set_status(connection, target.subscriber_id, "unsubscribed")
+            changed = self._unsubscribe(connection, target.subscriber_id)
             return Applied("unsubscribed" if changed else "none")
         if target.kind == "hard":
-            changed = self._set_status(connection, target.subscriber_id, "suspended")
+            reason = f"hard bounce {target.status or ''} read by mail: {target.detail}"
+            changed = self._suspend(connection, target.subscriber_id, reason, now)
             return Applied("suspended" if changed else "none")
         count = self._soft_count(connection, target.subscriber_id, now - policy.window)
         if count >= policy.threshold and status == "active":
-            self._set_status(connection, target.subscriber_id, "suspended")
+            reason = f"{count} soft bounces within {policy.window.days} days, read by mail"
+            self._suspend(connection, target.subscriber_id, reason, now)
             return Applied("suspended", count)
         return Applied("counted", count)
 
-    def _set_status(self, connection: Connection, subscriber_id: str, status: str) -> bool:
-        # A complaint overrides any state; a suspension only an active subscriber.
-        allowed = (
-            subscribers.c.status != "unsubscribed"
-            if status == "unsubscribed"
-            else subscribers.c.status == "active"
-        )
+    def _unsubscribe(self, connection: Connection, subscriber_id: str) -> bool:
+        # A complaint overrides any state.
         result = connection.execute(
             update(subscribers)
-            .where(subscribers.c.id == subscriber_id, allowed)
-            .values(status=status)
+            .where(subscribers.c.id == subscriber_id, subscribers.c.status != "unsubscribed")
+            .values(status="unsubscribed")
+        )
+        return bool(result.rowcount)
+
+    def _suspend(
+        self, connection: Connection, subscriber_id: str, reason: str, at: datetime
+    ) -> bool:
+        # Only an active subscriber is suspended; when and why show in `subscribers list`, and
+        # `subscribers reactivate` undoes it.
+        result = connection.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
+            .values(status="suspended", suspended_at=at, suspended_reason=reason[:500])
         )
         return bool(result.rowcount)
 

@@ -4,76 +4,40 @@ The outbox is transactional: a digest is queued as one row per (subscriber, peri
 inserted with ON CONFLICT DO NOTHING in the same transaction that advances the subscriber's
 cursor (guarded by the cursor's old value, so two workers never queue the same period twice).
 Senders claim rows with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL, one UPDATE on SQLite);
-a row whose lease ran out (its sender died) is claimed again and sent with the same Message-ID.
+a row whose lease ran out, or whose owner is seen to be dead, is claimed again and sent with
+the same Message-ID (store/outbox.py). Suspension and reactivation are here, for delivery
+and for bounces read later by mail alike.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from cmsfeed.errors import StoreError
 from cmsfeed.model import Item
-from cmsfeed.store.items import Store, _first_line, _insert_ignoring_conflicts
+from cmsfeed.store.items import Store, _insert_ignoring_conflicts
+from cmsfeed.store.outbox import OutboxRow, _charge
+from cmsfeed.store.outbox_status import OutboxError, OutboxReports, OutboxStatus
 from cmsfeed.store.schema import items, outbox, subscribers
-from cmsfeed.subscribers import Frequency, QueuedDigest, Status, Subscriber
+from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
+from cmsfeed.subscribers import QueuedDigest, Status, Subscriber
 
 _CHUNK = 500
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """A queued digest as a sender claims it, with its subscriber."""
-
-    id: int
-    subscriber: Subscriber
-    period: str
-    message_id: str
-    language: str
-    item_ids: tuple[str, ...]
-    status: str
-    attempts: int
-    created_at: datetime
-    lease_owner: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxError:
-    email: str
-    period: str
-    status: str
-    error: str
-    at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxStatus:
-    counts: dict[str, int] = field(default_factory=dict)
-    last_errors: list[OutboxError] = field(default_factory=list)
-    suspended: int = 0
-
-
-def new_lease_owner() -> str:
-    return uuid.uuid4().hex
-
-
-class DigestStore:
-    """The typed boundary over the `subscribers` and `outbox` tables."""
+class DigestStore(OutboxReports):
+    """The typed boundary over the `subscribers` and `outbox` tables (sending: store/outbox.py,
+    reports: store/outbox_status.py, pauses: store/pauses.py)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.engine = store.engine
-
-    def _fail(self, what: str, err: SQLAlchemyError) -> StoreError:
-        return StoreError(self.store.label, f"cannot {what}: {_first_line(err)}")
 
     # -- subscribers ------------------------------------------------------------------------
 
@@ -84,7 +48,7 @@ class DigestStore:
         resends old items. An unsubscribed address becomes active again only when `subscriber`
         is active (a confirmed sign-up, the operator, or the config file).
         """
-        values = _subscriber_values(subscriber)
+        values = subscriber_values(subscriber)
         try:
             with self.engine.begin() as connection:
                 statement = _insert_ignoring_conflicts(connection, subscribers)
@@ -111,6 +75,8 @@ class DigestStore:
                         status="active",
                         confirmed_at=now,
                         hard_failures=0,
+                        suspended_at=None,
+                        suspended_reason=None,
                         last_slot_at=None,
                         covered_until=now,
                     )
@@ -137,7 +103,7 @@ class DigestStore:
                 .mappings()
                 .first()
             )
-        return _subscriber(row) if row else None
+        return subscriber_from_row(row) if row else None
 
     def _row(self, connection: Connection, subscriber_id: str) -> Subscriber | None:
         row = (
@@ -145,7 +111,7 @@ class DigestStore:
             .mappings()
             .first()
         )
-        return _subscriber(row) if row else None
+        return subscriber_from_row(row) if row else None
 
     def iter_subscribers(
         self, statuses: Sequence[str] | None = None, chunk_size: int = _CHUNK
@@ -162,7 +128,7 @@ class DigestStore:
             if statuses:
                 query = query.where(subscribers.c.status.in_(list(statuses)))
             with self.engine.connect() as connection:
-                chunk = [_subscriber(row) for row in connection.execute(query).mappings()]
+                chunk = [subscriber_from_row(row) for row in connection.execute(query).mappings()]
             if chunk:
                 yield chunk
             if len(chunk) < chunk_size:
@@ -178,6 +144,50 @@ class DigestStore:
                 update(subscribers).where(subscribers.c.id == subscriber_id).values(status=status)
             )
         return bool(result.rowcount)
+
+    # -- suspension (delivery and bounces alike) ----------------------------------------------
+
+    def suspend_subscriber(self, subscriber_id: str, reason: str, at: datetime) -> bool:
+        """Suspend an active subscriber at once (a hard bounce read later by mail); True when
+        this changed their status. The reason is what `subscribers list` shows."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
+                .values(status="suspended", suspended_at=at, suspended_reason=reason[:500])
+            )
+        return bool(result.rowcount)
+
+    def record_hard_failure(
+        self, subscriber_id: str, reason: str, at: datetime, max_hard_failures: int
+    ) -> bool:
+        """Count one hard failure; suspend at `max_hard_failures` in a row (a sent digest
+        resets the count). True when this suspended the subscriber."""
+        with self.engine.begin() as connection:
+            return _charge(connection, subscriber_id, reason, at, max_hard_failures)
+
+    def reactivate_subscriber(self, subscriber_id: str, now: datetime) -> int | None:
+        """Undo a suspension: active again, failures forgotten, cursors kept (so the next
+        digest covers the time away), and the digests cancelled because of the suspension
+        queued again. None when the subscriber is not suspended; else how many were queued."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id, subscribers.c.status == "suspended")
+                .values(status="active", hard_failures=0, suspended_at=None, suspended_reason=None)
+            )
+            if not result.rowcount:
+                return None
+            requeued = connection.execute(
+                update(outbox)
+                .where(
+                    outbox.c.subscriber_id == subscriber_id,
+                    outbox.c.status == "cancelled",
+                    outbox.c.cause == "suspended",
+                )
+                .values(status="queued", next_attempt_at=now, attempts=0, cause=None)
+            )
+        return int(requeued.rowcount)
 
     def remove_subscriber(self, subscriber_id: str) -> bool:
         with self.engine.begin() as connection:
@@ -320,236 +330,6 @@ class DigestStore:
                 queued += len(connection.execute(statement, rows).all())
         return queued
 
-    # -- sending ----------------------------------------------------------------------------
-
-    def claim(self, owner: str, now: datetime, limit: int, lease: timedelta) -> list[OutboxRow]:
-        """Lease up to `limit` rows that are due (or whose lease ran out) to `owner`."""
-        try:
-            with self.engine.begin() as connection:
-                candidates = (
-                    select(outbox.c.id)
-                    .where(
-                        or_(
-                            and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
-                            and_(outbox.c.status == "sending", outbox.c.lease_until < now),
-                        )
-                    )
-                    .order_by(outbox.c.id)
-                    .limit(limit)
-                )
-                if connection.dialect.name == "postgresql":
-                    candidates = candidates.with_for_update(skip_locked=True)
-                connection.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(candidates.scalar_subquery()))
-                    .values(
-                        status="sending",
-                        lease_owner=owner,
-                        lease_until=now + lease,
-                        attempts=outbox.c.attempts + 1,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                rows = (
-                    connection.execute(
-                        select(
-                            *[column.label(f"o_{column.name}") for column in outbox.c], subscribers
-                        )
-                        .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
-                        .where(outbox.c.lease_owner == owner, outbox.c.status == "sending")
-                        .order_by(outbox.c.id)
-                    )
-                    .mappings()
-                    .all()
-                )
-        except SQLAlchemyError as err:
-            raise self._fail("claim digests", err) from err
-        return [_outbox_row(row) for row in rows]
-
-    def mark_sent(self, row: OutboxRow, reply: str, now: datetime) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                _MARK_SENT,
-                {"m_id": row.id, "m_owner": row.lease_owner, "m_at": now, "m_reply": reply[:500]},
-            )
-            if row.subscriber.hard_failures:
-                connection.execute(
-                    update(subscribers)
-                    .where(subscribers.c.id == row.subscriber.id)
-                    .values(hard_failures=0)
-                )
-
-    def mark_retry(self, row: OutboxRow, error: str, next_attempt_at: datetime) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id, outbox.c.lease_owner == row.lease_owner)
-                .values(
-                    status="queued",
-                    next_attempt_at=next_attempt_at,
-                    last_error=error[:500],
-                    lease_owner=None,
-                    lease_until=None,
-                )
-            )
-
-    def mark_failed(
-        self,
-        row: OutboxRow,
-        error: str,
-        now: datetime,
-        *,
-        hard: bool,
-        max_hard_failures: int,
-        status: str = "failed",
-    ) -> bool:
-        """Mark the row failed; return True when this suspended the subscriber."""
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id, outbox.c.lease_owner == row.lease_owner)
-                .values(
-                    status=status,
-                    last_error=error[:500],
-                    sent_at=None,
-                    lease_owner=None,
-                    lease_until=None,
-                    next_attempt_at=now,
-                )
-            )
-            if not hard:
-                return False
-            connection.execute(
-                update(subscribers)
-                .where(subscribers.c.id == row.subscriber.id)
-                .values(hard_failures=subscribers.c.hard_failures + 1)
-            )
-            result = connection.execute(
-                update(subscribers)
-                .where(
-                    subscribers.c.id == row.subscriber.id,
-                    subscribers.c.status == "active",
-                    subscribers.c.hard_failures >= max_hard_failures,
-                )
-                .values(status="suspended")
-            )
-            return bool(result.rowcount)
-
-    def retry_failed(self, now: datetime) -> int:
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                update(outbox)
-                .where(outbox.c.status == "failed")
-                .values(status="queued", next_attempt_at=now, attempts=0)
-            )
-        return int(result.rowcount)
-
-    def status(self, errors: int = 10) -> OutboxStatus:
-        with self.engine.connect() as connection:
-            counts = {status: 0 for status in ("queued", "sending", "sent", "failed")}
-            for status, count in connection.execute(
-                select(outbox.c.status, func.count()).group_by(outbox.c.status)
-            ):
-                counts[status] = int(count)
-            rows = connection.execute(
-                select(
-                    subscribers.c.email,
-                    outbox.c.period,
-                    outbox.c.status,
-                    outbox.c.last_error,
-                    outbox.c.next_attempt_at,
-                )
-                .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
-                .where(outbox.c.last_error.is_not(None))
-                .order_by(outbox.c.next_attempt_at.desc(), outbox.c.id.desc())
-                .limit(errors)
-            )
-            last = [
-                OutboxError(email, period, status, error, at)
-                for email, period, status, error, at in rows
-            ]
-            suspended = connection.execute(
-                select(func.count())
-                .select_from(subscribers)
-                .where(subscribers.c.status == "suspended")
-            )
-            return OutboxStatus(counts, last, int(suspended.scalar_one()))
-
-    def sent_message_ids(self) -> dict[str, list[str]]:
-        """Message-IDs of sent digests per address (for checks and tests)."""
-        found: dict[str, list[str]] = defaultdict(list)
-        with self.engine.connect() as connection:
-            for email, message_id in connection.execute(
-                select(subscribers.c.email, outbox.c.message_id)
-                .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
-                .where(outbox.c.status == "sent")
-            ):
-                found[email].append(message_id)
-        return found
-
-
-# Built once: marking a row sent happens once per message, so its statement is reused.
-_MARK_SENT = (
-    update(outbox)
-    .where(outbox.c.id == bindparam("m_id"), outbox.c.lease_owner == bindparam("m_owner"))
-    .values(
-        status="sent",
-        sent_at=bindparam("m_at"),
-        smtp_reply=bindparam("m_reply"),
-        lease_owner=None,
-        lease_until=None,
-        last_error=None,
-    )
-)
-
-
-def _subscriber_values(subscriber: Subscriber) -> dict[str, Any]:
-    return {
-        "id": subscriber.id,
-        "email": subscriber.email,
-        "language": subscriber.language,
-        "topics": json.dumps(list(subscriber.topics)),
-        "frequency": subscriber.frequency,
-        "weekday": subscriber.weekday,
-        "send_time": f"{subscriber.send_time:%H:%M}",
-        "timezone": subscriber.timezone,
-    }
-
-
-def _subscriber(row: Any) -> Subscriber:
-    hour, minute = (int(part) for part in row["send_time"].split(":"))
-    return Subscriber(
-        email=row["email"],
-        language=row["language"],
-        topics=tuple(json.loads(row["topics"])),
-        frequency=cast(Frequency, row["frequency"]),
-        weekday=row["weekday"],
-        send_time=time(hour, minute),
-        timezone=row["timezone"],
-        status=cast(Status, row["status"]),
-        created_at=row["created_at"],
-        confirmed_at=row["confirmed_at"],
-        last_slot_at=row["last_slot_at"],
-        covered_until=row["covered_until"],
-        hard_failures=row["hard_failures"],
-        origin=row["origin"],
-    )
-
-
-def _outbox_row(row: Any) -> OutboxRow:
-    return OutboxRow(
-        id=row["o_id"],
-        subscriber=_subscriber(row),
-        period=row["o_period"],
-        message_id=row["o_message_id"],
-        language=row["o_language"],
-        item_ids=tuple(json.loads(row["o_item_ids"])),
-        status=row["o_status"],
-        attempts=row["o_attempts"],
-        created_at=row["o_created_at"],
-        lease_owner=row["o_lease_owner"],
-    )
-
 
 __all__ = [
     "DigestStore",
@@ -557,5 +337,5 @@ __all__ = [
     "OutboxRow",
     "OutboxStatus",
     "QueuedDigest",
-    "new_lease_owner",
+    "subscriber_values",
 ]

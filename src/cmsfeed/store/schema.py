@@ -142,6 +142,8 @@ subscribers = Table(
     Column("last_slot_at", UtcDateTime),
     Column("covered_until", UtcDateTime),
     Column("hard_failures", Integer, nullable=False),
+    Column("suspended_at", UtcDateTime),  # migration 0006
+    Column("suspended_reason", Text),
     Index("ix_subscribers_status", "status"),
 )
 
@@ -168,9 +170,28 @@ outbox = Table(
     Column("sent_at", UtcDateTime),
     Column("smtp_reply", Text),
     Column("last_error", Text),
+    # Migration 0006: why a row failed or was cancelled (see store/outbox.py: CAUSES), and
+    # who holds its lease: a host, a pid and the process's start token.
+    Column("cause", String(16)),
+    Column("lease_host", Text),
+    Column("lease_pid", Integer),
+    Column("lease_started", String(64)),
     UniqueConstraint("subscriber_id", "period"),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_outbox_status_lease_until", "status", "lease_until"),
     Index("ix_outbox_subscriber_id_created_at", "subscriber_id", "created_at"),
+)
+
+# A mail server at fault (migration 0006): sending pauses until a probe gets through.
+delivery_pauses = Table(
+    "delivery_pauses",
+    metadata,
+    Column("server", String(200), primary_key=True),
+    Column("since_at", UtcDateTime, nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("reply", Text, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("next_probe_at", UtcDateTime, nullable=False),
 )
 
 # -- bounces and complaints (migration 0007) -------------------------------------------------

@@ -13,7 +13,7 @@ from alembic import op
 from cmsfeed.store.schema import UtcDateTime
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 
 
 def upgrade() -> None:
