@@ -5,11 +5,13 @@ Kazakh story is called French or Kazakh and never English or Russian. Lingua is 
 among the languages of the text's script (a Cyrillic text is not English; a Latin one is
 not Russian), which is what makes it affordable, and a text tells its script in one pass:
 
-- A long Cyrillic text with the Russian letters ы or э and none of the letters other
-  Cyrillic alphabets add (і ў ә қ ң ө ү ...) is Russian: no other language written in
-  Cyrillic has both properties, so Lingua is not asked.
+- A long Cyrillic text with the letters ы or э and none of the letters other Cyrillic
+  alphabets add (і ў ә қ ң ө ү ...) is Russian when py3langid agrees, and Lingua is not
+  asked.
 - Lingua knows no Kyrgyz, Uzbek or Tajik; their own letters name them (see `_by_letters`),
-  so such a story is never called Kazakh, Russian or Turkish.
+  so such a story is never called Kazakh, Russian or Turkish. A Kyrgyz text without the
+  letters that tell it is settled by py3langid (`kyrgyz`), which also confirms the shortcut
+  to Russian above (a Kyrgyz or Mongolian sentence may write ы or э and nothing else).
 
 Texts too short to tell, or where Lingua is unsure, come back `certain=False`; the caller
 then uses the language the source declared, or keeps the guess and marks it uncertain.
@@ -30,6 +32,8 @@ from lingua import (
     LanguageDetector,
     LanguageDetectorBuilder,
 )
+
+from cmsfeed.classify.kyrgyz import cyrillic_neighbour
 
 # Below this many letters a text says too little to be told apart from its neighbours.
 MIN_LETTERS = 12
@@ -191,6 +195,8 @@ class LanguageIdentifier:
             # Kyrgyz, which Lingua lacks: ң (which Mongolian never writes) and none of the
             # letters Kazakh has and Kyrgyz has not.
             language = "ky"
+        elif language in ("ru", "kk", "mn") and cyrillic_neighbour(sample) == "ky":
+            language = "ky"  # without ң, Kyrgyz looks Kazakh, Mongolian or Russian to Lingua
         certain = value >= self._min_confidence and letters >= CERTAIN_LETTERS
         if not certain:
             # A guess: the site's sources mostly write its languages, so the likeliest of
@@ -249,7 +255,11 @@ def _by_letters(sample: str, latin: int, cyrillic: int, letters: int) -> str | N
     """A language told by letters only it uses, where that is sure (or Lingua cannot tell)."""
     if cyrillic * 20 >= letters * 19:  # at least 95 % Cyrillic
         if _NOT_RUSSIAN.search(sample) is None:
-            return "ru" if _RUSSIAN_ONLY.search(sample) and letters >= CERTAIN_LETTERS else None
+            if not _RUSSIAN_ONLY.search(sample) or letters < CERTAIN_LETTERS:
+                return None
+            # Kyrgyz and Mongolian write ы and э too, and a sentence of theirs may use none of
+            # the letters Russian lacks: py3langid, which knows both, must agree.
+            return "ru" if cyrillic_neighbour(sample) == "ru" else None
         lowered = sample.lower()
         if _TAJIK_ONLY.search(sample):
             return "tg"
