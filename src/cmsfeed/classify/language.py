@@ -80,6 +80,8 @@ _RULED_OUT = (
     (re.compile("[йщ]", re.IGNORECASE), frozenset({Language.SERBIAN, Language.MACEDONIAN})),
 )
 _KAZAKH_ONLY = re.compile(r"[әғқұһі]", re.IGNORECASE)
+# Russian function words that Kyrgyz and Mongolian, which share its letters, do not have.
+_RUSSIAN_WORD = re.compile(r"(?<!\w)(?:и|в|что|для|это|как)(?!\w)", re.IGNORECASE)
 _TAJIK_ONLY = re.compile(r"[ӣӯҷ]", re.IGNORECASE)
 # Uzbek in Latin letters writes oʻ and gʻ; an apostrophe stands in for the turned comma.
 _UZBEK_LATIN = re.compile(r"[OoGg][\u02bb\u2018\u2019'](?!s\b|clock)[a-z]")
@@ -258,8 +260,11 @@ def _by_letters(sample: str, latin: int, cyrillic: int, letters: int) -> str | N
             if not _RUSSIAN_ONLY.search(sample) or letters < CERTAIN_LETTERS:
                 return None
             # Kyrgyz and Mongolian write ы and э too, and a sentence of theirs may use none of
-            # the letters Russian lacks: py3langid, which knows both, must agree.
-            return "ru" if cyrillic_neighbour(sample) == "ru" else None
+            # the letters Russian lacks: Russian's own little words (neither language has
+            # them) settle it at once, else py3langid, which knows both, must agree.
+            if _RUSSIAN_WORD.search(sample) or cyrillic_neighbour(sample) == "ru":
+                return "ru"
+            return None
         lowered = sample.lower()
         if _TAJIK_ONLY.search(sample):
             return "tg"
