@@ -214,7 +214,9 @@ def child_bare(size: int, port: int) -> dict[str, float]:
         for k in range(ITEMS_PER_SET)
     ]
     rendered = personalise(
-        EmailRenderer(config).digest(Subscriber("a@example.org"), items, T0),
+        EmailRenderer(config.site_info(), confirm_days=config.digests.confirm_days).digest(
+            Subscriber("a@example.org"), items, T0
+        ),
         Personal("https://x.example/u", "https://x.example/p", "why"),
     )
     raw = message_bytes(

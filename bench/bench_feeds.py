@@ -26,14 +26,13 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from cmsfeed.feeds import SiteInfo, render_pages
 from cmsfeed.feeds.document import FeedDocument
 from cmsfeed.feeds.jsonfeed import render_json
 from cmsfeed.feeds.pages import render_feed_page
-from cmsfeed.feeds.site import rendered
+from cmsfeed.feeds.site import render_pages, rendered
 from cmsfeed.feeds.syndication import render_atom, render_rss
 from cmsfeed.feeds.urls import feed_path
-from cmsfeed.model import Item, make_item_id
+from cmsfeed.model import Item, SiteInfo, make_item_id
 from cmsfeed.publish import collect_documents, write_site
 from cmsfeed.store import Store
 from cmsfeed.store.feed_states import record_hashes

@@ -18,8 +18,7 @@ import feedparser
 import uvicorn
 from lxml import etree
 
-from cmsfeed.feeds.document import SiteInfo
-from cmsfeed.model import Item, make_item_id
+from cmsfeed.model import Item, SiteInfo, make_item_id
 
 BASE_URL = "http://news.example.org/cms/"
 PUBLISHED = datetime(2024, 12, 2, 9, 30, tzinfo=UTC)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cmsfeed.cli import main as _main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
-from cmsfeed.feeds import site_info
+from cmsfeed.feeds.document import standard_selections
 from cmsfeed.publish import render_site, write_site
 from cmsfeed.publish.static import MANIFEST
 from feeds_support import CHECKS, make_item, sample_items
@@ -43,10 +43,10 @@ def test_build_writes_every_feed_page_and_opml(make_config, store, clock, tmp_pa
     store.upsert_items(sample_items(), clock())
     outdir = tmp_path / "site"
     output = build(tmp_path / "config.toml", outdir)
-    site = site_info(config)
+    site = config.site_info()
     expected = {
         f"feeds/{s.topic_segment}/{s.language_segment}.{fmt}"
-        for s in site.selections()
+        for s in standard_selections(site)
         for fmt in ("atom", "rss", "json", "html")
     }
     expected |= {
@@ -113,14 +113,12 @@ def test_feeds_of_removed_topics_are_deleted_and_other_files_kept(
     (outdir / "feeds").mkdir(parents=True)
     (outdir / "robots.txt").write_text("User-agent: *\n")
     (outdir / "feeds" / "README").write_text("mine\n")
-    site = site_info(config)
+    site = config.site_info()
     write_site(outdir, render_site(site, store))
     assert (outdir / "feeds" / "saiga" / "ru.atom").exists()
-    fewer = site_info(
-        config.model_copy(
-            update={"topics": [topic for topic in config.topics if topic.id != "saiga"]}
-        )
-    )
+    fewer = config.model_copy(
+        update={"topics": [topic for topic in config.topics if topic.id != "saiga"]}
+    ).site_info()
     report = write_site(outdir, render_site(fewer, store))
     assert sorted(report.removed) == sorted(
         f"feeds/saiga/{language}.{fmt}"

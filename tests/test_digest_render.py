@@ -13,6 +13,7 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from cmsfeed.config import Config
 from cmsfeed.digest.message import Sender, build_message, message_bytes
 from cmsfeed.digest.render import LOCALES, EmailRenderer, Personal, personalise
 from cmsfeed.subscribers import Subscriber
@@ -25,8 +26,12 @@ PERSONAL = Personal(
 )
 
 
+def renderer_for(config: Config) -> EmailRenderer:
+    return EmailRenderer(config.site_info(), confirm_days=config.digests.confirm_days)
+
+
 def render(tmp_path: Path, subscriber: Subscriber, items: list) -> EmailMessage:  # type: ignore[type-arg]
-    renderer = EmailRenderer(make_config(tmp_path))
+    renderer = renderer_for(make_config(tmp_path))
     rendered = personalise(renderer.digest(subscriber, items, T0), PERSONAL)
     raw = message_bytes(
         build_message(
@@ -114,7 +119,7 @@ def test_non_ascii_subject_is_rfc2047_encoded(tmp_path: Path) -> None:
 
 
 def test_same_items_render_once_and_personalise_cheaply(tmp_path: Path) -> None:
-    renderer = EmailRenderer(make_config(tmp_path))
+    renderer = renderer_for(make_config(tmp_path))
     items = [make_item("x")]
     a = renderer.digest(Subscriber("a@example.org"), items, T0)
     b = renderer.digest(Subscriber("b@example.org", timezone="UTC"), items, T0)
@@ -142,7 +147,7 @@ def test_compiled_catalogs_match_their_po_files() -> None:
 
 @pytest.mark.parametrize("template", ["confirmation", "welcome"])
 def test_confirmation_and_welcome_in_russian(tmp_path: Path, template: str) -> None:
-    renderer = EmailRenderer(make_config(tmp_path))
+    renderer = renderer_for(make_config(tmp_path))
     if template == "confirmation":
         rendered = renderer.confirmation("ru", "http://127.0.0.1:8080/confirm?token=t")
         assert "Подтвердите подписку" in rendered.subject

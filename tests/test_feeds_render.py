@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from lxml import etree
 
-from cmsfeed.feeds import Selection, make_document, render_feed, render_pages
-from cmsfeed.feeds.document import EMPTY_FEED_UPDATED_AT
-from cmsfeed.feeds.urls import entry_id, feed_url
+from cmsfeed.feeds.document import EMPTY_FEED_UPDATED_AT, make_document, standard_selections
+from cmsfeed.feeds.site import render_feed, render_pages
+from cmsfeed.feeds.urls import Selection, entry_id, feed_url
 from cmsfeed.model import Item
 from feeds_support import (
     BASE_URL,
@@ -44,7 +44,7 @@ def select(items: list[Item], chosen: Selection) -> list[Item]:
 def documents(items: list[Item], site=SITE):
     known = {item.id: item for item in items}
     chosen = [
-        *site.selections(),
+        *standard_selections(site),
         Selection(("argali", "saiga"), "ru"),
         Selection(("argali", "bukhara-deer"), None),
     ]
@@ -232,7 +232,7 @@ def test_hostile_items_are_escaped_or_stripped_in_every_format(fmt):
 def test_opml_lists_every_feed_once():
     opml = etree.fromstring(render_pages(SITE)[2].body)
     urls = [o.get("xmlUrl") for o in opml.iter("outline") if o.get("xmlUrl")]
-    assert len(urls) == len(set(urls)) == len(SITE.selections())
+    assert len(urls) == len(set(urls)) == len(standard_selections(SITE))
     assert feed_url(BASE_URL, Selection(("saiga",), "ru"), "atom") in urls
     russian = etree.fromstring(render_pages(SITE)[4].body)
     assert [o.get("xmlUrl") for o in russian.iter("outline") if o.get("xmlUrl")] == [
@@ -245,7 +245,7 @@ def test_index_pages_list_every_feed_with_autodiscovery_in_each_language():
     assert english.path == "index.html" and russian.path == "ru/index.html"
     for page in (english, russian):
         text = page.body.decode()
-        for chosen in SITE.selections():
+        for chosen in standard_selections(SITE):
             for fmt in ("atom", "rss", "json", "html"):
                 assert feed_url(BASE_URL, chosen, fmt) in text
         assert '<link rel="alternate" type="application/atom+xml"' in text

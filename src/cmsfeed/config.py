@@ -34,6 +34,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cmsfeed.errors import ConfigError
+from cmsfeed.feeds.urls import tag_authority
+from cmsfeed.model import Frequency, SiteInfo, Weekday
 
 ENV_PREFIX = "CMSFEED_"
 ENV_SEPARATOR = "__"
@@ -185,8 +187,6 @@ class SmtpConfig(_Section):
         return environ.get(self.password_env) if self.password_env else None
 
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Frequency = Literal["immediate", "daily", "weekly"]
 _TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
@@ -254,6 +254,23 @@ class Config(_Section):
 
     def topic_ids(self) -> list[str]:
         return [topic.id for topic in self.topics]
+
+    def site_info(self) -> SiteInfo:
+        """The plain value that feeds, pages and emails take instead of the configuration."""
+        site = self.site
+        return SiteInfo(
+            base_url=site.base_url,
+            title=site.title,
+            description=site.description,
+            languages=tuple(site.languages),
+            author_name=site.author_name,
+            author_email=site.author_email,
+            topic_names={topic.id: dict(topic.name) for topic in self.topics},
+            authority=tag_authority(site.base_url, self.feeds.tag_authority),
+            entries=self.feeds.entries,
+            ttl_minutes=self.feeds.ttl_minutes,
+            hub_url=self.feeds.hub_url,
+        )
 
 
 _EXPECTATIONS = {

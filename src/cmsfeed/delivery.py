@@ -85,7 +85,9 @@ class Mailer:
     dkim_key: DkimKey | None = None
 
     def __post_init__(self) -> None:
-        self.renderer = EmailRenderer(self.config)
+        self.renderer = EmailRenderer(
+            self.config.site_info(), confirm_days=self.config.digests.confirm_days
+        )
 
     @property
     def sender(self) -> Sender:

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Sequence
 
 from cmsfeed.config import Config
-from cmsfeed.feeds import site_info
 from cmsfeed.ingest.run import Ingester, IngestReport, Progress
 from cmsfeed.model import Clock
 from cmsfeed.publish.refresh import refresh_feeds
@@ -39,6 +38,6 @@ def ingest_and_publish(
 
 
 def refresh_and_report(config: Config, store: Store, clock: Clock) -> None:
-    refreshed = refresh_feeds(site_info(config), store, clock())
+    refreshed = refresh_feeds(config.site_info(), store, clock())
     for feed in refreshed.pings.failed:
         log.warning("websub ping failed; retried after the next ingest: %s", feed)

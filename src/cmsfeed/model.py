@@ -2,16 +2,26 @@
 
 Times are timezone-aware UTC and named `*_at`. A `Story` is what a source parser read;
 an `Item` is what the store keeps: one language version of a story, tagged with topics.
+`SiteInfo` is what feeds, pages and emails say about the site; `Frequency` and `Weekday` are
+the digest schedules. `cmsfeed.config` builds these values from config.toml; the pure core
+takes them and never sees the configuration itself.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import Literal
 
 Clock = Callable[[], datetime]
+
+Frequency = Literal["immediate", "daily", "weekly"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+FREQUENCIES: tuple[Frequency, ...] = ("immediate", "daily", "weekly")
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +100,42 @@ class Item:
 def make_item_id(key: str) -> str:
     """The id an item keeps for life: derived from its key, so it is the same on any machine."""
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """The site-wide facts every feed, page and email needs, read from the configuration once.
+
+    `topic_names` keeps the configured order of topics (pages and digests list them in it).
+    `locale_dir` holds the gettext catalogs of the interface words; None means the catalogs
+    shipped with cmsfeed (`cmsfeed/locale`), which is what `cmsfeed.config` gives.
+    """
+
+    base_url: str
+    title: str
+    description: str
+    languages: tuple[str, ...]
+    author_name: str
+    author_email: str | None
+    topic_names: Mapping[str, Mapping[str, str]]  # topic id -> language -> name
+    authority: str  # of tag: URIs, see `cmsfeed.feeds.urls.tag_authority`
+    entries: int = 50
+    ttl_minutes: int = 60
+    hub_url: str | None = None
+    locale_dir: Path | None = None
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    @property
+    def topic_ids(self) -> tuple[str, ...]:
+        return tuple(self.topic_names)
+
+    def topic_name(self, topic: str, language: str | None) -> str:
+        """The topic's name in `language`, else its first name, else its id."""
+        names = self.topic_names.get(topic) or {}
+        return names.get(language or self.default_language) or next(iter(names.values()), topic)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path

@@ -8,7 +8,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
-from cmsfeed.feeds import site_info
+from cmsfeed.feeds.document import standard_selections
 from cmsfeed.log import configure_logging
 from cmsfeed.publish import refresh_feeds, write_site
 
@@ -23,9 +23,9 @@ def build(context: Context, outdir: Path) -> None:
     Only files whose content changed are rewritten; feeds of topics removed from the
     configuration are deleted. Serve OUTDIR with nginx or a CDN (see docs/feeds.md).
     """
-    site = site_info(context.config)
+    site = context.config.site_info()
     store = context.store
-    feeds = len(site.selections())
+    feeds = len(standard_selections(site))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -22,11 +22,10 @@ from babel.dates import format_date, get_day_names
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment
 
-from cmsfeed.config import Config
 from cmsfeed.feeds.document import absolute_http_url
 from cmsfeed.feeds.urls import item_page_url
 from cmsfeed.i18n import babel_locale, gettext_environment
-from cmsfeed.model import Item
+from cmsfeed.model import Item, SiteInfo
 from cmsfeed.sanitize import clean_html, plain_text
 from cmsfeed.subscribers import Subscriber
 
@@ -76,13 +75,13 @@ def header_text(text: str) -> str:
 
 
 class EmailRenderer:
-    def __init__(self, config: Config, *, cache_size: int = 4096) -> None:
-        self.config = config
+    def __init__(self, site: SiteInfo, *, confirm_days: int, cache_size: int = 4096) -> None:
+        self.site = site
+        self.confirm_days = confirm_days  # how long a confirmation link is valid, as told
         self._environments: dict[str, Environment] = {}
         self._translations: dict[str, NullTranslations] = {}
         self._bodies: OrderedDict[tuple[Any, ...], RenderedEmail] = OrderedDict()
         self._cache_size = cache_size
-        self._topic_names = {topic.id: topic for topic in config.topics}
 
     # -- languages --------------------------------------------------------------------------
 
@@ -106,8 +105,7 @@ class EmailRenderer:
         return format_date(day, format="long", locale=babel_locale(language))
 
     def topic_name(self, topic_id: str, language: str) -> str:
-        topic = self._topic_names.get(topic_id)
-        return topic.display_name(language) if topic else topic_id
+        return self.site.topic_name(topic_id, language)
 
     # -- digests ----------------------------------------------------------------------------
 
@@ -130,7 +128,7 @@ class EmailRenderer:
     def _render_digest(self, subscriber: Subscriber, items: list[Item], day: date) -> RenderedEmail:
         language = subscriber.language
         groups = self._groups(subscriber, items)
-        site = self.config.site
+        site = self.site
         context = {
             "language": language,
             "site_title": site.title,
@@ -158,7 +156,7 @@ class EmailRenderer:
     def _groups(self, subscriber: Subscriber, items: list[Item]) -> list[dict[str, Any]]:
         """Items by topic, in the order of the config; an item shows under its first topic."""
         language = subscriber.language
-        order = [topic.id for topic in self.config.topics]
+        order = list(self.site.topic_ids)
         by_topic: dict[str, list[dict[str, Any]]] = {}
         for item in items:
             wanted = [t for t in item.topics if not subscriber.topics or t in subscriber.topics]
@@ -174,7 +172,7 @@ class EmailRenderer:
 
     def _item_view(self, item: Item, language: str) -> dict[str, Any]:
         url = absolute_http_url(item.url) or item_page_url(
-            self.config.site.base_url, item.id, item.language
+            self.site.base_url, item.id, item.language
         )
         text = plain_text(item.summary)
         if len(text) > _TEXT_SUMMARY_LIMIT:
@@ -229,7 +227,7 @@ class EmailRenderer:
     # -- confirmation and welcome -----------------------------------------------------------
 
     def confirmation(self, language: str, confirm_url: str) -> RenderedEmail:
-        site = self.config.site
+        site = self.site
         subject = self.translate(language, "Please confirm your subscription to %(site)s") % {
             "site": site.title
         }
@@ -238,12 +236,12 @@ class EmailRenderer:
             "site_title": site.title,
             "title": subject,
             "confirm_url": confirm_url,
-            "days": self.config.digests.confirm_days,
+            "days": self.confirm_days,
         }
         return self._render("confirm", language, header_text(subject), context)
 
     def welcome(self, subscriber: Subscriber, personal: Personal) -> RenderedEmail:
-        site = self.config.site
+        site = self.site
         language = subscriber.language
         subject = self.translate(language, "Welcome to %(site)s") % {"site": site.title}
         context = {

@@ -15,69 +15,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from cmsfeed.config import Config
 from cmsfeed.feeds import urls
 from cmsfeed.feeds.urls import Format, Selection
-from cmsfeed.model import Item
+from cmsfeed.model import Item, SiteInfo
 from cmsfeed.sanitize import clean_html, plain_text, remove_xml_forbidden
 
 # The `updated` of a feed with no entries: fixed, so an empty feed has stable bytes too.
 EMPTY_FEED_UPDATED_AT = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class SiteInfo:
-    """The site-wide facts every feed needs, read from the configuration once."""
-
-    base_url: str
-    title: str
-    description: str
-    languages: tuple[str, ...]
-    author_name: str
-    author_email: str | None
-    topic_names: Mapping[str, Mapping[str, str]]  # topic id -> language -> name
-    authority: str
-    entries: int = 50
-    ttl_minutes: int = 60
-    hub_url: str | None = None
-
-    @property
-    def default_language(self) -> str:
-        return self.languages[0]
-
-    @property
-    def topic_ids(self) -> tuple[str, ...]:
-        return tuple(self.topic_names)
-
-    def topic_name(self, topic: str, language: str | None) -> str:
-        names = self.topic_names.get(topic) or {}
-        return names.get(language or self.default_language) or next(iter(names.values()), topic)
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def selections(self) -> list[Selection]:
-        """Every standard feed: each topic and all topics, in each language and all languages."""
-        topics: list[tuple[str, ...]] = [()] + [(topic,) for topic in self.topic_ids]
-        languages: list[str | None] = [None, *self.languages]
-        return [Selection(chosen, language) for chosen in topics for language in languages]
-
-
-def site_info(config: Config) -> SiteInfo:
-    site = config.site
-    return SiteInfo(
-        base_url=site.base_url,
-        title=site.title,
-        description=site.description,
-        languages=tuple(site.languages),
-        author_name=site.author_name,
-        author_email=site.author_email,
-        topic_names={topic.id: dict(topic.name) for topic in config.topics},
-        authority=urls.tag_authority(site.base_url, config.feeds.tag_authority),
-        entries=config.feeds.entries,
-        ttl_minutes=config.feeds.ttl_minutes,
-        hub_url=config.feeds.hub_url,
-    )
+def standard_selections(site: SiteInfo) -> list[Selection]:
+    """Every standard feed: each topic and all topics, in each language and all languages."""
+    topics: list[tuple[str, ...]] = [()] + [(topic,) for topic in site.topic_ids]
+    languages: list[str | None] = [None, *site.languages]
+    return [Selection(chosen, language) for chosen in topics for language in languages]
 
 
 @dataclass(frozen=True, slots=True)

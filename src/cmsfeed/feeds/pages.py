@@ -17,9 +17,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from lxml import etree
 
 from cmsfeed.feeds import urls
-from cmsfeed.feeds.document import FeedDocument, SiteInfo
+from cmsfeed.feeds.document import FeedDocument
 from cmsfeed.feeds.urls import Selection
 from cmsfeed.i18n import babel_locale
+from cmsfeed.model import SiteInfo
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "web"  # package data
 

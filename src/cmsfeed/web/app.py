@@ -23,11 +23,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Route
 
 from cmsfeed.config import Config
-from cmsfeed.feeds import SiteInfo, site_info
 from cmsfeed.feeds import urls as feed_urls
 from cmsfeed.feeds.urls import FeedRequest, UnknownPathError, feed_path, parse_feed_path
 from cmsfeed.metrics import RequestMetrics, exposition
-from cmsfeed.model import Clock
+from cmsfeed.model import Clock, SiteInfo
 from cmsfeed.store import Store
 from cmsfeed.web.fastpath import CachedFiles
 from cmsfeed.web.resources import Resource, choose_encoding, is_not_modified
@@ -47,7 +46,7 @@ def create_app(
     hub_client: httpx.Client | None = None,
 ) -> Starlette:
     """The web application; `poll=False` leaves refreshing to the caller (`app.state.feeds`)."""
-    site = site_info(config)
+    site = config.site_info()
     service = FeedService(site, store, clock, hub_client=hub_client)
     max_age = config.feeds.max_age_seconds
     refresh_seconds = config.feeds.refresh_seconds
