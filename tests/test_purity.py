@@ -1,4 +1,8 @@
-"""The pure core imports no database, network or scheduler library (checked in a fresh process)."""
+"""The pure core imports no configuration, database, network, server or scheduler library.
+
+One table: each pure module is imported alone in a fresh interpreter and `sys.modules` is
+checked, so a forbidden package pulled in indirectly (through a package `__init__`, say) counts.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,12 @@ import json
 import subprocess
 import sys
 
-PURE_MODULES = [
-    "cmsfeed.dates",
-    "cmsfeed.sanitize",
-    "cmsfeed.model",
-    "cmsfeed.errors",
-    "cmsfeed.classify",
-    "cmsfeed.classify.language",
-    "cmsfeed.classify.topics",
-    "cmsfeed.ingest.listing",
-    "cmsfeed.ingest.html_page",
-    "cmsfeed.ingest.json_items",
-    "cmsfeed.ingest.prepare",
-]
-FEED_PARSER = "cmsfeed.ingest.feed"
+import pytest
 
-LIBRARIES = [
+FORBIDDEN = [
+    "cmsfeed.config",
+    "pydantic",
+    "pydantic_core",  # the configuration
     "sqlalchemy",
     "alembic",
     "psycopg",
@@ -39,18 +33,70 @@ LIBRARIES = [
     "aiosmtpd",  # servers and mail
     "apscheduler",  # the scheduler
     "cmsfeed.store",
+    "cmsfeed.web",
+    "cmsfeed.mail",
+    "cmsfeed.publish",
+    "cmsfeed.delivery",
+    "cmsfeed.scheduler",
+    "cmsfeed.jobs",
     "cmsfeed.ingest.fetch",
     "cmsfeed.ingest.run",
     "cmsfeed.cli",  # our edges
 ]
 # The standard library's clients. feedparser imports http.client and urllib.request when it
 # loads (it can fetch URLs itself); `parse_feed` only ever hands it bytes, so the feed parser
-# is held to LIBRARIES alone. (`socket` is not listed: email.utils imports it for make_msgid.)
+# is held to FORBIDDEN alone. (`socket` is not listed: email.utils imports it for make_msgid.)
 STANDARD_CLIENTS = ["http.client", "urllib.request", "ssl", "smtplib", "asyncio"]
+# Digests link to feed pages through feeds.urls; that must not load the feed writers.
+FEED_WRITERS = ["feedgen", "lxml", "cmsfeed.feeds.syndication", "cmsfeed.feeds.pages"]
+
+CORE = FORBIDDEN + STANDARD_CLIENTS
 
 
-def imported_by(modules: list[str]) -> set[str]:
-    code = f"import {', '.join(modules)}; import sys, json; print(json.dumps(sorted(sys.modules)))"
+def row(module: str, forbidden: list[str], pending_on: str = "", why: str = "") -> object:
+    """One module and what it must not load; `pending_on` names the branch that makes it pure
+    (the test is then expected to fail until that branch is merged and the mark removed)."""
+    marks = (
+        [pytest.mark.xfail(strict=True, reason=f"{why}; made pure on branch {pending_on}")]
+        if pending_on
+        else []
+    )
+    return pytest.param(module, forbidden, marks=marks, id=module)
+
+
+HTML_PAGE_READS_CONFIG = "ingest/html_page.py imports cmsfeed.config (SelectorsConfig)"
+CLASSIFY_READS_CONFIG = "classify/topics.py imports cmsfeed.config (LATIN)"
+PURE_MODULES = [
+    row("cmsfeed.model", CORE),
+    row("cmsfeed.errors", CORE),
+    row("cmsfeed.dates", CORE),
+    row("cmsfeed.sanitize", CORE),
+    row("cmsfeed.i18n", CORE),
+    row("cmsfeed.subscribers", CORE),
+    row("cmsfeed.feeds", CORE + FEED_WRITERS),
+    row("cmsfeed.feeds.urls", CORE + FEED_WRITERS),
+    row("cmsfeed.feeds.document", CORE + FEED_WRITERS),
+    row("cmsfeed.feeds.syndication", CORE),
+    row("cmsfeed.feeds.jsonfeed", CORE),
+    row("cmsfeed.feeds.pages", CORE),
+    row("cmsfeed.feeds.site", CORE),
+    row("cmsfeed.digest.select", CORE + FEED_WRITERS),
+    row("cmsfeed.digest.render", CORE + FEED_WRITERS),
+    row("cmsfeed.digest.message", CORE + FEED_WRITERS),
+    row("cmsfeed.digest.links", CORE + FEED_WRITERS),
+    row("cmsfeed.ingest.listing", CORE),
+    row("cmsfeed.ingest.json_items", CORE),
+    row("cmsfeed.ingest.feed", FORBIDDEN),
+    row("cmsfeed.ingest.html_page", CORE, "ingest-identity", HTML_PAGE_READS_CONFIG),
+    row("cmsfeed.ingest.prepare", CORE, "ingest-language", CLASSIFY_READS_CONFIG),
+    row("cmsfeed.classify", CORE, "ingest-language", CLASSIFY_READS_CONFIG),
+    row("cmsfeed.classify.language", CORE, "ingest-language", CLASSIFY_READS_CONFIG),
+    row("cmsfeed.classify.topics", CORE, "ingest-language", CLASSIFY_READS_CONFIG),
+]
+
+
+def imported_by(module: str) -> set[str]:
+    code = f"import {module}; import sys, json; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -65,19 +111,22 @@ def among(loaded: set[str], forbidden: list[str]) -> list[str]:
     )
 
 
-def test_pure_modules_import_no_database_network_or_scheduler_library():
-    loaded = imported_by(PURE_MODULES)
-    assert set(PURE_MODULES) <= loaded  # the check below really saw them
-    assert among(loaded, LIBRARIES + STANDARD_CLIENTS) == []
+@pytest.mark.parametrize(("module", "forbidden"), PURE_MODULES)
+def test_a_pure_module_imports_nothing_forbidden(module: str, forbidden: list[str]) -> None:
+    loaded = imported_by(module)
+    assert module in loaded  # the check below really saw it
+    assert among(loaded, forbidden) == []
 
 
-def test_the_feed_parser_imports_no_database_network_or_scheduler_library():
-    loaded = imported_by([FEED_PARSER])
-    assert FEED_PARSER in loaded
-    assert among(loaded, LIBRARIES) == []
-
-
-def test_the_check_would_notice_an_io_module():
-    # Guards the tests above against a subprocess that silently imports nothing.
-    assert among(imported_by(["cmsfeed.store"]), LIBRARIES)
-    assert "httpx" in imported_by(["cmsfeed.ingest.fetch"])
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("cmsfeed.store", "sqlalchemy"),
+        ("cmsfeed.ingest.fetch", "httpx"),
+        ("cmsfeed.config", "pydantic"),
+        ("cmsfeed.feeds.site", "feedgen"),
+    ],
+)
+def test_the_check_would_notice_a_forbidden_import(module: str, expected: str) -> None:
+    # Guards the table against a subprocess that silently imports nothing.
+    assert expected in among(imported_by(module), FORBIDDEN + FEED_WRITERS)
