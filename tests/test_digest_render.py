@@ -15,7 +15,8 @@ from babel.messages.pofile import read_po
 
 from cmsfeed.config import Config
 from cmsfeed.digest.message import Sender, build_message, message_bytes
-from cmsfeed.digest.render import LOCALES, EmailRenderer, Personal, personalise
+from cmsfeed.digest.render import EmailRenderer, Personal, personalise
+from cmsfeed.i18n import LOCALES
 from cmsfeed.subscribers import Subscriber
 from digest_support import T0, make_config, make_item
 

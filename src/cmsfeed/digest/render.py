@@ -13,26 +13,21 @@ import html
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import css_inline
 from babel.dates import format_date, get_day_names
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from jinja2 import Environment
 
 from cmsfeed.feeds.document import absolute_http_url
 from cmsfeed.feeds.urls import item_page_url
-from cmsfeed.i18n import babel_locale, gettext_environment
+from cmsfeed.i18n import PACKAGE as PACKAGE  # web/subscriptions.py finds templates from it
+from cmsfeed.i18n import TEMPLATES, babel_locale, gettext_environment, translations
 from cmsfeed.model import Item, SiteInfo
 from cmsfeed.sanitize import clean_html, plain_text
 from cmsfeed.subscribers import Subscriber
-
-PACKAGE = Path(__file__).resolve().parent.parent
-TEMPLATES = PACKAGE / "templates" / "email"
-LOCALES = PACKAGE / "locale"
-DOMAIN = "cmsfeed"
 
 # Filled in per subscriber; letters only, so that escaping and CSS inlining leave them alone.
 UNSUBSCRIBE = "CMSFEEDxUNSUBSCRIBExURL"
@@ -79,22 +74,18 @@ class EmailRenderer:
         self.site = site
         self.confirm_days = confirm_days  # how long a confirmation link is valid, as told
         self._environments: dict[str, Environment] = {}
-        self._translations: dict[str, NullTranslations] = {}
         self._bodies: OrderedDict[tuple[Any, ...], RenderedEmail] = OrderedDict()
         self._cache_size = cache_size
 
     # -- languages --------------------------------------------------------------------------
 
     def translations(self, language: str) -> NullTranslations:
-        if language not in self._translations:
-            found = Translations.load(str(LOCALES), [language], DOMAIN)
-            self._translations[language] = found
-        return self._translations[language]
+        return translations(language, self.site.locale_dir)
 
     def environment(self, language: str) -> Environment:
         if language not in self._environments:
             self._environments[language] = gettext_environment(
-                TEMPLATES, self.translations(language), keep_trailing_newline=True
+                TEMPLATES / "email", self.translations(language), keep_trailing_newline=True
             )
         return self._environments[language]
 

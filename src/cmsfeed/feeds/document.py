@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from cmsfeed.feeds import urls
 from cmsfeed.feeds.urls import Format, Selection
+from cmsfeed.i18n import translations
 from cmsfeed.model import Item, SiteInfo
 from cmsfeed.sanitize import clean_html, plain_text, remove_xml_forbidden
 
@@ -75,13 +76,11 @@ class FeedDocument:
 
 def feed_title(site: SiteInfo, chosen: Selection, interface_language: str) -> str:
     names = [site.topic_name(topic, interface_language) for topic in chosen.topics]
-    subject = ", ".join(names) if names else _ALL_TOPICS.get(interface_language, "All topics")
+    _ = translations(interface_language, site.locale_dir)
+    subject = ", ".join(names) if names else _.gettext("All topics")
     if chosen.language is None:
         return f"{site.title}: {subject}"
     return f"{site.title}: {subject} ({chosen.language})"
-
-
-_ALL_TOPICS = {"en": "All topics", "ru": "Все темы"}
 
 
 def make_document(
