@@ -86,6 +86,9 @@ class SiteConfig(_Section):
     languages: list[LanguageCode] = Field(default_factory=lambda: ["en"], min_length=1)
     author_name: str = "cmsfeed"
     author_email: str | None = None
+    # A folder of your own gettext catalogs (<language>/LC_MESSAGES/cmsfeed.mo), searched before
+    # the bundled ones: a language, or other words, without changing cmsfeed.
+    locale_dir: str | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -270,6 +273,7 @@ class Config(_Section):
             entries=self.feeds.entries,
             ttl_minutes=self.feeds.ttl_minutes,
             hub_url=self.feeds.hub_url,
+            locale_dir=Path(site.locale_dir) if site.locale_dir else None,
         )
 
 
@@ -415,6 +419,9 @@ def _environment_value(text: str) -> Any:
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     """Relative paths in the file are relative to the file, not to the working directory."""
+    site = data.get("site")
+    if isinstance(site, dict) and isinstance(site.get("locale_dir"), str):
+        site["locale_dir"] = str((base / site["locale_dir"]).resolve())
     store = data.get("store")
     if isinstance(store, dict) and isinstance(store.get("url"), str):
         store["url"] = resolve_sqlite_url(store["url"], base)
@@ -445,6 +452,11 @@ def default_store_url(base: Path) -> str:
 def _consistency_problems(config: Config, label: str) -> list[str]:
     problems: list[str] = []
     languages = set(config.site.languages)
+    if config.site.locale_dir is not None and not Path(config.site.locale_dir).is_dir():
+        problems.append(
+            f"{label}: site.locale_dir: expected a folder of gettext catalogs, "
+            f"{config.site.locale_dir!r} is not a folder"
+        )
     for kind, ids in (
         ("sources", [s.id for s in config.sources]),
         ("topics", [t.id for t in config.topics]),

@@ -35,20 +35,32 @@ def babel_locale(language: str) -> Locale:
 
 @cache
 def translations(language: str, locale_dir: Path | None = None) -> NullTranslations:
-    """The catalog of `language` in `locale_dir` (default: the bundled `locale/`).
+    """The catalog of `language`: the one in `locale_dir` (a site's own, when it has one), which
+    falls back to the bundled one in `locale/` for messages it lacks; without any catalog, the
+    English messages themselves (a NullTranslations)."""
+    bundled = Translations.load(str(LOCALES), [language], DOMAIN)
+    if locale_dir is None:
+        return bundled
+    own = Translations.load(str(locale_dir), [language], DOMAIN)
+    if not isinstance(own, Translations):
+        return bundled
+    own.add_fallback(bundled)
+    return own
 
-    Without one, the English messages themselves (a NullTranslations).
+
+def language_name(code: str, interface: str, *, capitalized: bool = True) -> str:
+    """The name of a language in the interface language ("Русский", "English", "Английский").
+
+    Not `capitalized`, it is written as Babel writes it inside a sentence ("английский",
+    "Deutsch"): which languages capitalize their names is Babel's knowledge, not ours.
     """
-    return Translations.load(str(locale_dir or LOCALES), [language], DOMAIN)
-
-
-def language_name(code: str, interface: str) -> str:
-    """The name of a language in the interface language ("Русский", "English", "Английский")."""
     try:
-        name = babel_locale(interface).languages.get(code)
+        name: str | None = babel_locale(interface).languages.get(code)
     except (UnknownLocaleError, ValueError):
         name = None
-    return (name[:1].upper() + name[1:]) if name else code
+    if not name:
+        return code
+    return name[:1].upper() + name[1:] if capitalized else name
 
 
 def gettext_environment(

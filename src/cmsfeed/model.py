@@ -107,8 +107,8 @@ class SiteInfo:
     """The site-wide facts every feed, page and email needs, read from the configuration once.
 
     `topic_names` keeps the configured order of topics (pages and digests list them in it).
-    `locale_dir` holds the gettext catalogs of the interface words; None means the catalogs
-    shipped with cmsfeed (`cmsfeed/locale`), which is what `cmsfeed.config` gives.
+    `locale_dir` holds the site's own gettext catalogs of the interface words, searched before
+    the ones shipped with cmsfeed (`cmsfeed/locale`); None: only those.
     """
 
     base_url: str

@@ -109,11 +109,7 @@ def render_index(site: SiteInfo, language: str) -> bytes:
         {
             "href": site.url(urls.opml_path(lang)),
             "label": _("Feeds in %(language)s")
-            % {
-                "language": language_name(lang, language).lower()
-                if language != "en"
-                else language_name(lang, "en")
-            },
+            % {"language": language_name(lang, language, capitalized=False)},
         }
         for lang in site.languages
     ]
