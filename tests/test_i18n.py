@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import feedparser
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cmsfeed.config import load_config
 from cmsfeed.digest.render import EmailRenderer
 from cmsfeed.errors import ConfigError
 from cmsfeed.feeds.site import render_pages
-from cmsfeed.i18n import DOMAIN
+from cmsfeed.i18n import DOMAIN, LOCALES
+from cmsfeed.model import SiteInfo
+from feeds_support import make_site
 
 GERMAN = {
     "All topics": "Alle Themen",
@@ -145,3 +151,46 @@ def test_a_missing_catalog_folder_is_one_line_naming_the_key(tmp_path: Path) -> 
         "config.toml: site.locale_dir: expected a folder of gettext catalogs, "
         f"{str(tmp_path / 'nowhere')!r} is not a folder"
     )
+
+
+def index_page(site: SiteInfo, language: str) -> str:
+    path = "index.html" if language == site.default_language else f"{language}/index.html"
+    return next(f for f in render_pages(site) if f.path == path).body.decode()
+
+
+def page_messages() -> list[str]:
+    """The catalog's messages that the English index page shows word for word."""
+    with (LOCALES / f"{DOMAIN}.pot").open("rb") as template:
+        messages = [m.id for m in read_po(template) if isinstance(m.id, str) and m.id]
+    english = index_page(make_site(languages=("en", "de")), "en")
+    shown = [m for m in messages if m in english]
+    # "Subscribe" (a sign-up page's) is found only inside "Subscribe by email": not this page's.
+    return sorted(m for m in shown if not any(m != other and m in other for other in shown))
+
+
+PAGE_MESSAGES = page_messages()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sets(st.sampled_from(PAGE_MESSAGES)))
+def test_each_translated_message_lands_where_its_english_was(translated: set[str]) -> None:
+    """Nothing lost or mislabeled: any subset of messages translated (each to its own marker)
+    shows every marker on the German page, English for the rest, and no marker in English."""
+    assert len(PAGE_MESSAGES) >= 12  # the check below covers the page's words
+    markers = {message: f"Deutsch-{n}-Wort" for n, message in enumerate(sorted(translated))}
+    with tempfile.TemporaryDirectory() as folder:
+        catalog = Catalog(locale="de", domain=DOMAIN, fuzzy=False)
+        for message, marker in markers.items():
+            catalog.add(message, marker)
+        mo = Path(folder) / "de" / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        mo.parent.mkdir(parents=True)
+        with mo.open("wb") as out:
+            write_mo(out, catalog)
+        site = make_site(languages=("en", "de"), locale_dir=Path(folder))
+        german, english = index_page(site, "de"), index_page(site, "en")
+    for message in PAGE_MESSAGES:
+        if message in markers:
+            assert markers[message] in german, message
+        else:
+            assert message in german, message
+    assert "Deutsch-" not in english
