@@ -84,6 +84,7 @@ def gettext_environment(
         lstrip_blocks=trim_blocks,
         keep_trailing_newline=keep_trailing_newline,
         undefined=undefined,
+        auto_reload=False,  # templates are package data: no need to look at them on each render
     )
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     return env
