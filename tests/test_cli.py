@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from cmsfeed.store import migrate
+from support.cli import CMSFEED
 
-CMSFEED = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "cmsfeed"
 SOURCES = Path(__file__).resolve().parent / "data" / "sources"
 
 
 def cmsfeed(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
     options = ["--config", str(config)] if config is not None else []
     return subprocess.run(
-        [str(CMSFEED), *options, *args],
+        [*CMSFEED, *options, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -288,7 +288,7 @@ def test_db_status_and_upgrade(config_path: Path):
 def test_a_database_url_that_is_no_url_is_one_line(tmp_path: Path, make_config):
     make_config(environ={})
     result = subprocess.run(
-        [str(CMSFEED), "--config", str(tmp_path / "config.toml"), "db", "status"],
+        [*CMSFEED, "--config", str(tmp_path / "config.toml"), "db", "status"],
         capture_output=True,
         text=True,
         timeout=120,
