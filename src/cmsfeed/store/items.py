@@ -123,6 +123,13 @@ class Store:
                 self.label, f"cannot open or migrate the database: {_first_line(err)}"
             ) from err
 
+    def schema_revision(self) -> str | None:
+        """The schema version the database has (None: empty); connects, so it proves access."""
+        try:
+            return migrate.current_revision(self.engine)
+        except SQLAlchemyError as err:
+            raise StoreError(self.label, f"cannot connect: {_first_line(err)}") from err
+
     def close(self) -> None:
         self.engine.dispose()
 
