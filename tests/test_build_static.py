@@ -128,3 +128,25 @@ def test_feeds_of_removed_topics_are_deleted_and_other_files_kept(
     assert not (outdir / "feeds" / "saiga").exists()
     assert (outdir / "robots.txt").exists() and (outdir / "feeds" / "README").exists()
     assert b"saiga" not in (outdir / "feeds.opml").read_bytes()
+
+
+def test_no_page_has_a_url_attribute_with_white_space(make_config, store, clock, tmp_path):
+    # The Nu HTML checker's rule (it flagged the favicon's data: URI): a URL in href or src
+    # may not contain raw white space; it must be percent-encoded.
+    from selectolax.lexbor import LexborHTMLParser
+
+    make_config()
+    store.upsert_items(sample_items(), clock())
+    outdir = tmp_path / "site"
+    build(tmp_path / "config.toml", outdir)
+    pages = sorted(outdir.rglob("*.html"))
+    assert pages
+    offenders = []
+    for page in pages:
+        tree = LexborHTMLParser(page.read_text(encoding="utf-8"))
+        for node in tree.css("[href], [src]"):
+            for name in ("href", "src"):
+                value = node.attributes.get(name)
+                if value is not None and any(c.isspace() for c in value):
+                    offenders.append(f"{page.relative_to(outdir)}: {name}={value[:60]!r}")
+    assert offenders == []

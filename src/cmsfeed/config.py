@@ -100,8 +100,27 @@ class SiteConfig(_Section):
         return self.languages[0]
 
 
+# The databases cmsfeed is tested on; anything else is refused when the config is loaded, not
+# at the first write.
+STORE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+
+
 class StoreConfig(_Section):
     url: str = "sqlite:///var/cmsfeed.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        scheme, separator, _ = value.partition("://")
+        if not separator or scheme.lower() not in STORE_SCHEMES:
+            # Only the scheme is named: the rest of the URL may hold a password.
+            found = f"a {scheme!r} URL" if separator else "no URL"
+            raise PydanticCustomError(
+                "store_url",
+                "expected sqlite:///PATH or postgresql://USER@HOST/DBNAME, got {found}",
+                {"found": found},
+            )
+        return value
 
 
 class IngestConfig(_Section):
@@ -347,7 +366,8 @@ def _describe(error: Mapping[str, Any], label: str, origins: Mapping[tuple[str, 
     else:
         problem = error["msg"].removeprefix("Value error, ")
         problem = problem[0].lower() + problem[1:]
-    if kind not in ("missing", "extra_forbidden") and "input" in error:
+    # A store URL may hold a password: its error names only the scheme it found.
+    if kind not in ("missing", "extra_forbidden", "store_url") and "input" in error:
         problem += f", got {_show(error['input'])}"
     return f"{subject}: {problem}"
 

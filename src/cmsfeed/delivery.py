@@ -39,6 +39,7 @@ from cmsfeed.errors import ConfigError, DeliveryError, SubscriberError
 from cmsfeed.mail import MaildirTransport, SmtpTransport, Transport
 from cmsfeed.mail.smtp import SmtpSettings
 from cmsfeed.model import Clock, Item
+from cmsfeed.private_files import private_file
 from cmsfeed.store.digests import DigestStore, OutboxRow, new_lease_owner
 from cmsfeed.subscribers import (
     Subscriber,
@@ -274,6 +275,7 @@ def site_secret(config: Config, environ: Mapping[str, str]) -> bytes:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(32))
+    private_file(path)  # 0600 whatever the umask, and narrowed if an older version made it wider
     return path.read_text().strip().encode()
 
 
