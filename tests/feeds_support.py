@@ -37,8 +37,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def make_site(**overrides: Any) -> SiteInfo:
     values: dict[str, Any] = {
         "base_url": BASE_URL,
-        "title": "CAMI news",
-        "description": "News of Central Asian mammals.",
         "languages": ("en", "ru"),
         "author_name": "CMS CAMI",
         "author_email": None,
@@ -53,6 +51,16 @@ def make_site(**overrides: Any) -> SiteInfo:
         "hub_url": None,
     }
     values.update(overrides)
+    # The site's name differs by language, so a page or feed that shows the wrong one fails.
+    titles = {"en": "CAMI news", "ru": "Новости CAMI"}
+    descriptions = {"en": "News of Central Asian mammals.", "ru": "Новости о млекопитающих."}
+    values.setdefault(
+        "titles", {lang: titles.get(lang, titles["en"]) for lang in values["languages"]}
+    )
+    values.setdefault(
+        "descriptions",
+        {lang: descriptions.get(lang, descriptions["en"]) for lang in values["languages"]},
+    )
     return SiteInfo(**values)
 
 

@@ -59,7 +59,7 @@ def test_russian_digest_is_localized_with_babel_dates(tmp_path: Path) -> None:
         ),
     ]
     message = render(tmp_path, sub, items)
-    assert message["Subject"] == "CAMI news: 2 новых материала (Аргали, Сайгак)"
+    assert message["Subject"] == "Новости CAMI: 2 новых материала (Аргали, Сайгак)"
     text = message.get_body(("plain",)).get_content()
     assert "2 декабря 2024 г." in " ".join(text.split()).replace("\u202f", " ")
     assert "== Аргали ==" in text and "== Сайгак ==" in text

@@ -68,6 +68,7 @@ def test_subscribe_confirm_digest_unsubscribe(site) -> None:  # type: ignore[no-
     with httpx.Client(base_url=base) as web:
         form = web.get("/subscribe?lang=ru")
         assert form.status_code == 200 and "Подписаться" in form.text
+        assert "Новости CAMI" in form.text and "CAMI news" not in form.text  # the site's name
         answer = signup(
             web,
             {

@@ -79,9 +79,14 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A text the reader sees in their language: one string for every language, or a table with one
+# per language, `{ en = "…", ru = "…" }`, that must name every language of site.languages.
+PerLanguageText = str | dict[LanguageCode, str]
+
+
 class SiteConfig(_Section):
-    title: str = "cmsfeed"
-    description: str = "News about migratory species, by topic and language."
+    title: PerLanguageText = "cmsfeed"
+    description: PerLanguageText = "News about migratory species, by topic and language."
     base_url: AbsoluteUrl = "http://127.0.0.1:8080/"
     languages: list[LanguageCode] = Field(default_factory=lambda: ["en"], min_length=1)
     author_name: str = "cmsfeed"
@@ -98,6 +103,19 @@ class SiteConfig(_Section):
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    def titles(self) -> dict[str, str]:
+        return _per_language(self.title, self.languages)
+
+    def descriptions(self) -> dict[str, str]:
+        return _per_language(self.description, self.languages)
+
+
+def _per_language(text: PerLanguageText, languages: list[str]) -> dict[str, str]:
+    """Every language's text; a language a table leaves out is refused at load time."""
+    if isinstance(text, str):
+        return {language: text for language in languages}
+    return {language: text[language] for language in languages if language in text}
 
 
 # The databases cmsfeed is tested on; anything else is refused when the config is loaded, not
@@ -282,8 +300,8 @@ class Config(_Section):
         site = self.site
         return SiteInfo(
             base_url=site.base_url,
-            title=site.title,
-            description=site.description,
+            titles=site.titles(),
+            descriptions=site.descriptions(),
             languages=tuple(site.languages),
             author_name=site.author_name,
             author_email=site.author_email,
@@ -472,6 +490,21 @@ def default_store_url(base: Path) -> str:
 def _consistency_problems(config: Config, label: str) -> list[str]:
     problems: list[str] = []
     languages = set(config.site.languages)
+    for key in ("title", "description"):
+        text = getattr(config.site, key)
+        if isinstance(text, str):
+            continue
+        for language in config.site.languages:
+            if not text.get(language, "").strip():
+                problems.append(
+                    f"{label}: site.{key}.{language}: expected the {key} in every language of "
+                    f"site.languages {config.site.languages}, {language!r} is missing"
+                )
+        for language in text:
+            if language not in languages:
+                problems.append(
+                    f"{label}: site.{key}.{language}: not one of site.languages {sorted(languages)}"
+                )
     if config.site.locale_dir is not None and not Path(config.site.locale_dir).is_dir():
         problems.append(
             f"{label}: site.locale_dir: expected a folder of gettext catalogs, "

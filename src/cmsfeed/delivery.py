@@ -101,7 +101,8 @@ class Mailer:
     @property
     def list_id(self) -> str:
         name = self.config.digests.list_id or urlsplit(self.config.site.base_url).hostname
-        return f"{self.config.site.title} <digests.{name or 'localhost'}>"
+        title = self.config.site.titles()[self.config.site.default_language]
+        return f"{title} <digests.{name or 'localhost'}>"
 
     def personal(self, subscriber: Subscriber) -> Personal:
         base = self.config.site.base_url

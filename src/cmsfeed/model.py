@@ -106,14 +106,17 @@ def make_item_id(key: str) -> str:
 class SiteInfo:
     """The site-wide facts every feed, page and email needs, read from the configuration once.
 
+    `titles` and `descriptions` give the site's name and strapline in each of its languages
+    (every one of `languages`, checked when built): a reader sees them in the language of the
+    page, feed or email in front of them.
     `topic_names` keeps the configured order of topics (pages and digests list them in it).
     `locale_dir` holds the site's own gettext catalogs of the interface words, searched before
     the ones shipped with cmsfeed (`cmsfeed/locale`); None: only those.
     """
 
     base_url: str
-    title: str
-    description: str
+    titles: Mapping[str, str]  # language -> the site's name
+    descriptions: Mapping[str, str]  # language -> one sentence about the site
     languages: tuple[str, ...]
     author_name: str
     author_email: str | None
@@ -124,9 +127,27 @@ class SiteInfo:
     hub_url: str | None = None
     locale_dir: Path | None = None
 
+    def __post_init__(self) -> None:
+        for field_name, texts in (("titles", self.titles), ("descriptions", self.descriptions)):
+            missing = [language for language in self.languages if language not in texts]
+            if missing:
+                raise ValueError(f"SiteInfo.{field_name}: no text for {', '.join(missing)}")
+
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    def title_in(self, language: str | None) -> str:
+        """The site's name in `language`; None (an all-languages feed): the default language's."""
+        return self.titles[self._known(language)]
+
+    def description_in(self, language: str | None) -> str:
+        return self.descriptions[self._known(language)]
+
+    def _known(self, language: str | None) -> str:
+        # A language the site does not offer (a feed of stories in German on an en/ru site)
+        # is read in the default language, like the rest of the interface.
+        return language if language in self.languages else self.default_language
 
     @property
     def topic_ids(self) -> tuple[str, ...]:

@@ -46,9 +46,9 @@ def check(context: Context) -> None:
     config = context.config
     out = context.out
     out.print(f"[bold]{context.config_path}[/bold] is valid.")
+    titles = " / ".join(dict.fromkeys(config.site.titles().values()))
     out.print(
-        f"site: {config.site.title} at {config.site.base_url} "
-        f"(languages: {', '.join(config.site.languages)})"
+        f"site: {titles} at {config.site.base_url} (languages: {', '.join(config.site.languages)})"
     )
     out.print(f"store: {_store_state(config.store.url)}")
     sources = Table("source", "kind", "location", "enabled", title="Sources", title_justify="left")

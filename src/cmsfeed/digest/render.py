@@ -122,7 +122,7 @@ class EmailRenderer:
         site = self.site
         context = {
             "language": language,
-            "site_title": site.title,
+            "site_title": site.title_in(language),
             "count": len(items),
             "date": self.format_date(day, language),
             "groups": groups,
@@ -133,12 +133,12 @@ class EmailRenderer:
         }
         _ = self.translations(language)
         if len(items) == 1:
-            subject = f"{site.title}: {items[0].title}"
+            subject = f"{site.title_in(language)}: {items[0].title}"
         else:
             topics = ", ".join(group["name"] for group in groups)
             subject = _.ngettext(
                 "%(site)s: %(count)d new story", "%(site)s: %(count)d new stories", len(items)
-            ) % {"site": site.title, "count": len(items)}
+            ) % {"site": site.title_in(language), "count": len(items)}
             if topics:
                 subject += f" ({topics})"
         context["title"] = subject
@@ -220,11 +220,11 @@ class EmailRenderer:
     def confirmation(self, language: str, confirm_url: str) -> RenderedEmail:
         site = self.site
         subject = self.translate(language, "Please confirm your subscription to %(site)s") % {
-            "site": site.title
+            "site": site.title_in(language)
         }
         context = {
             "language": language,
-            "site_title": site.title,
+            "site_title": site.title_in(language),
             "title": subject,
             "confirm_url": confirm_url,
             "days": self.confirm_days,
@@ -234,10 +234,12 @@ class EmailRenderer:
     def welcome(self, subscriber: Subscriber, personal: Personal) -> RenderedEmail:
         site = self.site
         language = subscriber.language
-        subject = self.translate(language, "Welcome to %(site)s") % {"site": site.title}
+        subject = self.translate(language, "Welcome to %(site)s") % {
+            "site": site.title_in(language)
+        }
         context = {
             "language": language,
-            "site_title": site.title,
+            "site_title": site.title_in(language),
             "title": subject,
             "why": WHY,
             "preferences_url": PREFERENCES,

@@ -78,9 +78,10 @@ def feed_title(site: SiteInfo, chosen: Selection, interface_language: str) -> st
     names = [site.topic_name(topic, interface_language) for topic in chosen.topics]
     _ = translations(interface_language, site.locale_dir)
     subject = ", ".join(names) if names else _.gettext("All topics")
+    title = site.title_in(interface_language)
     if chosen.language is None:
-        return f"{site.title}: {subject}"
-    return f"{site.title}: {subject} ({chosen.language})"
+        return f"{title}: {subject}"
+    return f"{title}: {subject} ({chosen.language})"
 
 
 def make_document(
@@ -96,7 +97,7 @@ def make_document(
         selection=chosen,
         feed_id=urls.feed_id(site.authority, chosen),
         title=title,
-        subtitle=site.description.strip() or site.title,
+        subtitle=site.description_in(language).strip() or site.title_in(language),
         language=language,
         site=site,
         entries=entries,

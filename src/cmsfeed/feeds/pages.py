@@ -96,7 +96,7 @@ def render_index(site: SiteInfo, language: str) -> bytes:
     )
     everything = Selection((), language)
     discovery = [
-        _discovery(site.base_url, everything, fmt, f"{site.title} ({language})")
+        _discovery(site.base_url, everything, fmt, f"{site.title_in(language)} ({language})")
         for fmt in ("atom", "rss", "json")
     ]
     discovery += [
@@ -121,7 +121,9 @@ def render_index(site: SiteInfo, language: str) -> bytes:
         site=site,
         columns=columns,
         rows=rows,
-        page_title=site.title,
+        page_title=site.title_in(language),
+        site_title=site.title_in(language),
+        site_description=site.description_in(language),
         discovery=discovery,
         opmls=opmls,
         custom_example=urls.feed_url(site.base_url, custom, "atom"),
@@ -180,6 +182,7 @@ def render_feed_page(document: FeedDocument) -> bytes:
         home_url=_home(site, language),
         switcher=switcher,
         site=site,
+        site_title=site.title_in(language),
         subscribe_url=subscribe_url(
             site, document.selection.language or language, document.selection.topics
         ),
@@ -224,7 +227,8 @@ def render_opml(site: SiteInfo, language: str | None = None) -> bytes:
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     title = etree.SubElement(head, "title")
-    title.text = site.title if language is None else f"{site.title} ({language})"
+    name = site.title_in(language)
+    title.text = name if language is None else f"{name} ({language})"
     body = etree.SubElement(root, "body")
     topics: list[tuple[str, ...]] = [()] + [(topic,) for topic in site.topic_ids]
     languages: list[str | None] = [None, *site.languages] if language is None else [language]

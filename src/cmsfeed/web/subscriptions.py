@@ -90,7 +90,7 @@ class SubscriptionPages:
             .get_template(template)
             .render(
                 language=language,
-                site_title=site.title,
+                site_title=self.mailer.renderer.site.title_in(language),
                 base_url=site.base_url,
                 home_url=home,
                 **context,
