@@ -150,3 +150,32 @@ def test_no_page_has_a_url_attribute_with_white_space(make_config, store, clock,
                 if value is not None and any(c.isspace() for c in value):
                     offenders.append(f"{page.relative_to(outdir)}: {name}={value[:60]!r}")
     assert offenders == []
+
+
+def test_the_sample_builds_feeds_the_w3c_validator_finds_nothing_in(
+    make_config, store, clock, tmp_path
+):
+    # The W3C feed validator's rules it flagged on this build: DuplicateUpdated (the two
+    # language versions of the sample's bilingual story shared their `updated` in the feeds
+    # of all languages) and a channel language on feeds that mix languages.
+    from lxml import etree
+
+    from cmsfeed.ingest.run import Ingester
+
+    assert Ingester(make_config(), store, clock).ingest().ok
+    outdir = tmp_path / "site"
+    build(tmp_path / "config.toml", outdir)
+    atom = "{http://www.w3.org/2005/Atom}"
+    feeds = sorted(outdir.rglob("*.atom"))
+    assert len(feeds) == 9 * 3  # (all topics + eight) × (all languages, en, ru)
+    for path in feeds:
+        root = etree.parse(path).getroot()
+        updated = [e.findtext(f"{atom}updated") for e in root.iter(f"{atom}entry")]
+        assert len(updated) == len(set(updated)), path
+        mixed = path.stem == "all"
+        assert (root.get("{http://www.w3.org/XML/1998/namespace}lang") is None) == mixed, path
+    for path in outdir.rglob("all.rss"):
+        channel = etree.parse(path).getroot().find("channel")
+        assert channel.find("language") is None
+        for item in channel.iter("item"):
+            assert item.findtext("{http://purl.org/dc/elements/1.1/}language") in ("en", "ru")

@@ -61,7 +61,9 @@ class FeedDocument:
     feed_id: str
     title: str
     subtitle: str
-    language: str  # the feed's language; the site's default for an all-languages feed
+    # The feed's language; None for a feed of all languages, whose entries each say theirs
+    # (its title and subtitle are in the site's default language).
+    language: str | None
     site: SiteInfo
     entries: tuple[Entry, ...] = ()
     updated_at: datetime = EMPTY_FEED_UPDATED_AT
@@ -90,6 +92,8 @@ def make_document(
     """The feed for `chosen` holding `items` (newest first); `siblings` maps translation ids."""
     language = chosen.language or site.default_language
     html_url = urls.feed_url(site.base_url, chosen, "html")
+    if chosen.language is None:
+        items = one_version_per_story(site, items)
     entries = tuple(_entry(site, item, html_url, siblings) for item in items[: site.entries])
     newest = max((entry.updated_at for entry in entries), default=EMPTY_FEED_UPDATED_AT)
     title = feed_title(site, chosen, language)
@@ -98,11 +102,36 @@ def make_document(
         feed_id=urls.feed_id(site.authority, chosen),
         title=title,
         subtitle=site.description_in(language).strip() or site.title_in(language),
-        language=language,
+        language=chosen.language,
         site=site,
         entries=entries,
         updated_at=newest,
     )
+
+
+def one_version_per_story(site: SiteInfo, items: Sequence[Item]) -> list[Item]:
+    """The items of a feed of all languages: a story told in several languages is one entry.
+
+    The versions of one story (linked as translations by ingest, never guessed here) share
+    their dates; as separate entries they would be the same story twice, with the same
+    `updated`. The entry is the version in the earliest of `site.languages` that this feed
+    holds; every other version stays reachable from it (an alternate link with its language
+    and title in Atom, `_cmsfeed.translations` in JSON Feed, "Also in" on the page) and has
+    its own entry in its language's feed. A version whose sibling is not in this feed (tagged
+    with other topics) keeps its entry.
+    """
+    held = {item.id: item for item in items}
+
+    def rank(item: Item) -> tuple[int, str]:
+        order = site.languages.index(item.language) if item.language in site.languages else 99
+        return (order, item.id)
+
+    kept = []
+    for item in items:
+        versions = [held[other] for other in item.translations if other in held]
+        if all(rank(item) < rank(other) for other in versions if other.language != item.language):
+            kept.append(item)
+    return kept
 
 
 def _entry(site: SiteInfo, item: Item, html_url: str, siblings: Mapping[str, Item]) -> Entry:
