@@ -83,7 +83,7 @@ def start_site(folder: Path, smtp: SmtpServer) -> Iterator[Site]:
     environ = {
         **os.environ,
         "CMSFEED_SECRET": SECRET,
-        "CMSFEED_SITE__BASE_URL": base + "/",
+        # no base_url, as shipped: links, the sign-up form and emails follow --host/--port
         "CMSFEED_SMTP__HOST": "127.0.0.1",
         "CMSFEED_SMTP__PORT": str(smtp.port),
         "CMSFEED_SMTP__SECURITY": "none",

@@ -13,6 +13,7 @@ SMTP password is read from the variable that `smtp.password_env` names.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -87,7 +88,10 @@ PerLanguageText = str | dict[LanguageCode, str]
 class SiteConfig(_Section):
     title: PerLanguageText = "cmsfeed"
     description: PerLanguageText = "News about migratory species, by topic and language."
-    base_url: AbsoluteUrl = "http://127.0.0.1:8080/"
+    # The public address, when it is fixed (behind a proxy, on a CDN). Unset: pages, feeds and
+    # emails of `cmsfeed run` and `serve` follow the address they are served at; `build` and the
+    # digest commands, which serve nothing, then ask for it.
+    base_url: AbsoluteUrl | None = None
     languages: list[LanguageCode] = Field(default_factory=lambda: ["en"], min_length=1)
     author_name: str = "cmsfeed"
     author_email: str | None = None
@@ -97,8 +101,8 @@ class SiteConfig(_Section):
 
     @field_validator("base_url")
     @classmethod
-    def _ends_with_slash(cls, value: str) -> str:
-        return value if value.endswith("/") else value + "/"
+    def _ends_with_slash(cls, value: str | None) -> str | None:
+        return value if value is None or value.endswith("/") else value + "/"
 
     @property
     def default_language(self) -> str:
@@ -256,6 +260,43 @@ class DigestsConfig(_Section):
     dkim: DkimConfig | None = None
 
 
+def _networks(value: object) -> object:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PydanticCustomError("networks", "expected a list of IP addresses or networks")
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise PydanticCustomError(
+                "networks",
+                "expected IP addresses or networks such as '127.0.0.1' or '10.0.0.0/8', "
+                "got {entry}",
+                {"entry": repr(entry)},
+            ) from None
+    return value
+
+
+class WebConfig(_Section):
+    """What `cmsfeed run` and `serve` believe of the requests they get."""
+
+    # Proxies (addresses or networks) whose Host and X-Forwarded-Proto/-Host/-Port headers
+    # say the public address, when site.base_url is unset; from anyone else they are ignored.
+    trusted_proxies: Annotated[list[str], BeforeValidator(_networks)] = Field(default_factory=list)
+    # Where `cmsfeed run` takes sign-ups, for the "Email digest" buttons of pages written by
+    # `build` or served by `serve`; default: site.base_url's /subscribe, and with no base_url
+    # the buttons are left out (never a link to a form that is not there).
+    signup_url: AbsoluteUrl | None = None
+
+    def is_trusted(self, address: str | None) -> bool:
+        if not address or not self.trusted_proxies:
+            return False
+        try:
+            found = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(found in ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies)
+
+
 class LogConfig(_Section):
     """Logs of `cmsfeed run` and `serve`: one line per event, as text or JSON."""
 
@@ -284,6 +325,7 @@ class Config(_Section):
     digests: DigestsConfig = Field(default_factory=DigestsConfig)
     subscribers: list[SubscriberConfig] = Field(default_factory=list)
     log: LogConfig = Field(default_factory=LogConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -295,18 +337,49 @@ class Config(_Section):
     def topic_ids(self) -> list[str]:
         return [topic.id for topic in self.topics]
 
-    def site_info(self) -> SiteInfo:
-        """The plain value that feeds, pages and emails take instead of the configuration."""
+    def served_at(self, served_base: str) -> Config:
+        """This configuration with `site.base_url` filled by the address being served, if unset
+        (`cmsfeed run`: the links in its emails lead to itself)."""
+        if self.site.base_url is not None:
+            return self
+        return self.model_copy(
+            update={"site": self.site.model_copy(update={"base_url": served_base})}
+        )
+
+    def site_info(self, served_base: str | None = None, *, signup_here: bool = False) -> SiteInfo:
+        """The plain value that feeds, pages and emails take instead of the configuration.
+
+        Links are built on `site.base_url`, else on `served_base` (the address `run` or `serve`
+        answers at); with neither, ConfigError names the key. `signup_here`: this process
+        takes sign-ups (`run`); else the buttons lead to `web.signup_url`, to base_url's form,
+        or nowhere.
+        """
         site = self.site
+        base_url = site.base_url or served_base
+        if base_url is None:
+            raise ConfigError(
+                [
+                    "site.base_url: not set; links in files and emails made outside "
+                    "`cmsfeed run` or `serve` need the public address (set it in config.toml "
+                    "or CMSFEED_SITE__BASE_URL)"
+                ]
+            )
+        if signup_here:
+            signup_url: str | None = base_url + "subscribe"
+        elif self.web.signup_url:
+            signup_url = self.web.signup_url
+        else:
+            signup_url = site.base_url + "subscribe" if site.base_url else None
         return SiteInfo(
-            base_url=site.base_url,
+            base_url=base_url,
+            signup_url=signup_url,
             titles=site.titles(),
             descriptions=site.descriptions(),
             languages=tuple(site.languages),
             author_name=site.author_name,
             author_email=site.author_email,
             topic_names={topic.id: dict(topic.name) for topic in self.topics},
-            authority=tag_authority(site.base_url, self.feeds.tag_authority),
+            authority=tag_authority(base_url, self.feeds.tag_authority),
             entries=self.feeds.entries,
             ttl_minutes=self.feeds.ttl_minutes,
             hub_url=self.feeds.hub_url,
@@ -385,7 +458,8 @@ def _describe(error: Mapping[str, Any], label: str, origins: Mapping[tuple[str, 
         problem = error["msg"].removeprefix("Value error, ")
         problem = problem[0].lower() + problem[1:]
     # A store URL may hold a password: its error names only the scheme it found.
-    if kind not in ("missing", "extra_forbidden", "store_url") and "input" in error:
+    # (A list of networks names the one entry that is wrong.)
+    if kind not in ("missing", "extra_forbidden", "store_url", "networks") and "input" in error:
         problem += f", got {_show(error['input'])}"
     return f"{subject}: {problem}"
 
@@ -537,6 +611,11 @@ def _consistency_problems(config: Config, label: str) -> list[str]:
                 f"{label}: sources[{index}].language: {source.language!r} is not one of "
                 f"site.languages {sorted(languages)}"
             )
+    if config.feeds.hub_url and config.site.base_url is None:
+        problems.append(
+            f"{label}: feeds.hub_url: a WebSub hub fetches the feeds at their public address; "
+            "set site.base_url too"
+        )
     topic_ids = set(config.topic_ids())
     for index, subscriber in enumerate(config.subscribers):
         if subscriber.language not in languages:

@@ -100,12 +100,12 @@ class Mailer:
 
     @property
     def list_id(self) -> str:
-        name = self.config.digests.list_id or urlsplit(self.config.site.base_url).hostname
+        name = self.config.digests.list_id or urlsplit(self.renderer.site.base_url).hostname
         title = self.config.site.titles()[self.config.site.default_language]
         return f"{title} <digests.{name or 'localhost'}>"
 
     def personal(self, subscriber: Subscriber) -> Personal:
-        base = self.config.site.base_url
+        base = self.renderer.site.base_url
         return Personal(
             unsubscribe_link(base, self.secret, subscriber.id),
             preferences_link(base, self.secret, subscriber.id),

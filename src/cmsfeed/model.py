@@ -126,6 +126,8 @@ class SiteInfo:
     ttl_minutes: int = 60
     hub_url: str | None = None
     locale_dir: Path | None = None
+    # The sign-up form (of `cmsfeed run`) the "Email digest" buttons lead to; None: no buttons.
+    signup_url: str | None = None
 
     def __post_init__(self) -> None:
         for field_name, texts in (("titles", self.titles), ("descriptions", self.descriptions)):

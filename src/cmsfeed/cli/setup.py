@@ -47,9 +47,8 @@ def check(context: Context) -> None:
     out = context.out
     out.print(f"[bold]{context.config_path}[/bold] is valid.")
     titles = " / ".join(dict.fromkeys(config.site.titles().values()))
-    out.print(
-        f"site: {titles} at {config.site.base_url} (languages: {', '.join(config.site.languages)})"
-    )
+    where = config.site.base_url or "the address served (site.base_url is not set)"
+    out.print(f"site: {titles} at {where} (languages: {', '.join(config.site.languages)})")
     out.print(f"store: {_store_state(config.store.url)}")
     sources = Table("source", "kind", "location", "enabled", title="Sources", title_justify="left")
     for source in config.sources:

@@ -189,10 +189,13 @@ def render_feed_page(document: FeedDocument) -> bytes:
     )
 
 
-def subscribe_url(site: SiteInfo, language: str, topics: tuple[str, ...]) -> str:
-    """The sign-up form with the language and topics filled in (served by `cmsfeed run`)."""
+def subscribe_url(site: SiteInfo, language: str, topics: tuple[str, ...]) -> str | None:
+    """The sign-up form (of `cmsfeed run`) with the language and topics filled in; None when
+    no sign-up form is known, and the page leaves its buttons out."""
+    if site.signup_url is None:
+        return None
     query = [("lang", language), *(("topic", topic) for topic in topics)]
-    return f"{site.base_url}subscribe?{urlencode(query)}"
+    return f"{site.signup_url}?{urlencode(query)}"
 
 
 def _home(site: SiteInfo, language: str) -> str:

@@ -82,7 +82,7 @@ class SubscriptionPages:
         return self.mailer.renderer.translate(language, message)
 
     def page(self, language: str, template: str, status: int = 200, **context: Any) -> Response:
-        site = self.config.site
+        site = self.mailer.renderer.site  # its base_url is the address served, if not configured
         home = site.base_url if language == site.default_language else f"{site.base_url}{language}/"
         context.setdefault("switcher", [])
         body = (
@@ -90,7 +90,7 @@ class SubscriptionPages:
             .get_template(template)
             .render(
                 language=language,
-                site_title=self.mailer.renderer.site.title_in(language),
+                site_title=site.title_in(language),
                 base_url=site.base_url,
                 home_url=home,
                 **context,
@@ -165,7 +165,7 @@ class SubscriptionPages:
             httponly=True,
             samesite="strict",
             path="/",
-            secure=self.config.site.base_url.startswith("https:"),
+            secure=self.mailer.renderer.site.base_url.startswith("https:"),
         )
         return response
 
@@ -176,7 +176,7 @@ class SubscriptionPages:
             origin is not None
             and origin != "null"
             and urlsplit(origin).netloc
-            not in (request.url.netloc, urlsplit(self.config.site.base_url).netloc)
+            not in (request.url.netloc, urlsplit(self.mailer.renderer.site.base_url).netloc)
         ):
             return True
         nonce = _csrf_nonce(request)
@@ -284,7 +284,7 @@ class SubscriptionPages:
             raise SubscriberError(values.get("email") or "(empty)", err.problem) from err
 
     async def _send_confirmation(self, subscriber: Subscriber, token: str, now: datetime) -> None:
-        url = link(self.config.site.base_url, "confirm", token)
+        url = link(self.mailer.renderer.site.base_url, "confirm", token)
         rendered = self.mailer.renderer.confirmation(subscriber.language, url)
         raw = self.mailer.compose(
             rendered, subscriber.email, f"<confirm.{token[-24:]}@{self.mailer.domain}>", now
