@@ -47,7 +47,7 @@ WIDTHS = (375, 1280)
 class Site:
     """A running `cmsfeed run` and what it talks to."""
 
-    base: str  # http://127.0.0.1:PORT (also site.base_url, so links in emails lead here)
+    base: str  # http://127.0.0.1:PORT (no base_url: links in pages and emails follow it)
     folder: Path
     smtp: SmtpServer
     process: subprocess.Popen[bytes]

@@ -49,6 +49,7 @@ def make_site(**overrides: Any) -> SiteInfo:
         "entries": 50,
         "ttl_minutes": 60,
         "hub_url": None,
+        "signup_url": BASE_URL + "subscribe",  # as `cmsfeed run` serves it
     }
     values.update(overrides)
     # The site's name differs by language, so a page or feed that shows the wrong one fails.

@@ -30,7 +30,10 @@ TITLES = {"en": "CAMI news", "ru": "Новости CAMI"}
 
 def write(tmp_path: Path, site: str) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'[site]\nlanguages = ["en", "ru"]\n{site}\n', encoding="utf-8")
+    path.write_text(
+        f'[site]\nbase_url = "http://h.example/"\nlanguages = ["en", "ru"]\n{site}\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -92,7 +95,7 @@ def test_an_incomplete_table_is_refused_naming_the_key(
 
 def test_the_shipped_config_names_the_site_in_every_language_it_offers() -> None:
     config = load_config(BUNDLED_CONFIG_PATH, {})
-    site = config.site_info()
+    site = config.site_info("http://127.0.0.1:8080/")
     assert isinstance(config.site.title, dict) and isinstance(config.site.description, dict)
     assert set(config.site.title) == set(config.site.description) == set(site.languages)
     assert len(set(site.titles.values())) == len(site.languages)  # really translated

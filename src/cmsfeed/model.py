@@ -103,6 +103,19 @@ def make_item_id(key: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedCount:
+    """How many stories a feed holds and when the newest was published (for the index)."""
+
+    count: int
+    newest_at: datetime
+
+
+# (topic id or None for all topics, language or None for all languages) -> its count; a feed
+# that is not there is empty.
+FeedCounts = Mapping[tuple[str | None, str | None], FeedCount]
+
+
+@dataclass(frozen=True, slots=True)
 class SiteInfo:
     """The site-wide facts every feed, page and email needs, read from the configuration once.
 

@@ -20,7 +20,7 @@ from cmsfeed.feeds import urls
 from cmsfeed.feeds.document import FeedDocument
 from cmsfeed.feeds.urls import Selection
 from cmsfeed.i18n import TEMPLATES, babel_locale, gettext_environment, language_name, translations
-from cmsfeed.model import SiteInfo
+from cmsfeed.model import FeedCounts, SiteInfo
 
 _FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 _TYPES = {
@@ -50,9 +50,18 @@ def interface_language(site: SiteInfo, language: str | None) -> str:
     return language if language in site.languages else site.default_language
 
 
-def render_index(site: SiteInfo, language: str) -> bytes:
-    _ = translations(language, site.locale_dir).gettext
-    languages: list[str | None] = [*site.languages, None]
+def render_index(site: SiteInfo, language: str, counts: FeedCounts | None = None) -> bytes:
+    """The index in `language`: a card per topic, the page's language first and the others a
+    tap away. `counts` (from the store) gives each feed's size and newest date; None: not
+    known, and no count is shown (an empty feed is only called empty when it is)."""
+    translated = translations(language, site.locale_dir)
+    _ = translated.gettext
+    # The page's language first, then the others, then all languages.
+    languages: list[str | None] = [
+        language,
+        *(other for other in site.languages if other != language),
+        None,
+    ]
     columns = [
         {"lang": lang, "label": language_name(lang, language) if lang else _("All languages")}
         for lang in languages
@@ -70,7 +79,12 @@ def render_index(site: SiteInfo, language: str) -> bytes:
                     fmt: urls.feed_url(site.base_url, chosen, fmt)
                     for fmt in ("atom", "rss", "json", "html")
                 }
-                | {"column": column["label"] or "", "lang": column["lang"] or ""}
+                | {
+                    "column": column["label"] or "",
+                    "lang": column["lang"] or "",
+                    "id": f"url-{topics[0] if topics else urls.ALL}-{column['lang'] or urls.ALL}",
+                    "size": _size(counts, translated, language, topics, column["lang"]),
+                }
             )
         # The names in the other languages, so that a reader finds a species by either name.
         also = [
@@ -84,6 +98,7 @@ def render_index(site: SiteInfo, language: str) -> bytes:
                 "label": label,
                 "also": also,
                 "cells": cells,
+                "size": _size(counts, translated, language, topics, None),
                 "subscribe": subscribe_url(site, language, topics),
             }
         )
@@ -187,6 +202,27 @@ def render_feed_page(document: FeedDocument) -> bytes:
             site, document.selection.language or language, document.selection.topics
         ),
     )
+
+
+def _size(
+    counts: FeedCounts | None,
+    translated: Any,
+    language: str,
+    topics: tuple[str, ...],
+    feed_language: str | None,
+) -> str:
+    """ "12 stories · newest 2 Dec 2024", "No stories yet", or "" when counts are not known."""
+    if counts is None:
+        return ""
+    found = counts.get((topics[0] if topics else None, feed_language))
+    if found is None:
+        return str(translated.gettext("No stories yet"))
+    stories = translated.ngettext("%(count)d story", "%(count)d stories", found.count) % {
+        "count": found.count
+    }
+    day = format_date(found.newest_at.date(), "medium", locale=babel_locale(language))
+    newest = translated.gettext("newest %(date)s") % {"date": day}
+    return f"{stories} · {newest}"
 
 
 def subscribe_url(site: SiteInfo, language: str, topics: tuple[str, ...]) -> str | None:
