@@ -63,7 +63,7 @@ def test_russian_digest_is_localized_with_babel_dates(tmp_path: Path) -> None:
     text = message.get_body(("plain",)).get_content()
     assert "2 декабря 2024 г." in " ".join(text.split()).replace("\u202f", " ")
     assert "== Аргали ==" in text and "== Сайгак ==" in text
-    assert "Читать полностью" in text and "Отписаться" in text
+    assert "Отписаться" in text
     html = message.get_body(("html",)).get_content()
     assert 'lang="ru"' in html and "Изменить темы" in html
 
@@ -72,7 +72,7 @@ def test_a_language_without_a_catalog_falls_back_to_english_words(tmp_path: Path
     sub = Subscriber("k@example.org", language="kk")
     message = render(tmp_path, sub, [make_item("Киік", language="kk")])
     text = message.get_body(("plain",)).get_content()
-    assert "Read the full story" in text
+    assert "Unsubscribe" in text
     assert "2024" in text  # Kazakh date words come from Babel's own data
 
 
