@@ -151,12 +151,21 @@ def test_digest_as_received_fits_a_narrow_window(
     assert page.errors == []
     text = page.page.inner_text("body")
     assert page.page.locator(".covers").inner_text() == "Saiga antelope, Argali · English"
+    titles = page.page.locator("h3 a").all_inner_texts()
+    assert titles
     # One link per story: its title.
     for story in page.page.locator("h3 a").all():
         assert page.page.locator(f'a[href="{story.get_attribute("href")}"]').count() == 1
     assert page.page.get_by_role("link", name="Unsubscribe").is_visible()
     assert page.page.get_by_role("link", name="Change topics, language or schedule").is_visible()
     assert link_in(digest, "unsubscribe").startswith(site.base)
+
+    # "View this digest in your browser" opens the same stories on the site.
+    page.page.goto(site.local(link_in(digest, "digest")))
+    page.page.screenshot(path=str(artifacts / "digest-web-375.png"), full_page=True)
+    assert page.page.locator("h3 a").all_inner_texts() == titles
+    assert page.layout_problems() == [] and page.errors == []
+    page.page.set_content(html)
 
     # With images off, the text and links are all there and nothing overflows.
     blind = browser.new_page()

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from cmsfeed import metrics
 from cmsfeed.config import Config, SubscriberConfig
-from cmsfeed.digest.links import preferences_link, unsubscribe_link
+from cmsfeed.digest.links import preferences_link, unsubscribe_link, view_link
 from cmsfeed.digest.message import (
     DkimKey,
     Sender,
@@ -139,7 +139,12 @@ class Mailer:
         covered_at: datetime,
         now: datetime,
     ) -> tuple[RenderedEmail, bytes]:
-        personal = self.personal(subscriber)
+        personal = replace(
+            self.personal(subscriber),
+            view_url=view_link(
+                self.renderer.site.base_url, self.secret, subscriber, items, covered_at
+            ),
+        )
         rendered = personalise(self.renderer.digest(subscriber, items, covered_at), personal)
         return rendered, self.compose(
             rendered, subscriber.email, message_id, now, personal.unsubscribe_url

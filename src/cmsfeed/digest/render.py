@@ -10,6 +10,7 @@ get this" line go; `personalise` fills them in with plain string replacement, wh
 from __future__ import annotations
 
 import html
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +34,8 @@ from cmsfeed.subscribers import Subscriber
 UNSUBSCRIBE = "CMSFEEDxUNSUBSCRIBExURL"
 PREFERENCES = "CMSFEEDxPREFERENCESxURL"
 WHY = "CMSFEEDxWHYxLINE"
+VIEW = "CMSFEEDxVIEWxURL"  # the line or paragraph holding it goes when there is no web copy
+_VIEW_PARAGRAPH = re.compile(r'<p class="view"[^>]*>(?:(?!</p>).)*' + VIEW + r".*?</p>\s*", re.S)
 _TEXT_SUMMARY_LIMIT = 600
 
 
@@ -50,11 +53,20 @@ class Personal:
     unsubscribe_url: str
     preferences_url: str
     why: str
+    view_url: str | None = None  # the digest as a web page (`links.view_link`); None: no link
 
 
 def personalise(rendered: RenderedEmail, personal: Personal) -> RenderedEmail:
     def fill(text: str, escape: bool) -> str:
         quote = html.escape if escape else str
+        if personal.view_url is None:
+            text = (
+                _VIEW_PARAGRAPH.sub("", text)
+                if escape
+                else "".join(line for line in text.splitlines(True) if VIEW not in line)
+            )
+        else:
+            text = text.replace(VIEW, quote(personal.view_url))
         return (
             text.replace(UNSUBSCRIBE, quote(personal.unsubscribe_url))
             .replace(PREFERENCES, quote(personal.preferences_url))
@@ -129,6 +141,7 @@ class EmailRenderer:
             "why": WHY,
             "preferences_url": PREFERENCES,
             "unsubscribe_url": UNSUBSCRIBE,
+            "view_url": VIEW,
             "covers": self.covers(subscriber),
         }
         _ = self.translations(language)

@@ -299,7 +299,7 @@ class SubscriptionPages:
         data = self._read(token, "confirm", dict)
         language = self.language_of(request, data.get("language") if data else None)
         if data is None:
-            return self._bad_link(language)
+            return self.bad_link(language)
         return self.message(
             language,
             self.translate(language, "Confirm your subscription"),
@@ -315,7 +315,7 @@ class SubscriptionPages:
         fields = await _form(request)
         data = self._read(_token(request, fields), "confirm", dict)
         if data is None:
-            return self._bad_link(self.language_of(request))
+            return self.bad_link(self.language_of(request))
         now = self.mailer.clock()
         subscriber = self.mailer.digests.save_subscriber(self._subscriber(data), now)
         personal = self.mailer.personal(subscriber)
@@ -350,7 +350,7 @@ class SubscriptionPages:
         token = request.query_params.get("token", "")
         subscriber = self._known(token, "preferences")
         if subscriber is None:
-            return self._bad_link(self.language_of(request))
+            return self.bad_link(self.language_of(request))
         language = subscriber.language
         return self.form(
             language,
@@ -367,7 +367,7 @@ class SubscriptionPages:
         token = _token(request, fields)
         subscriber = self._known(token, "preferences")
         if subscriber is None:
-            return self._bad_link(self.language_of(request))
+            return self.bad_link(self.language_of(request))
         if self.forged(request, fields):
             return self._forged_answer(subscriber.language)
         values = _values(fields, _as_values(subscriber))
@@ -399,7 +399,7 @@ class SubscriptionPages:
         subscriber = self._known(token, "unsubscribe")
         language = subscriber.language if subscriber else self.language_of(request)
         if self._read(token, "unsubscribe", str) is None:
-            return self._bad_link(language)
+            return self.bad_link(language)
         return self.message(
             language,
             self.translate(language, "Unsubscribe"),
@@ -415,7 +415,7 @@ class SubscriptionPages:
         token = _token(request, fields)
         subscriber_id = self._read(token, "unsubscribe", str)
         if subscriber_id is None:
-            return self._bad_link(self.language_of(request))
+            return self.bad_link(self.language_of(request))
         found = self.mailer.digests.get_subscriber(subscriber_id)
         if found is not None:
             self.mailer.digests.set_status(found.id, "unsubscribed")
@@ -435,7 +435,7 @@ class SubscriptionPages:
             return None
         return data if isinstance(data, kind) else None
 
-    def _bad_link(self, language: str) -> Response:
+    def bad_link(self, language: str) -> Response:
         return self.message(
             language,
             self.translate(language, "This link does not work"),
@@ -462,8 +462,11 @@ class SubscriptionPages:
 
 
 def subscription_routes(mailer: Mailer) -> list[BaseRoute]:
-    """The routes to pass to `create_app(..., extra_routes=...)`."""
-    return SubscriptionPages(mailer).routes()
+    """The routes to pass to `create_app(..., extra_routes=...)`, with the digests' web copies."""
+    from cmsfeed.web.archive import archive_routes
+
+    pages = SubscriptionPages(mailer)
+    return [*pages.routes(), *archive_routes(mailer, pages)]
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
