@@ -87,7 +87,8 @@ def test_index_fits_the_window_without_errors(
     copy = argali.locator("button.copy").first
     assert copy.is_visible()
     copy.click()
-    assert copy.inner_text().startswith("Скопировано" if language == "ru" else "Copied")
+    # (the label changes once the clipboard has answered: waited for, not slept for)
+    playwright_api.expect(copy).to_contain_text("Скопировано" if language == "ru" else "Copied")
     copied = page.page.evaluate("navigator.clipboard.readText().catch(() => null)")
     assert copied in (None, f"{site.base}/feeds/argali/{language}.atom")  # None: http, no API
     # Each card tells how many stories it holds and the newest one's date; empty ones say so.
