@@ -83,7 +83,9 @@ class SubscriptionPages:
 
     def page(self, language: str, template: str, status: int = 200, **context: Any) -> Response:
         site = self.mailer.renderer.site  # its base_url is the address served, if not configured
-        home = site.base_url if language == site.default_language else f"{site.base_url}{language}/"
+        # Relative, as the forms' actions are: these pages sit at the top of the site, so the
+        # link works at whatever address the reader came by (a proxy's, or the listening one).
+        home = "./" if language == site.default_language else f"./{language}/"
         context.setdefault("switcher", [])
         body = (
             self._env(language)
@@ -91,7 +93,6 @@ class SubscriptionPages:
             .render(
                 language=language,
                 site_title=site.title_in(language),
-                base_url=site.base_url,
                 home_url=home,
                 **context,
             )
