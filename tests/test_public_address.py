@@ -32,7 +32,12 @@ from cmsfeed.config import Config, load_config
 from cmsfeed.errors import ConfigError
 from cmsfeed.feeds.pages import render_feed_page, render_index
 from cmsfeed.web import create_app
-from cmsfeed.web.address import forwarded_base, listening_base, mismatch_warning
+from cmsfeed.web.address import (
+    forwarded_base,
+    listening_base,
+    mismatch_warning,
+    proxied_emails_warning,
+)
 from feeds_support import free_port, make_site, sample_items
 from support.cli import CMSFEED
 
@@ -113,6 +118,14 @@ def test_one_warning_names_both_addresses() -> None:
     assert "http://127.0.0.1:8080/" in warning and "http://127.0.0.1:8093/" in warning
     assert mismatch_warning(None, "http://127.0.0.1:8093/") is None
     assert mismatch_warning("http://127.0.0.1:8093/", "http://127.0.0.1:8093/") is None
+
+
+def test_run_behind_a_proxy_without_base_url_says_where_emails_lead() -> None:
+    served = "http://127.0.0.1:8080/"
+    warning = proxied_emails_warning(None, ["127.0.0.1"], served)
+    assert warning is not None and served in warning and "site.base_url" in warning
+    assert proxied_emails_warning("https://n.org/", ["127.0.0.1"], served) is None
+    assert proxied_emails_warning(None, [], served) is None
 
 
 # -- configuration ----------------------------------------------------------------------------

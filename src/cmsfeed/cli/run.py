@@ -20,7 +20,7 @@ from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.log import configure_logging, fields
 from cmsfeed.scheduler import Scheduler, schedule_keys
 from cmsfeed.store.digests import DigestStore
-from cmsfeed.web.address import listening_base, mismatch_warning
+from cmsfeed.web.address import listening_base, mismatch_warning, proxied_emails_warning
 
 log = logging.getLogger("cmsfeed.run")
 
@@ -56,9 +56,12 @@ def run(context: Context, host: str | None, port: int | None) -> None:
         else f"the Maildir {context.config.digests.maildir}"
     )
     context.out.print(f"{count} subscriber(s) from config.toml; digests go to {where}")
-    warning = mismatch_warning(configured, served)
-    if warning:
-        context.err.print(warning, markup=False)
+    for warning in (
+        mismatch_warning(configured, served),
+        proxied_emails_warning(configured, context.config.web.trusted_proxies, served),
+    ):
+        if warning:
+            context.err.print(warning, markup=False)
     context.out.print(
         f"serving {served} (sign-up at {config.site.base_url}subscribe); Ctrl-C or SIGTERM stops",
         markup=False,

@@ -48,6 +48,19 @@ def mismatch_warning(configured: str | None, served: str) -> str | None:
     )
 
 
+def proxied_emails_warning(
+    configured: str | None, trusted_proxies: list[str], served: str
+) -> str | None:
+    """One line when pages follow a proxy's address but emails cannot: a digest is sent by
+    the scheduler, with no request to take an address from."""
+    if configured is not None or not trusted_proxies:
+        return None
+    return (
+        f"warning: links in emails lead to {served} (site.base_url is not set); set it to the "
+        f"address readers use through the proxy"
+    )
+
+
 def forwarded_base(headers: Mapping[str, str]) -> str | None:
     """The base URL a proxy says the reader used; None when it says nothing usable."""
     proto = _first(headers.get("x-forwarded-proto")) or "http"
