@@ -103,6 +103,7 @@ def write_config(folder: Path, url: str, port: int) -> Path:
         f"""
 [site]
 title = "CAMI news"
+base_url = "http://127.0.0.1:8080/"
 languages = ["en", "ru"]
 [store]
 url = "{url}"
