@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cmsfeed.web.address import FeedServices
+from cmsfeed.web.address import SCOPE_KEY, FeedServices
 from cmsfeed.web.resources import Resource, choose_encoding, is_not_modified
 
 _ENCODINGS: dict[bytes, str] = {}
@@ -32,7 +32,12 @@ class CachedFiles:
             path = scope["path"][1:]
             if path == "" or path.endswith("/"):
                 path += "index.html"
-            service = await self.services.for_scope(scope)
+            # Most requests name no proxy address: the listening one's site, without an await.
+            service = (
+                await self.services.for_scope(scope)
+                if SCOPE_KEY in scope
+                else self.services.default
+            )
             resource = service.resource(path)
             if resource is not None:
                 await self._answer(resource, scope, send)
