@@ -112,7 +112,12 @@ def child_digest(size: int, port: int) -> dict[str, float]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-digest-"))
     config = Config.model_validate(
         {
-            "site": {"title": "CAMI news", "languages": LANGUAGES},
+            # digests are sent outside a server: their links need the public address
+            "site": {
+                "title": "CAMI news",
+                "languages": LANGUAGES,
+                "base_url": "http://127.0.0.1:8080/",
+            },
             "store": {"url": f"sqlite:///{workdir / 'store.db'}"},
             "topics": [
                 {"id": t, "name": {"en": t.title(), "ru": t}, "terms": {"en": [t]}} for t in TOPICS
@@ -200,7 +205,10 @@ def child_bare(size: int, port: int) -> dict[str, float]:
     from cmsfeed.subscribers import Subscriber
 
     config = Config.model_validate(
-        {"topics": [{"id": "saiga", "name": {"en": "Saiga"}, "terms": {"en": ["saiga"]}}]}
+        {
+            "site": {"base_url": "http://127.0.0.1:8080/"},
+            "topics": [{"id": "saiga", "name": {"en": "Saiga"}, "terms": {"en": ["saiga"]}}],
+        }
     )
     items = [
         Item(
@@ -218,7 +226,9 @@ def child_bare(size: int, port: int) -> dict[str, float]:
         for k in range(ITEMS_PER_SET)
     ]
     rendered = personalise(
-        EmailRenderer(config).digest(Subscriber("a@example.org"), items, T0),
+        EmailRenderer(config.site_info(), confirm_days=config.digests.confirm_days).digest(
+            Subscriber("a@example.org"), items, T0
+        ),
         Personal("https://x.example/u", "https://x.example/p", "why"),
     )
     raw = message_bytes(

@@ -26,14 +26,13 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from cmsfeed.feeds import SiteInfo, render_pages
 from cmsfeed.feeds.document import FeedDocument
 from cmsfeed.feeds.jsonfeed import render_json
 from cmsfeed.feeds.pages import render_feed_page
-from cmsfeed.feeds.site import rendered
+from cmsfeed.feeds.site import render_pages, rendered
 from cmsfeed.feeds.syndication import render_atom, render_rss
 from cmsfeed.feeds.urls import feed_path
-from cmsfeed.model import Item, make_item_id
+from cmsfeed.model import Item, SiteInfo, make_item_id
 from cmsfeed.publish import collect_documents, write_site
 from cmsfeed.store import Store
 from cmsfeed.store.feed_states import record_hashes
@@ -45,8 +44,8 @@ START = datetime(2020, 1, 1, tzinfo=UTC)
 def make_site() -> SiteInfo:
     return SiteInfo(
         base_url="https://feeds.example.org/",
-        title="CAMI news",
-        description="News of Central Asian mammals.",
+        titles={"en": "CAMI news", "ru": "Новости CAMI"},
+        descriptions={"en": "News of Central Asian mammals.", "ru": "Новости о млекопитающих."},
         languages=("en", "ru"),
         author_name="CMS CAMI",
         author_email=None,
@@ -102,7 +101,8 @@ E = etree.SubElement
 def floor_atom(doc: FeedDocument) -> bytes:
     site = doc.site
     feed = etree.Element("feed", xmlns=ATOM, nsmap={"media": MEDIA, "dc": DC})
-    feed.set(XML_LANG, doc.language)
+    if doc.language is not None:  # a feed of all languages: each entry says its own
+        feed.set(XML_LANG, doc.language)
     E(feed, "id").text = doc.feed_id
     E(feed, "title").text = doc.title
     E(feed, "updated").text = doc.updated_at.isoformat()
@@ -170,7 +170,8 @@ def floor_rss(doc: FeedDocument) -> bytes:
     E(channel, f"{{{ATOM}}}link", href=doc.url("rss"), rel="self", type="application/rss+xml")
     E(channel, "docs").text = "https://www.rssboard.org/rss-specification"
     E(channel, "generator").text = "cmsfeed"
-    E(channel, "language").text = doc.language
+    if doc.language is not None:
+        E(channel, "language").text = doc.language
     E(channel, "lastBuildDate").text = format_datetime(doc.updated_at)
     E(channel, "ttl").text = str(site.ttl_minutes)
     if site.hub_url:
@@ -186,6 +187,8 @@ def floor_rss(doc: FeedDocument) -> bytes:
             E(item, "category").text = name
         E(item, "pubDate").text = format_datetime(entry.published_at)
         E(item, f"{{{DC}}}creator").text = site.author_name
+        if doc.language is None:
+            E(item, f"{{{DC}}}language").text = entry.language
         if entry.image_url:
             E(item, f"{{{MEDIA}}}thumbnail", url=entry.image_url)
     return etree.tostring(

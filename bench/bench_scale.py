@@ -37,7 +37,8 @@ from bench_digest import (
     run_child,
 )
 
-CMSFEED = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "cmsfeed"
+# The cmsfeed of the interpreter running the benchmark, wherever its environment lives.
+CMSFEED = (sys.executable, "-m", "cmsfeed")
 
 
 def fresh_database(server_url: str) -> str:
@@ -102,6 +103,7 @@ def write_config(folder: Path, url: str, port: int) -> Path:
         f"""
 [site]
 title = "CAMI news"
+base_url = "http://127.0.0.1:8080/"
 languages = ["en", "ru"]
 [store]
 url = "{url}"
@@ -126,7 +128,7 @@ def run_workers(config: Path, workers: int) -> tuple[float, list[float], list[st
     started = time.perf_counter()
     processes = [
         subprocess.Popen(
-            [str(CMSFEED), "--config", str(config), "digest", "send", "--now", now],
+            [*CMSFEED, "--config", str(config), "digest", "send", "--now", now],
             cwd=config.parent,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

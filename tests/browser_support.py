@@ -47,7 +47,7 @@ WIDTHS = (375, 1280)
 class Site:
     """A running `cmsfeed run` and what it talks to."""
 
-    base: str  # http://127.0.0.1:PORT (also site.base_url, so links in emails lead here)
+    base: str  # http://127.0.0.1:PORT (no base_url: links in pages and emails follow it)
     folder: Path
     smtp: SmtpServer
     process: subprocess.Popen[bytes]
@@ -83,7 +83,7 @@ def start_site(folder: Path, smtp: SmtpServer) -> Iterator[Site]:
     environ = {
         **os.environ,
         "CMSFEED_SECRET": SECRET,
-        "CMSFEED_SITE__BASE_URL": base + "/",
+        # no base_url, as shipped: links, the sign-up form and emails follow --host/--port
         "CMSFEED_SMTP__HOST": "127.0.0.1",
         "CMSFEED_SMTP__PORT": str(smtp.port),
         "CMSFEED_SMTP__SECURITY": "none",

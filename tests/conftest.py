@@ -26,6 +26,7 @@ from cmsfeed.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "src" / "cmsfeed" / "data" / "sample" / "cms-cami-news.txt"
+BASE_URL_LINE = 'base_url = "http://127.0.0.1:8080/"'
 BUNDLED_CONFIG = REPO / "src" / "cmsfeed" / "data" / "config.toml"
 POSTGRES_URL = os.environ.get("CMSFEED_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -137,6 +138,8 @@ def store(store_url: str) -> Iterator[Store]:
 def make_config(tmp_path: Path, store_url: str) -> Callable[..., Config]:
     """Write config.toml (the bundled topics and site, plus `extra` TOML) and load it.
 
+    The site's base_url is http://127.0.0.1:8080/ (the bundled file leaves it unset).
+
     `sources` is TOML for [[sources]] tables; by default the bundled sample listing.
     """
 
@@ -148,6 +151,9 @@ def make_config(tmp_path: Path, store_url: str) -> Callable[..., Config]:
         head, _, topics = bundled.partition("\n[[topics]]")
         head = head.split("\n[[sources]]")[0]
         head = head.replace('url = "sqlite:///var/cmsfeed.db"', f'url = "{store_url}"')
+        # The bundled config leaves base_url unset (links follow the address served); these
+        # tests build files and emails outside a server, which need one.
+        head = head.replace('# base_url = "https://news.example.org/"', BASE_URL_LINE)
         default_sources = '[[sources]]\nid = "seed"\nkind = "listing"\npath = "seed.txt"\n'
         text = (
             f"{head}\n{extra}\n{sources if sources is not None else default_sources}\n"

@@ -147,7 +147,7 @@ def make_config(
     return Config.model_validate(
         {
             "site": {
-                "title": "CAMI news",
+                "title": {"en": "CAMI news", "ru": "Новости CAMI"},
                 "base_url": "http://127.0.0.1:8080/",
                 "languages": ["en", "ru"],
             },

@@ -18,8 +18,7 @@ import feedparser
 import uvicorn
 from lxml import etree
 
-from cmsfeed.feeds.document import SiteInfo
-from cmsfeed.model import Item, make_item_id
+from cmsfeed.model import Item, SiteInfo, make_item_id
 
 BASE_URL = "http://news.example.org/cms/"
 PUBLISHED = datetime(2024, 12, 2, 9, 30, tzinfo=UTC)
@@ -38,8 +37,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def make_site(**overrides: Any) -> SiteInfo:
     values: dict[str, Any] = {
         "base_url": BASE_URL,
-        "title": "CAMI news",
-        "description": "News of Central Asian mammals.",
         "languages": ("en", "ru"),
         "author_name": "CMS CAMI",
         "author_email": None,
@@ -52,8 +49,19 @@ def make_site(**overrides: Any) -> SiteInfo:
         "entries": 50,
         "ttl_minutes": 60,
         "hub_url": None,
+        "signup_url": BASE_URL + "subscribe",  # as `cmsfeed run` serves it
     }
     values.update(overrides)
+    # The site's name differs by language, so a page or feed that shows the wrong one fails.
+    titles = {"en": "CAMI news", "ru": "Новости CAMI"}
+    descriptions = {"en": "News of Central Asian mammals.", "ru": "Новости о млекопитающих."}
+    values.setdefault(
+        "titles", {lang: titles.get(lang, titles["en"]) for lang in values["languages"]}
+    )
+    values.setdefault(
+        "descriptions",
+        {lang: descriptions.get(lang, descriptions["en"]) for lang in values["languages"]},
+    )
     return SiteInfo(**values)
 
 
@@ -210,6 +218,12 @@ def check_atom(body: bytes, self_url: str, language: str | None) -> list[str]:
     for entry in root.findall(f"{ATOM}entry"):
         entry_id = entry.findtext(f"{ATOM}id") or ""
         ids.append(entry_id)
+        _check_entry_lang(
+            entry.get("{http://www.w3.org/XML/1998/namespace}lang")
+            or root.get("{http://www.w3.org/XML/1998/namespace}lang"),
+            entry_id,
+            problems,
+        )
         if not TAG.match(entry_id):
             problems.append(f"entry id {entry_id!r} is not a tag URI")
         for name in ("updated", "published"):
@@ -268,6 +282,12 @@ def check_rss(body: bytes, self_url: str, language: str | None) -> list[str]:
             problems.append("item without guid")
             continue
         guids.append(guid.text)
+        if language is None:  # no channel language: each item says its own
+            _check_entry_lang(
+                item.findtext("{http://purl.org/dc/elements/1.1/}language"),
+                guid.text or "",
+                problems,
+            )
         if (
             not (guid.text or "").startswith(("http://", "https://"))
             and guid.get("isPermaLink") != "false"
@@ -319,8 +339,7 @@ def check_json(body: bytes, self_url: str, language: str | None) -> list[str]:
         _check_absolute(item.get("url"), f"{item['id']} url", problems)
         if "image" in item:
             _check_absolute(item["image"], f"{item['id']} image", problems)
-        if not item.get("language"):
-            problems.append(f"{item['id']}: no language")
+        _check_entry_lang(item.get("language"), item["id"], problems)
     return problems
 
 
@@ -328,10 +347,20 @@ CHECKS = {"atom": check_atom, "rss": check_rss, "json": check_json}
 
 
 def _check_lang(found: str | None, expected: str | None, problems: list[str]) -> None:
-    if not found or not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", found):
+    """A feed in one language declares it; a feed of all languages declares none (each
+    entry says its own, checked by `_check_entry_lang`)."""
+    if expected is None:
+        if found is not None:
+            problems.append(f"a feed of all languages declares the language {found!r}")
+    elif not found or not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", found):
         problems.append(f"language {found!r} missing or not a language code")
-    elif expected is not None and found != expected:
+    elif found != expected:
         problems.append(f"language {found!r} is not {expected!r}")
+
+
+def _check_entry_lang(found: str | None, entry_id: str, problems: list[str]) -> None:
+    if not found or not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", found):
+        problems.append(f"{entry_id}: language {found!r} missing or not a language code")
 
 
 def _check_absolute(url: str | None, what: str, problems: list[str]) -> None:

@@ -4,6 +4,7 @@ server (aiosmtpd). Screenshots are kept as artifacts (see browser_support)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,16 +68,40 @@ def test_index_fits_the_window_without_errors(
     assert argali.get_by_role(
         "link", name="Новости на почту" if language == "ru" else "Email digest"
     ).is_visible()
-    address = argali.locator("input.url").first
-    assert address.input_value() == f"{site.base}/feeds/argali/en.atom"
-    address.focus()  # selected on focus, ready to copy
+    # The page's language is shown; the other languages are one tap away.
+    assert argali.locator("input.url:visible").count() == 1
+    visible = argali.locator("input.url").first
+    assert visible.input_value() == f"{site.base}/feeds/argali/{language}.atom"
+    more = argali.locator("details.more > summary")
+    more.click()
+    assert argali.locator("input.url:visible").count() == 3  # en, ru and all languages
+    visible.focus()  # selected on focus, ready to copy
     assert (
         page.page.evaluate(
             "window.getSelection().toString() || document.activeElement.selectionEnd"
         )
         != 0
     )
+    # The copy button puts the address on the clipboard and says so.
+    page.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = argali.locator("button.copy").first
+    assert copy.is_visible()
+    copy.click()
+    # (the label changes once the clipboard has answered: waited for, not slept for)
+    playwright_api.expect(copy).to_contain_text("Скопировано" if language == "ru" else "Copied")
+    copied = page.page.evaluate("navigator.clipboard.readText().catch(() => null)")
+    assert copied in (None, f"{site.base}/feeds/argali/{language}.atom")  # None: http, no API
+    # Each card tells how many stories it holds and the newest one's date; empty ones say so.
+    size = page.page.locator("#topic-bukhara-deer > p.size").inner_text()
+    assert re.match(r"^\d+ (stories|материал\w*) · (newest|последний — ) ?\w", size), size
+    empty = "Материалов пока нет" if language == "ru" else "No stories yet"
+    assert page.page.locator("#topic-kulan > p.size").inner_text() == empty
+    # OPML is explained where the main button leads.
     assert page.page.locator("a[href$='feeds.opml']").count() == 1
+    assert "OPML" in page.page.locator("#opml + p").inner_text()
+    page.page.screenshot(path=str(artifacts / f"index-{language}-{width}-open.png"), full_page=True)
+    assert page.layout_problems() == []
+    assert page.errors == []
 
 
 def test_language_switch_and_feed_page(site: Site, page: Watched, artifacts: Path) -> None:
@@ -85,7 +110,7 @@ def test_language_switch_and_feed_page(site: Site, page: Watched, artifacts: Pat
     page.page.get_by_role("navigation").get_by_role("link", name="Русский").click()
     page.page.wait_for_url(f"{site.base}/ru/")
     assert page.page.locator("html").get_attribute("lang") == "ru"
-    page.page.locator("#topic-bukhara-deer").get_by_role("link", name="Читать").nth(1).click()
+    page.page.locator("#topic-bukhara-deer").get_by_role("link", name="Читать").first.click()
     page.page.wait_for_url(f"{site.base}/feeds/bukhara-deer/ru.html")
     assert page.page.locator("html").get_attribute("lang") == "ru"
     assert page.page.locator("article").count() >= 1
@@ -127,10 +152,21 @@ def test_digest_as_received_fits_a_narrow_window(
     assert page.errors == []
     text = page.page.inner_text("body")
     assert page.page.locator(".covers").inner_text() == "Saiga antelope, Argali · English"
-    assert page.page.get_by_role("link", name="Read the full story").first.is_visible()
+    titles = page.page.locator("h3 a").all_inner_texts()
+    assert titles
+    # One link per story: its title.
+    for story in page.page.locator("h3 a").all():
+        assert page.page.locator(f'a[href="{story.get_attribute("href")}"]').count() == 1
     assert page.page.get_by_role("link", name="Unsubscribe").is_visible()
     assert page.page.get_by_role("link", name="Change topics, language or schedule").is_visible()
     assert link_in(digest, "unsubscribe").startswith(site.base)
+
+    # "View this digest in your browser" opens the same stories on the site.
+    page.page.goto(site.local(link_in(digest, "digest")))
+    page.page.screenshot(path=str(artifacts / "digest-web-375.png"), full_page=True)
+    assert page.page.locator("h3 a").all_inner_texts() == titles
+    assert page.layout_problems() == [] and page.errors == []
+    page.page.set_content(html)
 
     # With images off, the text and links are all there and nothing overflows.
     blind = browser.new_page()

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from cmsfeed.store import migrate
+from support.cli import CMSFEED
 
-CMSFEED = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "cmsfeed"
 SOURCES = Path(__file__).resolve().parent / "data" / "sources"
 
 
 def cmsfeed(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
     options = ["--config", str(config)] if config is not None else []
     return subprocess.run(
-        [str(CMSFEED), *options, *args],
+        [*CMSFEED, *options, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -285,14 +285,65 @@ def test_db_status_and_upgrade(config_path: Path):
     assert again.stdout.endswith(f": schema is current ({head})\n")
 
 
-def test_a_database_url_that_is_no_url_is_one_line(tmp_path: Path, make_config):
-    make_config(environ={})
-    result = subprocess.run(
-        [str(CMSFEED), "--config", str(tmp_path / "config.toml"), "db", "status"],
+def run_with_store_url(config_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CMSFEED, "--config", str(config_path), *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "CMSFEED_STORE__URL": "not a url"},
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "160", "CMSFEED_STORE__URL": url},
     )
+
+
+@pytest.mark.parametrize("command", [("db", "status"), ("db", "upgrade"), ("check",), ("ingest",)])
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [("not a url", "got no URL"), ("mysql://root:s3cret@db/cms", "got a 'mysql' URL")],
+)
+def test_an_unsupported_store_url_is_refused_at_config_load_naming_the_key(
+    config_path: Path, command: tuple[str, ...], url: str, found: str
+):
+    result = run_with_store_url(config_path, url, *command)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: environment CMSFEED_STORE__URL: expected sqlite:///PATH or "
+        f"postgresql://USER@HOST/DBNAME, {found}\n"
+    )
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("command", [("db", "status"), ("db", "upgrade"), ("check",)])
+def test_an_unreachable_store_is_one_line_without_its_password(
+    config_path: Path, command: tuple[str, ...]
+):
+    # Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    url = "postgresql://cmsfeed:s3cret@127.0.0.1:1/cmsfeed"
+    result = run_with_store_url(config_path, url, *command)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: not a url: not a database URL")
+    errors = [line for line in result.stderr.splitlines() if line]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("error: postgresql://cmsfeed:***@127.0.0.1:1/cmsfeed: cannot ")
+    assert "Traceback" not in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_check_reports_the_schema_of_the_store_it_connects_to(config_path: Path):
+    head = migrate.head_revision()
+    checked = cmsfeed("check", config=config_path)
+    assert checked.returncode == 0, checked.stderr
+    store_line = next(line for line in checked.stdout.splitlines() if line.startswith("store:"))
+    if "sqlite" in store_line:
+        assert store_line.endswith("no database file yet (the first start creates it)")
+    else:  # the PostgreSQL test database exists but may hold another test's schema
+        assert "schema" in store_line
+    assert cmsfeed("db", "upgrade", config=config_path).returncode == 0
+    checked = cmsfeed("check", config=config_path)
+    assert f"schema {head} (current)" in checked.stdout
+
+
+def test_check_writes_nothing_for_a_sqlite_store_that_does_not_exist_yet(config_path: Path):
+    missing = config_path.parent / "not-yet" / "cmsfeed.db"
+    result = run_with_store_url(config_path, f"sqlite:///{missing}", "check")
+    assert result.returncode == 0, result.stderr
+    assert "no database file yet" in result.stdout
+    assert not missing.parent.exists()

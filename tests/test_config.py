@@ -9,10 +9,10 @@ import pytest
 
 from cmsfeed.config import load_config
 from cmsfeed.errors import ConfigError
+from support.cli import CMSFEED
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "src" / "cmsfeed" / "data" / "config.toml"
-CMSFEED = REPO / ".venv" / "bin" / "cmsfeed"
 
 MINIMAL = """
 [site]
@@ -214,7 +214,7 @@ def test_a_missing_file_is_one_line(tmp_path: Path):
 
 def run_check(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(CMSFEED), *options, "--config", str(path), "check"],
+        [*CMSFEED, *options, "--config", str(path), "check"],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin"},

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from cmsfeed.feeds import Selection, make_document, render_feed
+from cmsfeed.feeds.document import make_document
+from cmsfeed.feeds.site import render_feed
+from cmsfeed.feeds.urls import Selection
 from feeds_support import make_site, sample_items, with_translations
 
 GOLDEN = Path(__file__).parent / "data" / "feeds"

@@ -16,9 +16,9 @@ from selectolax.lexbor import LexborHTMLParser
 from cmsfeed.ingest.json_items import parse_json_items
 from cmsfeed.ingest.run import Ingester
 from cmsfeed.store import Store
+from support.cli import CMSFEED
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
-CMSFEED = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "cmsfeed"
 BIG_SUMMARY = "The argali report goes on. " * 74_075  # 2,000,025 bytes
 
 LISTING_PROBLEMS = [
@@ -171,7 +171,7 @@ def test_items_import_reports_each_problem_and_exits_1_with_the_counts(
     path = expanded(name, tmp_path)
     result = subprocess.run(
         [
-            str(CMSFEED),
+            *CMSFEED,
             "--config",
             str(tmp_path / "config.toml"),
             "items",

@@ -68,6 +68,9 @@ def test_subscribe_confirm_digest_unsubscribe(site) -> None:  # type: ignore[no-
     with httpx.Client(base_url=base) as web:
         form = web.get("/subscribe?lang=ru")
         assert form.status_code == 200 and "Подписаться" in form.text
+        assert "Новости CAMI" in form.text and "CAMI news" not in form.text  # the site's name
+        # links home relative to the page, so they hold at a proxy's address too
+        assert 'class="brand" href="./ru/"' in form.text and "127.0.0.1:8080" not in form.text
         answer = signup(
             web,
             {

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from cmsfeed.feeds import site_info
 from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.web.service import FeedService
 
 
 def test_the_server_picks_up_an_ingest_that_another_process_published(make_config, store, clock):
     config = make_config()
-    service = FeedService(site_info(config), store, clock)
+    service = FeedService(config.site_info(), store, clock)
     assert service.refresh_if_changed()
     before = service.resource("feeds/bukhara-deer/ru.atom")
     assert before is not None and b"<entry" not in before.body
@@ -27,7 +26,7 @@ def test_the_server_picks_up_an_ingest_that_another_process_published(make_confi
 
 def test_an_ingest_in_run_renders_the_site_once(make_config, store, clock):
     config = make_config()
-    service = FeedService(site_info(config), store, clock)
+    service = FeedService(config.site_info(), store, clock)
     service.refresh_if_changed()
     renders = service.renders
     ingest_and_publish(config, store, clock, publish=service.refresh_if_changed)

@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cmsfeed.feeds import site_info
 from cmsfeed.publish import refresh_feeds
 from cmsfeed.store.feed_states import pending_pings
 from feeds_support import make_item, running, sample_items
@@ -46,7 +45,7 @@ def hub() -> Iterator[tuple[Hub, str]]:
 
 def test_changed_feeds_and_only_those_are_pinged(make_config, store, clock, hub):
     recorder, hub_url = hub
-    site = site_info(make_config(environ={"CMSFEED_FEEDS__HUB_URL": hub_url}))
+    site = make_config(environ={"CMSFEED_FEEDS__HUB_URL": hub_url}).site_info()
     store.upsert_items(sample_items(), clock())
     with httpx.Client(timeout=5) as client:
         first = refresh_feeds(site, store, clock(), client=client)
@@ -81,7 +80,7 @@ def test_changed_feeds_and_only_those_are_pinged(make_config, store, clock, hub)
 
 def test_a_failed_ping_is_logged_and_retried_never_fatal(make_config, store, clock, hub, caplog):
     recorder, hub_url = hub
-    site = site_info(make_config(environ={"CMSFEED_FEEDS__HUB_URL": hub_url}))
+    site = make_config(environ={"CMSFEED_FEEDS__HUB_URL": hub_url}).site_info()
     store.upsert_items(sample_items()[:2], clock())
     recorder.failing = True
     with httpx.Client(timeout=5) as client, caplog.at_level(logging.WARNING):
@@ -98,7 +97,7 @@ def test_a_failed_ping_is_logged_and_retried_never_fatal(make_config, store, clo
 
 
 def test_an_unreachable_hub_is_not_fatal(make_config, store, clock):
-    site = site_info(make_config(environ={"CMSFEED_FEEDS__HUB_URL": "http://127.0.0.1:9/hub"}))
+    site = make_config(environ={"CMSFEED_FEEDS__HUB_URL": "http://127.0.0.1:9/hub"}).site_info()
     store.upsert_items(sample_items()[:1], clock())
     with httpx.Client(timeout=2) as client:
         result = refresh_feeds(site, store, clock(), client=client)
@@ -107,7 +106,7 @@ def test_an_unreachable_hub_is_not_fatal(make_config, store, clock):
 
 def test_feeds_carry_hub_and_self_links(make_config, store, clock, hub):
     _recorder, hub_url = hub
-    site = site_info(make_config(environ={"CMSFEED_FEEDS__HUB_URL": hub_url}))
+    site = make_config(environ={"CMSFEED_FEEDS__HUB_URL": hub_url}).site_info()
     with httpx.Client(timeout=5) as client:
         files = {f.path: f.body for f in refresh_feeds(site, store, clock(), client=client).files}
     assert f'<link href="{hub_url}" rel="hub"/>'.encode() in files["feeds/all/ru.atom"]

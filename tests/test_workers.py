@@ -31,7 +31,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import insert
 
 from cmsfeed.store import Store
@@ -39,9 +38,9 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.schema import subscribers
 from cmsfeed.subscribers import subscriber_id
 from digest_support import free_port
+from support.cli import CMSFEED
 
 REPO = Path(__file__).resolve().parent.parent
-CMSFEED = REPO / ".venv" / "bin" / "cmsfeed"
 BUNDLED = REPO / "src" / "cmsfeed" / "data" / "config.toml"
 SEED = REPO / "src" / "cmsfeed" / "data" / "sample" / "cms-cami-news.txt"
 SUBSCRIBERS = int(os.environ.get("CMSFEED_TEST_WORKER_SUBSCRIBERS", "5000"))
@@ -151,7 +150,7 @@ def start_worker(config: Path, n: int) -> subprocess.Popen[bytes]:
     with open(config.parent / f"worker{n}.log", "wb") as out:  # the child keeps its own copy
         return subprocess.Popen(
             [
-                str(CMSFEED),
+                *CMSFEED,
                 "--config",
                 str(config),
                 "run",
@@ -295,9 +294,3 @@ def test_a_worker_killed_mid_round_leaves_nobody_without_a_digest(
         f"{repeats} repeated"
     )
     digests.store.close()
-
-
-@pytest.fixture(autouse=True)
-def _needs_the_console_script() -> None:
-    if not CMSFEED.exists():
-        pytest.skip(f"{CMSFEED} is missing: install with ./scripts/test")

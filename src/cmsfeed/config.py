@@ -13,6 +13,7 @@ SMTP password is read from the variable that `smtp.password_env` names.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -34,7 +35,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cmsfeed.errors import ConfigError
-from cmsfeed.model import LATIN, TopicDefinition
+from cmsfeed.feeds.urls import tag_authority
+from cmsfeed.model import LATIN, Frequency, SiteInfo, TopicDefinition, Weekday
 
 ENV_PREFIX = "CMSFEED_"
 ENV_SEPARATOR = "__"
@@ -86,26 +88,69 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A text the reader sees in their language: one string for every language, or a table with one
+# per language, `{ en = "…", ru = "…" }`, that must name every language of site.languages.
+PerLanguageText = str | dict[LanguageCode, str]
+
+
 class SiteConfig(_Section):
-    title: str = "cmsfeed"
-    description: str = "News about migratory species, by topic and language."
-    base_url: AbsoluteUrl = "http://127.0.0.1:8080/"
+    title: PerLanguageText = "cmsfeed"
+    description: PerLanguageText = "News about migratory species, by topic and language."
+    # The public address, when it is fixed (behind a proxy, on a CDN). Unset: pages, feeds and
+    # emails of `cmsfeed run` and `serve` follow the address they are served at; `build` and the
+    # digest commands, which serve nothing, then ask for it.
+    base_url: AbsoluteUrl | None = None
     languages: list[LanguageCode] = Field(default_factory=lambda: ["en"], min_length=1)
     author_name: str = "cmsfeed"
     author_email: str | None = None
+    # A folder of your own gettext catalogs (<language>/LC_MESSAGES/cmsfeed.mo), searched before
+    # the bundled ones: a language, or other words, without changing cmsfeed.
+    locale_dir: str | None = None
 
     @field_validator("base_url")
     @classmethod
-    def _ends_with_slash(cls, value: str) -> str:
-        return value if value.endswith("/") else value + "/"
+    def _ends_with_slash(cls, value: str | None) -> str | None:
+        return value if value is None or value.endswith("/") else value + "/"
 
     @property
     def default_language(self) -> str:
         return self.languages[0]
 
+    def titles(self) -> dict[str, str]:
+        return _per_language(self.title, self.languages)
+
+    def descriptions(self) -> dict[str, str]:
+        return _per_language(self.description, self.languages)
+
+
+def _per_language(text: PerLanguageText, languages: list[str]) -> dict[str, str]:
+    """Every language's text; a language a table leaves out is refused at load time."""
+    if isinstance(text, str):
+        return {language: text for language in languages}
+    return {language: text[language] for language in languages if language in text}
+
+
+# The databases cmsfeed is tested on; anything else is refused when the config is loaded, not
+# at the first write.
+STORE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+
 
 class StoreConfig(_Section):
     url: str = "sqlite:///var/cmsfeed.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        scheme, separator, _ = value.partition("://")
+        if not separator or scheme.lower() not in STORE_SCHEMES:
+            # Only the scheme is named: the rest of the URL may hold a password.
+            found = f"a {scheme!r} URL" if separator else "no URL"
+            raise PydanticCustomError(
+                "store_url",
+                "expected sqlite:///PATH or postgresql://USER@HOST/DBNAME, got {found}",
+                {"found": found},
+            )
+        return value
 
 
 class IngestConfig(_Section):
@@ -204,8 +249,6 @@ class SmtpConfig(_Section):
         return environ.get(self.password_env) if self.password_env else None
 
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Frequency = Literal["immediate", "daily", "weekly"]
 _TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
@@ -251,6 +294,43 @@ class BouncesConfig(_Section):
         return self.verp_address or f"bounces@{from_address.rpartition('@')[2] or 'localhost'}"
 
 
+def _networks(value: object) -> object:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PydanticCustomError("networks", "expected a list of IP addresses or networks")
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise PydanticCustomError(
+                "networks",
+                "expected IP addresses or networks such as '127.0.0.1' or '10.0.0.0/8', "
+                "got {entry}",
+                {"entry": repr(entry)},
+            ) from None
+    return value
+
+
+class WebConfig(_Section):
+    """What `cmsfeed run` and `serve` believe of the requests they get."""
+
+    # Proxies (addresses or networks) whose Host and X-Forwarded-Proto/-Host/-Port headers
+    # say the public address, when site.base_url is unset; from anyone else they are ignored.
+    trusted_proxies: Annotated[list[str], BeforeValidator(_networks)] = Field(default_factory=list)
+    # Where `cmsfeed run` takes sign-ups, for the "Email digest" buttons of pages written by
+    # `build` or served by `serve`; default: site.base_url's /subscribe, and with no base_url
+    # the buttons are left out (never a link to a form that is not there).
+    signup_url: AbsoluteUrl | None = None
+
+    def is_trusted(self, address: str | None) -> bool:
+        if not address or not self.trusted_proxies:
+            return False
+        try:
+            found = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(found in ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies)
+
+
 class LogConfig(_Section):
     """Logs of `cmsfeed run` and `serve`: one line per event, as text or JSON."""
 
@@ -280,6 +360,7 @@ class Config(_Section):
     subscribers: list[SubscriberConfig] = Field(default_factory=list)
     bounces: BouncesConfig = Field(default_factory=BouncesConfig)
     log: LogConfig = Field(default_factory=LogConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -290,6 +371,55 @@ class Config(_Section):
 
     def topic_ids(self) -> list[str]:
         return [topic.id for topic in self.topics]
+
+    def served_at(self, served_base: str) -> Config:
+        """This configuration with `site.base_url` filled by the address being served, if unset
+        (`cmsfeed run`: the links in its emails lead to itself)."""
+        if self.site.base_url is not None:
+            return self
+        return self.model_copy(
+            update={"site": self.site.model_copy(update={"base_url": served_base})}
+        )
+
+    def site_info(self, served_base: str | None = None, *, signup_here: bool = False) -> SiteInfo:
+        """The plain value that feeds, pages and emails take instead of the configuration.
+
+        Links are built on `site.base_url`, else on `served_base` (the address `run` or `serve`
+        answers at); with neither, ConfigError names the key. `signup_here`: this process
+        takes sign-ups (`run`); else the buttons lead to `web.signup_url`, to base_url's form,
+        or nowhere.
+        """
+        site = self.site
+        base_url = site.base_url or served_base
+        if base_url is None:
+            raise ConfigError(
+                [
+                    "site.base_url: not set; links in files and emails made outside "
+                    "`cmsfeed run` or `serve` need the public address (set it in config.toml "
+                    "or CMSFEED_SITE__BASE_URL)"
+                ]
+            )
+        if signup_here:
+            signup_url: str | None = base_url + "subscribe"
+        elif self.web.signup_url:
+            signup_url = self.web.signup_url
+        else:
+            signup_url = site.base_url + "subscribe" if site.base_url else None
+        return SiteInfo(
+            base_url=base_url,
+            signup_url=signup_url,
+            titles=site.titles(),
+            descriptions=site.descriptions(),
+            languages=tuple(site.languages),
+            author_name=site.author_name,
+            author_email=site.author_email,
+            topic_names={topic.id: dict(topic.name) for topic in self.topics},
+            authority=tag_authority(base_url, self.feeds.tag_authority),
+            entries=self.feeds.entries,
+            ttl_minutes=self.feeds.ttl_minutes,
+            hub_url=self.feeds.hub_url,
+            locale_dir=Path(site.locale_dir) if site.locale_dir else None,
+        )
 
 
 _EXPECTATIONS = {
@@ -362,7 +492,9 @@ def _describe(error: Mapping[str, Any], label: str, origins: Mapping[tuple[str, 
     else:
         problem = error["msg"].removeprefix("Value error, ")
         problem = problem[0].lower() + problem[1:]
-    if kind not in ("missing", "extra_forbidden") and "input" in error:
+    # A store URL may hold a password: its error names only the scheme it found.
+    # (A list of networks names the one entry that is wrong.)
+    if kind not in ("missing", "extra_forbidden", "store_url", "networks") and "input" in error:
         problem += f", got {_show(error['input'])}"
     return f"{subject}: {problem}"
 
@@ -434,6 +566,9 @@ def _environment_value(text: str) -> Any:
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     """Relative paths in the file are relative to the file, not to the working directory."""
+    site = data.get("site")
+    if isinstance(site, dict) and isinstance(site.get("locale_dir"), str):
+        site["locale_dir"] = str((base / site["locale_dir"]).resolve())
     store = data.get("store")
     if isinstance(store, dict) and isinstance(store.get("url"), str):
         store["url"] = resolve_sqlite_url(store["url"], base)
@@ -467,6 +602,26 @@ def default_store_url(base: Path) -> str:
 def _consistency_problems(config: Config, label: str) -> list[str]:
     problems: list[str] = []
     languages = set(config.site.languages)
+    for key in ("title", "description"):
+        text = getattr(config.site, key)
+        if isinstance(text, str):
+            continue
+        for language in config.site.languages:
+            if not text.get(language, "").strip():
+                problems.append(
+                    f"{label}: site.{key}.{language}: expected the {key} in every language of "
+                    f"site.languages {config.site.languages}, {language!r} is missing"
+                )
+        for language in text:
+            if language not in languages:
+                problems.append(
+                    f"{label}: site.{key}.{language}: not one of site.languages {sorted(languages)}"
+                )
+    if config.site.locale_dir is not None and not Path(config.site.locale_dir).is_dir():
+        problems.append(
+            f"{label}: site.locale_dir: expected a folder of gettext catalogs, "
+            f"{config.site.locale_dir!r} is not a folder"
+        )
     for kind, ids in (
         ("sources", [s.id for s in config.sources]),
         ("topics", [t.id for t in config.topics]),
@@ -493,6 +648,11 @@ def _consistency_problems(config: Config, label: str) -> list[str]:
                 f"{label}: sources[{index}].language: {source.language!r} is not one of "
                 f"site.languages {sorted(languages)}"
             )
+    if config.feeds.hub_url and config.site.base_url is None:
+        problems.append(
+            f"{label}: feeds.hub_url: a WebSub hub fetches the feeds at their public address; "
+            "set site.base_url too"
+        )
     topic_ids = set(config.topic_ids())
     for index, subscriber in enumerate(config.subscribers):
         if subscriber.language not in languages:

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from cmsfeed import metrics
 from cmsfeed.bounces.verp import verp_address
 from cmsfeed.config import Config, SubscriberConfig
-from cmsfeed.digest.links import preferences_link, unsubscribe_link
+from cmsfeed.digest.links import preferences_link, unsubscribe_link, view_link
 from cmsfeed.digest.message import (
     DkimKey,
     Sender,
@@ -39,6 +39,7 @@ from cmsfeed.errors import ConfigError, SubscriberError
 from cmsfeed.mail import MaildirTransport, SmtpTransport, Transport
 from cmsfeed.mail.smtp import SmtpSettings
 from cmsfeed.model import Clock, Item
+from cmsfeed.private_files import private_file
 from cmsfeed.sending import RoundReport, send_outbox
 from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore, OutboxRow
@@ -63,7 +64,9 @@ class Mailer:
     dkim_key: DkimKey | None = None
 
     def __post_init__(self) -> None:
-        self.renderer = EmailRenderer(self.config)
+        self.renderer = EmailRenderer(
+            self.config.site_info(), confirm_days=self.config.digests.confirm_days
+        )
 
     @property
     def sender(self) -> Sender:
@@ -75,8 +78,9 @@ class Mailer:
 
     @property
     def list_id(self) -> str:
-        name = self.config.digests.list_id or urlsplit(self.config.site.base_url).hostname
-        return f"{self.config.site.title} <digests.{name or 'localhost'}>"
+        name = self.config.digests.list_id or urlsplit(self.renderer.site.base_url).hostname
+        title = self.config.site.titles()[self.config.site.default_language]
+        return f"{title} <digests.{name or 'localhost'}>"
 
     def envelope_sender(self, row: OutboxRow) -> str:
         """MAIL FROM of a digest: with bounces.verp, an address naming its row (bounces/verp.py)."""
@@ -86,7 +90,7 @@ class Mailer:
         return verp_address(self.secret, row.id, bounces.bounce_address(self.sender.address))
 
     def personal(self, subscriber: Subscriber) -> Personal:
-        base = self.config.site.base_url
+        base = self.renderer.site.base_url
         return Personal(
             unsubscribe_link(base, self.secret, subscriber.id),
             preferences_link(base, self.secret, subscriber.id),
@@ -120,7 +124,12 @@ class Mailer:
         covered_at: datetime,
         now: datetime,
     ) -> tuple[RenderedEmail, bytes]:
-        personal = self.personal(subscriber)
+        personal = replace(
+            self.personal(subscriber),
+            view_url=view_link(
+                self.renderer.site.base_url, self.secret, subscriber, items, covered_at
+            ),
+        )
         rendered = personalise(self.renderer.digest(subscriber, items, covered_at), personal)
         return rendered, self.compose(
             rendered, subscriber.email, message_id, now, personal.unsubscribe_url
@@ -176,6 +185,7 @@ def site_secret(config: Config, environ: Mapping[str, str]) -> bytes:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(32))
+    private_file(path)  # 0600 whatever the umask, and narrowed if an older version made it wider
     return path.read_text().strip().encode()
 
 

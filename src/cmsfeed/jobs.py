@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Sequence
 
 from cmsfeed.config import Config
-from cmsfeed.feeds import site_info
 from cmsfeed.ingest.run import Ingester, IngestReport, Progress
 from cmsfeed.model import Clock
 from cmsfeed.publish.refresh import refresh_feeds
@@ -39,6 +38,10 @@ def ingest_and_publish(
 
 
 def refresh_and_report(config: Config, store: Store, clock: Clock) -> None:
-    refreshed = refresh_feeds(site_info(config), store, clock())
+    if config.site.base_url is None:
+        # No public address to render links with (and no hub: config refuses hub_url without
+        # base_url); the `run` or `serve` process renders on its own when it sees the change.
+        return
+    refreshed = refresh_feeds(config.site_info(), store, clock())
     for feed in refreshed.pings.failed:
         log.warning("websub ping failed; retried after the next ingest: %s", feed)

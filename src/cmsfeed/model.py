@@ -2,6 +2,9 @@
 
 Times are timezone-aware UTC and named `*_at`. A `Story` is what a source parser read;
 an `Item` is what the store keeps: one language version of a story, tagged with topics.
+`SiteInfo` is what feeds, pages and emails say about the site; `Frequency` and `Weekday` are
+the digest schedules. `cmsfeed.config` builds these values from config.toml; the pure core
+takes them and never sees the configuration itself.
 """
 
 from __future__ import annotations
@@ -10,10 +13,17 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import Literal
 
 Clock = Callable[[], datetime]
 
 LATIN = "la"  # the pseudo-language of Latin species names, matched in every language
+
+Frequency = Literal["immediate", "daily", "weekly"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+FREQUENCIES: tuple[Frequency, ...] = ("immediate", "daily", "weekly")
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +137,78 @@ def language_code(tag: str) -> str | None:
     """The ISO 639 code of a language tag a source declares ("en-US" -> "en"), if it is one."""
     code = tag.split("-")[0].split("_")[0].strip().lower()
     return code if code.isascii() and code.isalpha() and 2 <= len(code) <= 3 else None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCount:
+    """How many stories a feed holds and when the newest was published (for the index)."""
+
+    count: int
+    newest_at: datetime
+
+
+# (topic id or None for all topics, language or None for all languages) -> its count; a feed
+# that is not there is empty.
+FeedCounts = Mapping[tuple[str | None, str | None], FeedCount]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """The site-wide facts every feed, page and email needs, read from the configuration once.
+
+    `titles` and `descriptions` give the site's name and strapline in each of its languages
+    (every one of `languages`, checked when built): a reader sees them in the language of the
+    page, feed or email in front of them.
+    `topic_names` keeps the configured order of topics (pages and digests list them in it).
+    `locale_dir` holds the site's own gettext catalogs of the interface words, searched before
+    the ones shipped with cmsfeed (`cmsfeed/locale`); None: only those.
+    """
+
+    base_url: str
+    titles: Mapping[str, str]  # language -> the site's name
+    descriptions: Mapping[str, str]  # language -> one sentence about the site
+    languages: tuple[str, ...]
+    author_name: str
+    author_email: str | None
+    topic_names: Mapping[str, Mapping[str, str]]  # topic id -> language -> name
+    authority: str  # of tag: URIs, see `cmsfeed.feeds.urls.tag_authority`
+    entries: int = 50
+    ttl_minutes: int = 60
+    hub_url: str | None = None
+    locale_dir: Path | None = None
+    # The sign-up form (of `cmsfeed run`) the "Email digest" buttons lead to; None: no buttons.
+    signup_url: str | None = None
+
+    def __post_init__(self) -> None:
+        for field_name, texts in (("titles", self.titles), ("descriptions", self.descriptions)):
+            missing = [language for language in self.languages if language not in texts]
+            if missing:
+                raise ValueError(f"SiteInfo.{field_name}: no text for {', '.join(missing)}")
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def title_in(self, language: str | None) -> str:
+        """The site's name in `language`; None (an all-languages feed): the default language's."""
+        return self.titles[self._known(language)]
+
+    def description_in(self, language: str | None) -> str:
+        return self.descriptions[self._known(language)]
+
+    def _known(self, language: str | None) -> str:
+        # A language the site does not offer (a feed of stories in German on an en/ru site)
+        # is read in the default language, like the rest of the interface.
+        return language if language in self.languages else self.default_language
+
+    @property
+    def topic_ids(self) -> tuple[str, ...]:
+        return tuple(self.topic_names)
+
+    def topic_name(self, topic: str, language: str | None) -> str:
+        """The topic's name in `language`, else its first name, else its id."""
+        names = self.topic_names.get(topic) or {}
+        return names.get(language or self.default_language) or next(iter(names.values()), topic)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path

@@ -18,10 +18,13 @@ from email_validator import EmailNotValidError, validate_email
 
 from cmsfeed.errors import SubscriberError
 
-Frequency = Literal["immediate", "daily", "weekly"]
+# Defined once in the model; named here too because store/digests.py, web/subscriptions.py,
+# scheduler.py and cli/subscribers.py import them from this module.
+from cmsfeed.model import FREQUENCIES as FREQUENCIES
+from cmsfeed.model import WEEKDAYS as WEEKDAYS
+from cmsfeed.model import Frequency as Frequency
+
 Status = Literal["pending", "active", "suspended", "unsubscribed"]
-FREQUENCIES: tuple[Frequency, ...] = ("immediate", "daily", "weekly")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,9 @@ def upgrade(context: Context) -> None:
     """Bring the database schema up to date (also done automatically on start)."""
     store = Store.open(context.config.store.url, upgrade=False)
     try:
-        before = migrate.current_revision(store.engine)
+        before = store.schema_revision()
         store.upgrade()
-        after = migrate.current_revision(store.engine)
+        after = store.schema_revision()
     finally:
         store.close()
     if before == after:
@@ -39,7 +39,7 @@ def status(context: Context) -> None:
     """Show the schema version of the database and of this cmsfeed."""
     store = Store.open(context.config.store.url, upgrade=False)
     try:
-        current = migrate.current_revision(store.engine)
+        current = store.schema_revision()
     finally:
         store.close()
     head = migrate.head_revision()

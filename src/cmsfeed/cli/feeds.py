@@ -8,7 +8,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
-from cmsfeed.feeds import site_info
+from cmsfeed.feeds.document import standard_selections
 from cmsfeed.log import configure_logging
 from cmsfeed.publish import refresh_feeds, write_site
 
@@ -23,9 +23,9 @@ def build(context: Context, outdir: Path) -> None:
     Only files whose content changed are rewritten; feeds of topics removed from the
     configuration are deleted. Serve OUTDIR with nginx or a CDN (see docs/feeds.md).
     """
-    site = site_info(context.config)
+    site = context.config.site_info()
     store = context.store
-    feeds = len(site.selections())
+    feeds = len(standard_selections(site))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -72,12 +72,14 @@ def serve(context: Context, host: str, port: int, access_log: bool) -> None:
     import uvicorn
 
     from cmsfeed.web import create_app
+    from cmsfeed.web.address import listening_base, mismatch_warning
 
-    app = create_app(context.config, context.store, context.clock)
-    context.out.print(
-        f"serving {context.config.site.base_url} on http://{host}:{port}/ "
-        f"(feeds at /feeds/..., health at /healthz)"
-    )
+    served = listening_base(host, port)
+    app = create_app(context.config, context.store, context.clock, served_base=served)
+    warning = mismatch_warning(context.config.site.base_url, served)
+    if warning:
+        context.err.print(warning, markup=False)
+    context.out.print(f"serving {served} (feeds at /feeds/..., health at /healthz)", markup=False)
     configure_logging(context.config.log.format, context.config.log.level)
     uvicorn.run(
         app,
@@ -86,6 +88,6 @@ def serve(context: Context, host: str, port: int, access_log: bool) -> None:
         log_level=context.config.log.level,
         access_log=access_log,
         log_config=None,
-        proxy_headers=False,
+        proxy_headers=False,  # X-Forwarded-* are read by the app, from web.trusted_proxies only
         server_header=False,
     )

@@ -15,47 +15,61 @@ import click
 from cmsfeed.bounce_mailbox import read_bounce_maildir
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, run_ingest
+from cmsfeed.config import Config
 from cmsfeed.delivery import Mailer, import_configured, make_mailer, run_round, send_outbox
 from cmsfeed.ingest.run import Ingester
 from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.log import configure_logging, fields
 from cmsfeed.scheduler import Scheduler, schedule_keys
 from cmsfeed.store.digests import DigestStore
+from cmsfeed.web.address import listening_base, mismatch_warning, proxied_emails_warning
 
 log = logging.getLogger("cmsfeed.run")
 
 
 @cli.command()
-@click.option("--host", help="Address to listen on (default: from site.base_url).")
+@click.option("--host", help="Address to listen on (default: site.base_url's, else 127.0.0.1).")
 @click.option(
-    "--port", type=click.IntRange(1, 65535), help="Port to listen on (default: from site.base_url)."
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="Port to listen on (default: site.base_url's, else 8080).",
 )
 @pass_context
 @reports_errors
 def run(context: Context, host: str | None, port: int | None) -> None:
     """Ingest, then serve the site and send digests on schedule until stopped."""
+    configured = context.config.site.base_url
+    url = urlsplit(configured or "http://127.0.0.1:8080/")
+    host = host or url.hostname or "127.0.0.1"
+    port = port or url.port or (443 if url.scheme == "https" else 80)
+    served = listening_base(host, port)
+    # Emails need an absolute address: with no base_url, the one this process answers at.
+    config = context.config.served_at(served)
     # Subscribers first, so that what this ingest finds is new to them.
     digests = DigestStore(context.store)
     count = import_configured(context.config, digests, context.clock())
     report = run_ingest(context)
     print_report(report, context.out, context.err)
-    mailer = make_mailer(context.config, digests, context.clock, context.environ)
+    mailer = make_mailer(config, digests, context.clock, context.environ)
     smtp = context.config.smtp
     where = (
         f"SMTP {smtp.host}:{smtp.port}"
         if smtp.host
         else f"the Maildir {context.config.digests.maildir}"
     )
-    url = urlsplit(context.config.site.base_url)
-    host = host or url.hostname or "127.0.0.1"
-    port = port or url.port or 8080
     context.out.print(f"{count} subscriber(s) from config.toml; digests go to {where}")
+    for warning in (
+        mismatch_warning(configured, served),
+        proxied_emails_warning(configured, context.config.web.trusted_proxies, served),
+    ):
+        if warning:
+            context.err.print(warning, markup=False)
     context.out.print(
-        f"serving http://{host}:{port}/ (sign-up at /subscribe); Ctrl-C or SIGTERM stops",
+        f"serving {served} (sign-up at {config.site.base_url}subscribe); Ctrl-C or SIGTERM stops",
         markup=False,
     )
     configure_logging(context.config.log.format, context.config.log.level)
-    asyncio.run(serve_and_schedule(context, mailer, host, port))
+    asyncio.run(serve_and_schedule(context, config, mailer, host, port))
 
 
 def bounce_job(
@@ -76,7 +90,9 @@ def bounce_job(
     return read_bounces
 
 
-async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: int) -> None:
+async def serve_and_schedule(
+    context: Context, config: Config, mailer: Mailer, host: str, port: int
+) -> None:
     import uvicorn
 
     from cmsfeed.web import create_app
@@ -155,7 +171,11 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
         bounce_minutes=context.config.bounces.interval_minutes,
     )
     app = create_app(
-        context.config, context.store, context.clock, extra_routes=subscription_routes(mailer)
+        config,
+        context.store,
+        context.clock,
+        extra_routes=subscription_routes(mailer),
+        signup_here=True,
     )
     server = uvicorn.Server(
         uvicorn.Config(
@@ -164,11 +184,8 @@ async def serve_and_schedule(context: Context, mailer: Mailer, host: str, port: 
             port=port,
             log_config=None,
             log_level=context.config.log.level,
-            # nginx in front on this host: the client's
-            # address (sign-up rate limit) comes from
-            # X-Forwarded-For, trusted from 127.0.0.1 only.
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
+            # X-Forwarded-* are read by the app, from web.trusted_proxies only (create_app).
+            proxy_headers=False,
         )
     )
 

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
-from cmsfeed.store import migrate
+from cmsfeed.store import Store, migrate
 from cmsfeed.store.items import hide_password
 
 STARTER_FILES = {
@@ -46,12 +46,13 @@ def check(context: Context) -> None:
     config = context.config
     out = context.out
     out.print(f"[bold]{context.config_path}[/bold] is valid.")
+    titles = " / ".join(dict.fromkeys(config.site.titles().values()))
+    where = config.site.base_url or "the address served (site.base_url is not set)"
     out.print(
-        f"site: {config.site.title} at {config.site.base_url} "
-        f"(languages: {', '.join(config.site.languages)}; "
+        f"site: {titles} at {where} (languages: {', '.join(config.site.languages)}; "
         f"stories in others: {config.ingest.other_languages})"
     )
-    out.print(f"store: {hide_password(config.store.url)} (schema {migrate.head_revision()})")
+    out.print(f"store: {_store_state(config.store.url)}")
     sources = Table("source", "kind", "location", "enabled", title="Sources", title_justify="left")
     for source in config.sources:
         sources.add_row(source.id, source.kind, source.location, "yes" if source.enabled else "no")
@@ -81,3 +82,32 @@ def check(context: Context) -> None:
             else "none configured: digests go to the local Maildir"
         )
     )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store URL; None for other databases and in-memory SQLite."""
+    scheme, _, rest = url.partition(":///")
+    if not scheme.lower().startswith("sqlite") or rest in ("", ":memory:"):
+        return None
+    return Path(rest.split("?", 1)[0])
+
+
+def _store_state(url: str) -> str:
+    """Connect to the store and say which schema it has; a failure is a StoreError (one line)."""
+    sqlite_path = sqlite_file(url)
+    if sqlite_path is not None and not sqlite_path.exists():
+        # Checking writes nothing: connecting would create the file (and its folders).
+        return f"{hide_password(url)}, no database file yet (the first start creates it)"
+    store = Store.open(url, upgrade=False)
+    try:
+        current = store.schema_revision()
+    finally:
+        store.close()
+    head = migrate.head_revision()
+    if current == head:
+        state = "current"
+    elif current is None:
+        state = "empty; `cmsfeed db upgrade` or the first start creates it"
+    else:
+        state = f"needs `cmsfeed db upgrade` to {head}"
+    return f"{store.label}, schema {current or 'none'} ({state})"

@@ -1,4 +1,5 @@
-"""Signed links: confirmation, preferences and unsubscribe. Pure: `now` is a parameter.
+"""Signed links: confirmation, preferences, unsubscribe and a digest's web copy. Pure: `now`
+is a parameter.
 
 A token is `payload.signature`, both base64url: the payload is compact JSON (purpose, data,
 expiry as a Unix time or 0 for never), the signature an HMAC-SHA256 of it under the site's
@@ -12,13 +13,16 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from cmsfeed.errors import TokenError
+from cmsfeed.model import Item
+from cmsfeed.subscribers import Subscriber
 
-Purpose = Literal["confirm", "preferences", "unsubscribe"]
+Purpose = Literal["confirm", "preferences", "unsubscribe", "view"]
 
 
 def _encode(raw: bytes) -> str:
@@ -69,3 +73,23 @@ def unsubscribe_link(base_url: str, secret: bytes, subscriber_id: str) -> str:
 
 def preferences_link(base_url: str, secret: bytes, subscriber_id: str) -> str:
     return link(base_url, "preferences", make_token(secret, "preferences", subscriber_id))
+
+
+def view_link(
+    base_url: str,
+    secret: bytes,
+    subscriber: Subscriber,
+    items: Sequence[Item],
+    covered_at: datetime,
+) -> str:
+    """The digest as a web page ("view in your browser"): the token names what it held (the
+    subscriber, language and topics it was for, its items, its time), so the page renders it
+    again from the store and nothing is kept per message. It never expires."""
+    data = [
+        subscriber.id,
+        subscriber.language,
+        list(subscriber.topics),
+        [item.id for item in items],
+        covered_at.isoformat(),
+    ]
+    return link(base_url, "digest", make_token(secret, "view", data))

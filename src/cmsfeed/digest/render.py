@@ -10,35 +10,32 @@ get this" line go; `personalise` fills them in with plain string replacement, wh
 from __future__ import annotations
 
 import html
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import css_inline
 from babel.dates import format_date, get_day_names
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from jinja2 import Environment
 
-from cmsfeed.config import Config
 from cmsfeed.feeds.document import absolute_http_url
 from cmsfeed.feeds.urls import item_page_url
-from cmsfeed.i18n import babel_locale, gettext_environment
-from cmsfeed.model import Item
+from cmsfeed.i18n import PACKAGE as PACKAGE  # web/subscriptions.py finds templates from it
+from cmsfeed.i18n import TEMPLATES, babel_locale, gettext_environment, translations
+from cmsfeed.model import Item, SiteInfo
 from cmsfeed.sanitize import clean_html, plain_text
 from cmsfeed.subscribers import Subscriber
-
-PACKAGE = Path(__file__).resolve().parent.parent
-TEMPLATES = PACKAGE / "templates" / "email"
-LOCALES = PACKAGE / "locale"
-DOMAIN = "cmsfeed"
 
 # Filled in per subscriber; letters only, so that escaping and CSS inlining leave them alone.
 UNSUBSCRIBE = "CMSFEEDxUNSUBSCRIBExURL"
 PREFERENCES = "CMSFEEDxPREFERENCESxURL"
 WHY = "CMSFEEDxWHYxLINE"
+VIEW = "CMSFEEDxVIEWxURL"  # the line or paragraph holding it goes when there is no web copy
+_VIEW_PARAGRAPH = re.compile(r'<p class="view"[^>]*>(?:(?!</p>).)*' + VIEW + r".*?</p>\s*", re.S)
 _TEXT_SUMMARY_LIMIT = 600
 
 
@@ -56,11 +53,20 @@ class Personal:
     unsubscribe_url: str
     preferences_url: str
     why: str
+    view_url: str | None = None  # the digest as a web page (`links.view_link`); None: no link
 
 
 def personalise(rendered: RenderedEmail, personal: Personal) -> RenderedEmail:
     def fill(text: str, escape: bool) -> str:
         quote = html.escape if escape else str
+        if personal.view_url is None:
+            text = (
+                _VIEW_PARAGRAPH.sub("", text)
+                if escape
+                else "".join(line for line in text.splitlines(True) if VIEW not in line)
+            )
+        else:
+            text = text.replace(VIEW, quote(personal.view_url))
         return (
             text.replace(UNSUBSCRIBE, quote(personal.unsubscribe_url))
             .replace(PREFERENCES, quote(personal.preferences_url))
@@ -76,26 +82,22 @@ def header_text(text: str) -> str:
 
 
 class EmailRenderer:
-    def __init__(self, config: Config, *, cache_size: int = 4096) -> None:
-        self.config = config
+    def __init__(self, site: SiteInfo, *, confirm_days: int, cache_size: int = 4096) -> None:
+        self.site = site
+        self.confirm_days = confirm_days  # how long a confirmation link is valid, as told
         self._environments: dict[str, Environment] = {}
-        self._translations: dict[str, NullTranslations] = {}
         self._bodies: OrderedDict[tuple[Any, ...], RenderedEmail] = OrderedDict()
         self._cache_size = cache_size
-        self._topic_names = {topic.id: topic for topic in config.topics}
 
     # -- languages --------------------------------------------------------------------------
 
     def translations(self, language: str) -> NullTranslations:
-        if language not in self._translations:
-            found = Translations.load(str(LOCALES), [language], DOMAIN)
-            self._translations[language] = found
-        return self._translations[language]
+        return translations(language, self.site.locale_dir)
 
     def environment(self, language: str) -> Environment:
         if language not in self._environments:
             self._environments[language] = gettext_environment(
-                TEMPLATES, self.translations(language), keep_trailing_newline=True
+                TEMPLATES / "email", self.translations(language), keep_trailing_newline=True
             )
         return self._environments[language]
 
@@ -106,8 +108,7 @@ class EmailRenderer:
         return format_date(day, format="long", locale=babel_locale(language))
 
     def topic_name(self, topic_id: str, language: str) -> str:
-        topic = self._topic_names.get(topic_id)
-        return topic.display_name(language) if topic else topic_id
+        return self.site.topic_name(topic_id, language)
 
     # -- digests ----------------------------------------------------------------------------
 
@@ -130,26 +131,27 @@ class EmailRenderer:
     def _render_digest(self, subscriber: Subscriber, items: list[Item], day: date) -> RenderedEmail:
         language = subscriber.language
         groups = self._groups(subscriber, items)
-        site = self.config.site
+        site = self.site
         context = {
             "language": language,
-            "site_title": site.title,
+            "site_title": site.title_in(language),
             "count": len(items),
             "date": self.format_date(day, language),
             "groups": groups,
             "why": WHY,
             "preferences_url": PREFERENCES,
             "unsubscribe_url": UNSUBSCRIBE,
+            "view_url": VIEW,
             "covers": self.covers(subscriber),
         }
         _ = self.translations(language)
         if len(items) == 1:
-            subject = f"{site.title}: {items[0].title}"
+            subject = f"{site.title_in(language)}: {items[0].title}"
         else:
             topics = ", ".join(group["name"] for group in groups)
             subject = _.ngettext(
                 "%(site)s: %(count)d new story", "%(site)s: %(count)d new stories", len(items)
-            ) % {"site": site.title, "count": len(items)}
+            ) % {"site": site.title_in(language), "count": len(items)}
             if topics:
                 subject += f" ({topics})"
         context["title"] = subject
@@ -158,7 +160,7 @@ class EmailRenderer:
     def _groups(self, subscriber: Subscriber, items: list[Item]) -> list[dict[str, Any]]:
         """Items by topic, in the order of the config; an item shows under its first topic."""
         language = subscriber.language
-        order = [topic.id for topic in self.config.topics]
+        order = list(self.site.topic_ids)
         by_topic: dict[str, list[dict[str, Any]]] = {}
         for item in items:
             wanted = [t for t in item.topics if not subscriber.topics or t in subscriber.topics]
@@ -174,7 +176,7 @@ class EmailRenderer:
 
     def _item_view(self, item: Item, language: str) -> dict[str, Any]:
         url = absolute_http_url(item.url) or item_page_url(
-            self.config.site.base_url, item.id, item.language
+            self.site.base_url, item.id, item.language
         )
         text = plain_text(item.summary)
         if len(text) > _TEXT_SUMMARY_LIMIT:
@@ -229,26 +231,28 @@ class EmailRenderer:
     # -- confirmation and welcome -----------------------------------------------------------
 
     def confirmation(self, language: str, confirm_url: str) -> RenderedEmail:
-        site = self.config.site
+        site = self.site
         subject = self.translate(language, "Please confirm your subscription to %(site)s") % {
-            "site": site.title
+            "site": site.title_in(language)
         }
         context = {
             "language": language,
-            "site_title": site.title,
+            "site_title": site.title_in(language),
             "title": subject,
             "confirm_url": confirm_url,
-            "days": self.config.digests.confirm_days,
+            "days": self.confirm_days,
         }
         return self._render("confirm", language, header_text(subject), context)
 
     def welcome(self, subscriber: Subscriber, personal: Personal) -> RenderedEmail:
-        site = self.config.site
+        site = self.site
         language = subscriber.language
-        subject = self.translate(language, "Welcome to %(site)s") % {"site": site.title}
+        subject = self.translate(language, "Welcome to %(site)s") % {
+            "site": site.title_in(language)
+        }
         context = {
             "language": language,
-            "site_title": site.title,
+            "site_title": site.title_in(language),
             "title": subject,
             "why": WHY,
             "preferences_url": PREFERENCES,

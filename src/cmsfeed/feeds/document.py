@@ -15,69 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from cmsfeed.config import Config
 from cmsfeed.feeds import urls
 from cmsfeed.feeds.urls import Format, Selection
-from cmsfeed.model import Item
+from cmsfeed.i18n import translations
+from cmsfeed.model import Item, SiteInfo
 from cmsfeed.sanitize import clean_html, plain_text, remove_xml_forbidden
 
 # The `updated` of a feed with no entries: fixed, so an empty feed has stable bytes too.
 EMPTY_FEED_UPDATED_AT = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class SiteInfo:
-    """The site-wide facts every feed needs, read from the configuration once."""
-
-    base_url: str
-    title: str
-    description: str
-    languages: tuple[str, ...]
-    author_name: str
-    author_email: str | None
-    topic_names: Mapping[str, Mapping[str, str]]  # topic id -> language -> name
-    authority: str
-    entries: int = 50
-    ttl_minutes: int = 60
-    hub_url: str | None = None
-
-    @property
-    def default_language(self) -> str:
-        return self.languages[0]
-
-    @property
-    def topic_ids(self) -> tuple[str, ...]:
-        return tuple(self.topic_names)
-
-    def topic_name(self, topic: str, language: str | None) -> str:
-        names = self.topic_names.get(topic) or {}
-        return names.get(language or self.default_language) or next(iter(names.values()), topic)
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def selections(self) -> list[Selection]:
-        """Every standard feed: each topic and all topics, in each language and all languages."""
-        topics: list[tuple[str, ...]] = [()] + [(topic,) for topic in self.topic_ids]
-        languages: list[str | None] = [None, *self.languages]
-        return [Selection(chosen, language) for chosen in topics for language in languages]
-
-
-def site_info(config: Config) -> SiteInfo:
-    site = config.site
-    return SiteInfo(
-        base_url=site.base_url,
-        title=site.title,
-        description=site.description,
-        languages=tuple(site.languages),
-        author_name=site.author_name,
-        author_email=site.author_email,
-        topic_names={topic.id: dict(topic.name) for topic in config.topics},
-        authority=urls.tag_authority(site.base_url, config.feeds.tag_authority),
-        entries=config.feeds.entries,
-        ttl_minutes=config.feeds.ttl_minutes,
-        hub_url=config.feeds.hub_url,
-    )
+def standard_selections(site: SiteInfo) -> list[Selection]:
+    """Every standard feed: each topic and all topics, in each language and all languages."""
+    topics: list[tuple[str, ...]] = [()] + [(topic,) for topic in site.topic_ids]
+    languages: list[str | None] = [None, *site.languages]
+    return [Selection(chosen, language) for chosen in topics for language in languages]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +61,9 @@ class FeedDocument:
     feed_id: str
     title: str
     subtitle: str
-    language: str  # the feed's language; the site's default for an all-languages feed
+    # The feed's language; None for a feed of all languages, whose entries each say theirs
+    # (its title and subtitle are in the site's default language).
+    language: str | None
     site: SiteInfo
     entries: tuple[Entry, ...] = ()
     updated_at: datetime = EMPTY_FEED_UPDATED_AT
@@ -124,13 +78,12 @@ class FeedDocument:
 
 def feed_title(site: SiteInfo, chosen: Selection, interface_language: str) -> str:
     names = [site.topic_name(topic, interface_language) for topic in chosen.topics]
-    subject = ", ".join(names) if names else _ALL_TOPICS.get(interface_language, "All topics")
+    _ = translations(interface_language, site.locale_dir)
+    subject = ", ".join(names) if names else _.gettext("All topics")
+    title = site.title_in(interface_language)
     if chosen.language is None:
-        return f"{site.title}: {subject}"
-    return f"{site.title}: {subject} ({chosen.language})"
-
-
-_ALL_TOPICS = {"en": "All topics", "ru": "Все темы"}
+        return f"{title}: {subject}"
+    return f"{title}: {subject} ({chosen.language})"
 
 
 def make_document(
@@ -139,6 +92,8 @@ def make_document(
     """The feed for `chosen` holding `items` (newest first); `siblings` maps translation ids."""
     language = chosen.language or site.default_language
     html_url = urls.feed_url(site.base_url, chosen, "html")
+    if chosen.language is None:
+        items = one_version_per_story(site, items)
     entries = tuple(_entry(site, item, html_url, siblings) for item in items[: site.entries])
     newest = max((entry.updated_at for entry in entries), default=EMPTY_FEED_UPDATED_AT)
     title = feed_title(site, chosen, language)
@@ -146,12 +101,37 @@ def make_document(
         selection=chosen,
         feed_id=urls.feed_id(site.authority, chosen),
         title=title,
-        subtitle=site.description.strip() or site.title,
-        language=language,
+        subtitle=site.description_in(language).strip() or site.title_in(language),
+        language=chosen.language,
         site=site,
         entries=entries,
         updated_at=newest,
     )
+
+
+def one_version_per_story(site: SiteInfo, items: Sequence[Item]) -> list[Item]:
+    """The items of a feed of all languages: a story told in several languages is one entry.
+
+    The versions of one story (linked as translations by ingest, never guessed here) share
+    their dates; as separate entries they would be the same story twice, with the same
+    `updated`. The entry is the version in the earliest of `site.languages` that this feed
+    holds; every other version stays reachable from it (an alternate link with its language
+    and title in Atom, `_cmsfeed.translations` in JSON Feed, "Also in" on the page) and has
+    its own entry in its language's feed. A version whose sibling is not in this feed (tagged
+    with other topics) keeps its entry.
+    """
+    held = {item.id: item for item in items}
+
+    def rank(item: Item) -> tuple[int, str]:
+        order = site.languages.index(item.language) if item.language in site.languages else 99
+        return (order, item.id)
+
+    kept = []
+    for item in items:
+        versions = [held[other] for other in item.translations if other in held]
+        if all(rank(item) < rank(other) for other in versions if other.language != item.language):
+            kept.append(item)
+    return kept
 
 
 def _entry(site: SiteInfo, item: Item, html_url: str, siblings: Mapping[str, Item]) -> Entry:

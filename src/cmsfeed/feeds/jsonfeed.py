@@ -28,9 +28,10 @@ def render_json(document: FeedDocument) -> bytes:
         "home_page_url": document.html_url,
         "feed_url": document.url("json"),
         "description": document.subtitle,
-        "language": document.language,
         "authors": [author],
     }
+    if document.language is not None:  # a feed of all languages: each item says its own
+        feed["language"] = document.language
     if site.hub_url:
         feed["hubs"] = [{"type": "WebSub", "url": site.hub_url}]
     feed["items"] = [_item(entry) for entry in document.entries]

@@ -1,7 +1,8 @@
 """Pages for people: the index of every feed, a readable page per feed, and OPML lists.
 
-Pure apart from reading the Jinja2 templates in `cmsfeed/templates/web/` (package data)
-once. The same content gives the same bytes: no build time appears anywhere.
+Pure apart from reading the Jinja2 templates in `cmsfeed/templates/web/` and the gettext
+catalogs (package data, see `cmsfeed.i18n`) once per language. The same content gives the
+same bytes: no build time appears anywhere.
 """
 
 from __future__ import annotations
@@ -11,77 +12,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from babel import UnknownLocaleError
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, StrictUndefined
 from lxml import etree
 
 from cmsfeed.feeds import urls
-from cmsfeed.feeds.document import FeedDocument, SiteInfo
+from cmsfeed.feeds.document import FeedDocument
 from cmsfeed.feeds.urls import Selection
-from cmsfeed.i18n import babel_locale
+from cmsfeed.i18n import TEMPLATES, babel_locale, gettext_environment, language_name, translations
+from cmsfeed.model import FeedCounts, SiteInfo
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "web"  # package data
-
-# Interface strings; a language without its own falls back to English.
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "language_name": "English",
-        "all_languages": "All languages",
-        "all_topics": "All topics",
-        "topic": "Topic",
-        "read": "Read",
-        "address": "Feed address",
-        "how_to": "Paste a feed address into your feed reader (Feedly, Inoreader, NetNewsWire, "
-        "Miniflux, newsboat, Thunderbird...). Each topic has a feed per language.",
-        "combine_title": "Several topics in one feed",
-        "combine": "List the topics you follow, separated by commas, and choose a language:",
-        "opml_title": "Every feed at once",
-        "opml": "Import an OPML file into your reader to subscribe to many feeds in one step.",
-        "opml_all": "All feeds",
-        "opml_language": "Feeds in {language}",
-        "all_feeds": "All feeds",
-        "subscribe": "Subscribe: paste this address into your feed reader, or pick a format.",
-        "also_in": "Also in:",
-        "empty": "No news yet.",
-        "footer": "Feeds are Atom 1.0, RSS 2.0 and JSON Feed 1.1.",
-        "skip": "Skip to content",
-        "language_switch": "Language",
-        "feeds_title": "Feeds by topic",
-        "by_email": "Email digest",
-        "subscribe_email": "Subscribe by email",
-        "by_email_feed": "Get these stories by email",
-    },
-    "ru": {
-        "language_name": "Русский",
-        "all_languages": "Все языки",
-        "all_topics": "Все темы",
-        "topic": "Тема",
-        "read": "Читать",
-        "address": "Адрес ленты",
-        "how_to": "Вставьте адрес ленты в программу для чтения новостей (Feedly, Inoreader, "
-        "NetNewsWire, Miniflux, newsboat, Thunderbird...). У каждой темы есть лента "
-        "на каждом языке.",
-        "combine_title": "Несколько тем в одной ленте",
-        "combine": "Перечислите темы через запятую и выберите язык:",
-        "opml_title": "Все ленты сразу",
-        "opml": "Импортируйте файл OPML в программу чтения, чтобы подписаться на все ленты сразу.",
-        "opml_all": "Все ленты",
-        "opml_language": "Ленты на языке: {language}",
-        "all_feeds": "Все ленты",
-        "subscribe": "Подписка: вставьте этот адрес в программу "
-        "для чтения лент или выберите формат.",
-        "also_in": "На других языках:",
-        "empty": "Новостей пока нет.",
-        "footer": "Ленты в форматах Atom 1.0, RSS 2.0 и JSON Feed 1.1.",
-        "skip": "Перейти к содержанию",
-        "language_switch": "Язык",
-        "feeds_title": "Ленты по темам",
-        "by_email": "Новости на почту",
-        "subscribe_email": "Подписаться на рассылку",
-        "by_email_feed": "Получать эти новости по почте",
-    },
-}
 _FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 _TYPES = {
     "atom": "application/atom+xml",
@@ -90,38 +30,43 @@ _TYPES = {
 }
 
 
-def strings(language: str) -> dict[str, str]:
-    return STRINGS.get(language, STRINGS["en"])
-
-
 @cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
+def _environment(language: str, locale_dir: Path | None) -> Environment:
+    return gettext_environment(
+        TEMPLATES / "web",
+        translations(language, locale_dir),
         keep_trailing_newline=True,
         trim_blocks=False,
-        auto_reload=False,
+        undefined=StrictUndefined,
     )
 
 
-def _render(template: str, **context: Any) -> bytes:
-    return _environment().get_template(template).render(**context).encode()
+def _render(site: SiteInfo, language: str, template: str, /, **context: Any) -> bytes:
+    environment = _environment(language, site.locale_dir)
+    return environment.get_template(template).render(**context).encode()
 
 
 def interface_language(site: SiteInfo, language: str | None) -> str:
     return language if language in site.languages else site.default_language
 
 
-def render_index(site: SiteInfo, language: str) -> bytes:
-    t = strings(language)
-    languages: list[str | None] = [*site.languages, None]
+def render_index(site: SiteInfo, language: str, counts: FeedCounts | None = None) -> bytes:
+    """The index in `language`: a card per topic, the page's language first and the others a
+    tap away. `counts` (from the store) gives each feed's size and newest date; None: not
+    known, and no count is shown (an empty feed is only called empty when it is)."""
+    translated = translations(language, site.locale_dir)
+    _ = translated.gettext
+    # The page's language first, then the others, then all languages.
+    languages: list[str | None] = [
+        language,
+        *(other for other in site.languages if other != language),
+        None,
+    ]
     columns = [
-        {"lang": lang, "label": language_label(lang, language) if lang else t["all_languages"]}
+        {"lang": lang, "label": language_name(lang, language) if lang else _("All languages")}
         for lang in languages
     ]
-    topic_rows: list[tuple[tuple[str, ...], str]] = [((), t["all_topics"])] + [
+    topic_rows: list[tuple[tuple[str, ...], str]] = [((), _("All topics"))] + [
         ((topic,), site.topic_name(topic, language)) for topic in site.topic_ids
     ]
     rows = []
@@ -134,7 +79,12 @@ def render_index(site: SiteInfo, language: str) -> bytes:
                     fmt: urls.feed_url(site.base_url, chosen, fmt)
                     for fmt in ("atom", "rss", "json", "html")
                 }
-                | {"column": column["label"] or "", "lang": column["lang"] or ""}
+                | {
+                    "column": column["label"] or "",
+                    "lang": column["lang"] or "",
+                    "id": f"url-{topics[0] if topics else urls.ALL}-{column['lang'] or urls.ALL}",
+                    "size": _size(counts, translated, language, topics, column["lang"]),
+                }
             )
         # The names in the other languages, so that a reader finds a species by either name.
         also = [
@@ -148,6 +98,7 @@ def render_index(site: SiteInfo, language: str) -> bytes:
                 "label": label,
                 "also": also,
                 "cells": cells,
+                "size": _size(counts, translated, language, topics, None),
                 "subscribe": subscribe_url(site, language, topics),
             }
         )
@@ -160,7 +111,7 @@ def render_index(site: SiteInfo, language: str) -> bytes:
     )
     everything = Selection((), language)
     discovery = [
-        _discovery(site.base_url, everything, fmt, f"{site.title} ({language})")
+        _discovery(site.base_url, everything, fmt, f"{site.title_in(language)} ({language})")
         for fmt in ("atom", "rss", "json")
     ]
     discovery += [
@@ -169,25 +120,25 @@ def render_index(site: SiteInfo, language: str) -> bytes:
         )
         for topic in site.topic_ids
     ]
-    opmls = [{"href": site.url(urls.opml_path()), "label": t["opml_all"]}] + [
+    opmls = [{"href": site.url(urls.opml_path()), "label": _("All feeds")}] + [
         {
             "href": site.url(urls.opml_path(lang)),
-            "label": t["opml_language"].format(
-                language=language_label(lang, language).lower()
-                if language != "en"
-                else language_label(lang, "en")
-            ),
+            "label": _("Feeds in %(language)s")
+            % {"language": language_name(lang, language, capitalized=False)},
         }
         for lang in site.languages
     ]
     return _render(
+        site,
+        language,
         "index.html",
         lang=language,
-        t=t,
         site=site,
         columns=columns,
         rows=rows,
-        page_title=site.title,
+        page_title=site.title_in(language),
+        site_title=site.title_in(language),
+        site_description=site.description_in(language),
         discovery=discovery,
         opmls=opmls,
         custom_example=urls.feed_url(site.base_url, custom, "atom"),
@@ -200,7 +151,6 @@ def render_index(site: SiteInfo, language: str) -> bytes:
 def render_feed_page(document: FeedDocument) -> bytes:
     site = document.site
     language = interface_language(site, document.selection.language)
-    t = strings(language)
     discovery = [
         _discovery(site.base_url, document.selection, fmt, document.title)
         for fmt in ("atom", "rss", "json")
@@ -235,9 +185,10 @@ def render_feed_page(document: FeedDocument) -> bytes:
         for other in _switcher(site, language)
     ]
     return _render(
+        site,
+        language,
         "feed.html",
         lang=language,
-        t=t,
         feed={"title": document.title, "entries": entries},
         page_title=document.title,
         discovery=discovery,
@@ -246,25 +197,41 @@ def render_feed_page(document: FeedDocument) -> bytes:
         home_url=_home(site, language),
         switcher=switcher,
         site=site,
+        site_title=site.title_in(language),
         subscribe_url=subscribe_url(
             site, document.selection.language or language, document.selection.topics
         ),
     )
 
 
-def subscribe_url(site: SiteInfo, language: str, topics: tuple[str, ...]) -> str:
-    """The sign-up form with the language and topics filled in (served by `cmsfeed run`)."""
+def _size(
+    counts: FeedCounts | None,
+    translated: Any,
+    language: str,
+    topics: tuple[str, ...],
+    feed_language: str | None,
+) -> str:
+    """ "12 stories · newest 2 Dec 2024", "No stories yet", or "" when counts are not known."""
+    if counts is None:
+        return ""
+    found = counts.get((topics[0] if topics else None, feed_language))
+    if found is None:
+        return str(translated.gettext("No stories yet"))
+    stories = translated.ngettext("%(count)d story", "%(count)d stories", found.count) % {
+        "count": found.count
+    }
+    day = format_date(found.newest_at.date(), "medium", locale=babel_locale(language))
+    newest = translated.gettext("newest %(date)s") % {"date": day}
+    return f"{stories} · {newest}"
+
+
+def subscribe_url(site: SiteInfo, language: str, topics: tuple[str, ...]) -> str | None:
+    """The sign-up form (of `cmsfeed run`) with the language and topics filled in; None when
+    no sign-up form is known, and the page leaves its buttons out."""
+    if site.signup_url is None:
+        return None
     query = [("lang", language), *(("topic", topic) for topic in topics)]
-    return f"{site.base_url}subscribe?{urlencode(query)}"
-
-
-def language_label(code: str, interface: str) -> str:
-    """The name of a language in the interface language ("Русский", "English", "Английский")."""
-    try:
-        name = babel_locale(interface).languages.get(code)
-    except (UnknownLocaleError, ValueError):
-        name = None
-    return (name[:1].upper() + name[1:]) if name else code
+    return f"{site.signup_url}?{urlencode(query)}"
 
 
 def _home(site: SiteInfo, language: str) -> str:
@@ -285,7 +252,7 @@ def _switcher(site: SiteInfo, current: str) -> list[dict[str, Any]]:
     return [
         {
             "lang": lang,
-            "label": language_label(lang, lang),
+            "label": language_name(lang, lang),
             "href": urls.index_url(site.base_url, lang, site.default_language),
             "current": lang == current,
         }
@@ -295,22 +262,23 @@ def _switcher(site: SiteInfo, current: str) -> list[dict[str, Any]]:
 
 def render_opml(site: SiteInfo, language: str | None = None) -> bytes:
     """OPML 2.0: every standard feed (Atom), or each topic's feed in one language."""
-    t = strings(language or site.default_language)
+    _ = translations(language or site.default_language, site.locale_dir).gettext
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     title = etree.SubElement(head, "title")
-    title.text = site.title if language is None else f"{site.title} ({language})"
+    name = site.title_in(language)
+    title.text = name if language is None else f"{name} ({language})"
     body = etree.SubElement(root, "body")
     topics: list[tuple[str, ...]] = [()] + [(topic,) for topic in site.topic_ids]
     languages: list[str | None] = [None, *site.languages] if language is None else [language]
     for chosen_topics in topics:
         if language is not None and not chosen_topics:
             continue
-        label = site.topic_name(chosen_topics[0], language) if chosen_topics else t["all_topics"]
+        label = site.topic_name(chosen_topics[0], language) if chosen_topics else _("All topics")
         group = etree.SubElement(body, "outline", text=label, title=label)
         for lang in languages:
             chosen = Selection(chosen_topics, lang)
-            name = f"{label} ({lang or t['all_languages']})"
+            name = f"{label} ({lang or _('All languages')})"
             etree.SubElement(
                 group,
                 "outline",

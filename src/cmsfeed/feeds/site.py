@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cmsfeed.feeds import urls
-from cmsfeed.feeds.document import FeedDocument, SiteInfo
+from cmsfeed.feeds.document import FeedDocument
 from cmsfeed.feeds.jsonfeed import render_json
 from cmsfeed.feeds.pages import render_feed_page, render_index, render_opml
 from cmsfeed.feeds.syndication import render_atom, render_rss
 from cmsfeed.feeds.urls import Format
+from cmsfeed.model import FeedCounts, SiteInfo
 
 WRITERS: dict[Format, Callable[[FeedDocument], bytes]] = {
     "atom": render_atom,
@@ -52,9 +53,13 @@ def render_feed(
     ]
 
 
-def render_pages(site: SiteInfo) -> list[Rendered]:
+def render_pages(site: SiteInfo, counts: FeedCounts | None = None) -> list[Rendered]:
     files = [
-        rendered(urls.index_path(lang, site.default_language), render_index(site, lang), "html")
+        rendered(
+            urls.index_path(lang, site.default_language),
+            render_index(site, lang, counts),
+            "html",
+        )
         for lang in site.languages
     ]
     files.append(rendered(urls.opml_path(), render_opml(site), "opml"))

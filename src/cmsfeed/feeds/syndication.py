@@ -9,7 +9,10 @@ feedgen has traps, each guarded here:
 - feedgen 1.0 drops `rel`, `type` and `hreflang` of entry-level Atom links, so an entry's
   links (its page and its other language versions) are written by the `_Extension` below,
   as is everything feedgen
-  has no words for (an entry's `xml:lang`, media thumbnails, RSS `dc:creator` and hub link).
+  has no words for (an entry's `xml:lang`, media thumbnails, RSS `dc:creator`, `dc:language`
+  and hub link).
+- a feed of all languages declares no language of its own (RSS `<language>`, Atom `xml:lang`
+  on the feed): each entry carries its own.
 - its default generator carries its version, which would change the bytes on an upgrade.
 """
 
@@ -46,7 +49,8 @@ def _generator(document: FeedDocument, fmt: Format) -> FeedGenerator:
     generator.id(document.feed_id)
     generator.title(document.title)
     generator.subtitle(document.subtitle)
-    generator.language(document.language)
+    if document.language is not None:  # a feed of all languages: each entry says its own
+        generator.language(document.language)
     generator.author(
         {"name": site.author_name, **({"email": site.author_email} if site.author_email else {})}
     )
@@ -60,11 +64,13 @@ def _generator(document: FeedDocument, fmt: Format) -> FeedGenerator:
         generator.link(href=site.hub_url, rel="hub")
     generator.link(href=document.html_url, rel="alternate", type="text/html")  # last: RSS <link>
     for entry in document.entries:
-        _add_entry(generator, entry, site.author_name, fmt)
+        _add_entry(generator, entry, site.author_name, fmt, document.language is None)
     return generator
 
 
-def _add_entry(generator: FeedGenerator, entry: Entry, author: str, fmt: Format) -> None:
+def _add_entry(
+    generator: FeedGenerator, entry: Entry, author: str, fmt: Format, mixed: bool
+) -> None:
     item = generator.add_entry(order="append")
     item.guid(entry.id, permalink=False)  # also the Atom id; a tag URI, never a URL
     item.title(entry.title)
@@ -81,6 +87,7 @@ def _add_entry(generator: FeedGenerator, entry: Entry, author: str, fmt: Format)
     extension = item.cmsfeed
     extension.entry = entry
     extension.author = author
+    extension.mark_language = mixed
 
 
 _MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
@@ -107,6 +114,7 @@ class _FeedExtension:
 class _Extension:
     entry: Entry
     author: str
+    mark_language = False  # RSS: in a feed of all languages, each item says its own
 
     def extend_ns(self) -> dict[str, str]:
         return {"media": MEDIA_NS, "dc": DC_NS}
@@ -135,6 +143,8 @@ class _Extension:
     def extend_rss(self, element: Any) -> Any:
         creator = etree.SubElement(element, f"{{{DC_NS}}}creator")
         creator.text = self.author
+        if self.mark_language:
+            etree.SubElement(element, f"{{{DC_NS}}}language").text = self.entry.language
         self._thumbnail(element)
         return element
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from cmsfeed.feeds import FeedDocument, Rendered, Selection, SiteInfo, make_document
-from cmsfeed.feeds.site import render_feed, render_pages
-from cmsfeed.model import Item
+from cmsfeed.feeds.document import FeedDocument, make_document, standard_selections
+from cmsfeed.feeds.site import Rendered, render_feed, render_pages
+from cmsfeed.feeds.urls import Selection
+from cmsfeed.model import Item, SiteInfo
 from cmsfeed.store import Store
+from cmsfeed.store.feed_stats import feed_counts
 
 Progress = Callable[[int], None]
 
@@ -16,7 +18,7 @@ def collect_documents(
     site: SiteInfo, store: Store, selections: Sequence[Selection] | None = None
 ) -> list[FeedDocument]:
     """One document per selection (default: every standard feed), newest entries first."""
-    chosen = list(site.selections() if selections is None else selections)
+    chosen = list(standard_selections(site) if selections is None else selections)
     found: dict[Selection, list[Item]] = {}
     for selection in chosen:
         if selection not in found:
@@ -41,4 +43,4 @@ def render_site(site: SiteInfo, store: Store, progress: Progress | None = None) 
         files += render_feed(document)
         if progress is not None:
             progress(1)
-    return files + render_pages(site)
+    return files + render_pages(site, feed_counts(store))

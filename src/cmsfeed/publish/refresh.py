@@ -13,7 +13,8 @@ from datetime import datetime
 import httpx
 
 from cmsfeed import metrics
-from cmsfeed.feeds import Rendered, SiteInfo
+from cmsfeed.feeds.site import Rendered
+from cmsfeed.model import SiteInfo
 from cmsfeed.publish.collect import render_site
 from cmsfeed.publish.websub import PingReport, ping_pending
 from cmsfeed.store import Store

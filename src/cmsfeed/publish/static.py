@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cmsfeed.errors import PublishError
-from cmsfeed.feeds import Rendered
+from cmsfeed.feeds.site import Rendered
 
 MANIFEST = ".cmsfeed-files"
 

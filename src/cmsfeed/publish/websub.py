@@ -15,8 +15,8 @@ from datetime import datetime
 import httpx
 
 from cmsfeed.errors import PublishError
-from cmsfeed.feeds import SiteInfo
 from cmsfeed.feeds.urls import FEED_FORMATS
+from cmsfeed.model import SiteInfo
 from cmsfeed.store import Store
 from cmsfeed.store.feed_states import mark_pinged, pending_pings
 

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from cmsfeed.errors import ItemNotFoundError, StoreError
 from cmsfeed.model import Item
+from cmsfeed.private_files import private_file
 from cmsfeed.store import migrate
 from cmsfeed.store.item_writer import ItemWriter, UpsertCounts
 from cmsfeed.store.rows import (
@@ -75,7 +76,7 @@ class Store:
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_files(Path(parsed.database))
         try:
             engine = create_engine(parsed, pool_pre_ping=True)
         except (ArgumentError, ImportError) as err:
@@ -95,6 +96,13 @@ class Store:
             raise StoreError(
                 self.label, f"cannot open or migrate the database: {_first_line(err)}"
             ) from err
+
+    def schema_revision(self) -> str | None:
+        """The schema version the database has (None: empty); connects, so it proves access."""
+        try:
+            return migrate.current_revision(self.engine)
+        except SQLAlchemyError as err:
+            raise StoreError(self.label, f"cannot connect: {_first_line(err)}") from err
 
     def close(self) -> None:
         self.engine.dispose()
@@ -247,6 +255,20 @@ class Store:
                 .where(source_states.c.source_id == state.source_id)
                 .values(**values)
             )
+
+
+def _private_sqlite_files(database: Path) -> None:
+    """The store holds subscribers' addresses: its file is 0600 before SQLite first opens it.
+
+    SQLite gives the -wal and -shm files it creates the database file's mode; ones an older
+    version left wider are narrowed too.
+    """
+    database.parent.mkdir(parents=True, exist_ok=True)
+    private_file(database)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = database.with_name(database.name + suffix)
+        if companion.exists():
+            private_file(companion)
 
 
 def hide_password(url: str) -> str:

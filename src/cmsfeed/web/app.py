@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Sequence
 from urllib.parse import parse_qs
@@ -21,14 +22,15 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cmsfeed.config import Config
-from cmsfeed.feeds import SiteInfo, site_info
 from cmsfeed.feeds import urls as feed_urls
 from cmsfeed.feeds.urls import FeedRequest, UnknownPathError, feed_path, parse_feed_path
 from cmsfeed.metrics import RequestMetrics, exposition
-from cmsfeed.model import Clock
+from cmsfeed.model import Clock, SiteInfo
 from cmsfeed.store import Store
+from cmsfeed.web.address import FeedServices, PublicAddress
 from cmsfeed.web.fastpath import CachedFiles
 from cmsfeed.web.resources import Resource, choose_encoding, is_not_modified
 from cmsfeed.web.service import FeedService
@@ -45,17 +47,31 @@ def create_app(
     extra_routes: Sequence[BaseRoute] = (),
     poll: bool = True,
     hub_client: httpx.Client | None = None,
+    served_base: str | None = None,
+    signup_here: bool = False,
 ) -> Starlette:
-    """The web application; `poll=False` leaves refreshing to the caller (`app.state.feeds`)."""
-    site = site_info(config)
+    """The web application; `poll=False` leaves refreshing to the caller (`app.state.feeds`).
+
+    Links follow `site.base_url`, else `served_base` (the address listened on), else for a
+    request from `web.trusted_proxies` the address the proxy names (`cmsfeed.web.address`).
+    `signup_here`: the app has the sign-up routes, so the "Email digest" buttons lead to them.
+    """
+    site = config.site_info(served_base, signup_here=signup_here)
     service = FeedService(site, store, clock, hub_client=hub_client)
+
+    def at(base: str) -> FeedService:
+        signup = base + "subscribe" if signup_here else site.signup_url
+        moved = dataclasses.replace(site, base_url=base, signup_url=signup)
+        return FeedService(moved, store, clock, hub_client=hub_client)
+
+    services = FeedServices(service, at)
     max_age = config.feeds.max_age_seconds
     refresh_seconds = config.feeds.refresh_seconds
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await run_in_threadpool(service.refresh_if_changed)
-        task = asyncio.create_task(_poll(service, refresh_seconds)) if poll else None
+        task = asyncio.create_task(_poll(services, refresh_seconds)) if poll else None
         try:
             yield
         finally:
@@ -68,18 +84,29 @@ def create_app(
         Route("/healthz", _healthz(service), methods=METHODS),
         Route("/metrics", _metrics, methods=METHODS),
         *extra_routes,
-        Route("/feeds/custom.{ext}", _custom(service, max_age), methods=METHODS),
-        Route("/{path:path}", _files(service, max_age), methods=METHODS),
+        Route("/feeds/custom.{ext}", _custom(services, max_age), methods=METHODS),
+        Route("/{path:path}", _files(services, max_age), methods=METHODS),
     ]
+    # A configured base_url is the public address whatever a proxy says.
+    trusted = config.web.is_trusted if config.site.base_url is None else (lambda _: False)
+    proxied = (
+        [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.web.trusted_proxies))]
+        if config.web.trusted_proxies
+        else []
+    )
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[
             Middleware(RequestMetrics),  # outermost: sees every answer
-            Middleware(CachedFiles, service=service, max_age=max_age),
+            Middleware(PublicAddress, is_trusted=trusted),
+            # Then the client's address (sign-up rate limit) and scheme, from the same proxies.
+            *proxied,
+            Middleware(CachedFiles, services=services, max_age=max_age),
         ],
     )
     app.state.feeds = service
+    app.state.services = services
     return app
 
 
@@ -90,11 +117,12 @@ async def _metrics(_request: Request) -> Response:
     return Response(body, media_type=media_type, headers={"Cache-Control": "no-store"})
 
 
-async def _poll(service: FeedService, seconds: float) -> None:
+async def _poll(services: FeedServices, seconds: float) -> None:
     while True:
         await asyncio.sleep(seconds)
         try:
-            await run_in_threadpool(service.refresh_if_changed)
+            for service in services.all():
+                await run_in_threadpool(service.refresh_if_changed)
         except Exception:  # a failed refresh keeps serving the last feeds; try again later
             log.exception("refreshing the feeds failed; serving the previous ones")
 
@@ -117,8 +145,9 @@ def _healthz(service: FeedService):  # type: ignore[no-untyped-def]
     return healthz
 
 
-def _files(service: FeedService, max_age: int):  # type: ignore[no-untyped-def]
+def _files(services: FeedServices, max_age: int):  # type: ignore[no-untyped-def]
     async def files(request: Request) -> Response:
+        service = await services.for_scope(request.scope)
         path = request.path_params["path"]
         if path == "" or path.endswith("/"):
             path += "index.html"
@@ -130,8 +159,9 @@ def _files(service: FeedService, max_age: int):  # type: ignore[no-untyped-def]
     return files
 
 
-def _custom(service: FeedService, max_age: int):  # type: ignore[no-untyped-def]
+def _custom(services: FeedServices, max_age: int):  # type: ignore[no-untyped-def]
     async def custom(request: Request) -> Response:
+        service = await services.for_scope(request.scope)
         query = parse_qs(request.url.query)
         path = f"feeds/custom.{request.path_params['ext']}"
         try:

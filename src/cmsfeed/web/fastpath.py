@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from cmsfeed.web.address import SCOPE_KEY, FeedServices
 from cmsfeed.web.resources import Resource, choose_encoding, is_not_modified
-from cmsfeed.web.service import FeedService
 
 _ENCODINGS: dict[bytes, str] = {}
 
 
 class CachedFiles:
-    def __init__(self, app: Any, service: FeedService, max_age: int) -> None:
+    def __init__(self, app: Any, services: FeedServices, max_age: int) -> None:
         self.app = app
-        self.service = service
+        self.services = services
         self.cache_control = f"public, max-age={max_age}".encode()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -32,7 +32,13 @@ class CachedFiles:
             path = scope["path"][1:]
             if path == "" or path.endswith("/"):
                 path += "index.html"
-            resource = self.service.resource(path)
+            # Most requests name no proxy address: the listening one's site, without an await.
+            service = (
+                await self.services.for_scope(scope)
+                if SCOPE_KEY in scope
+                else self.services.default
+            )
+            resource = service.resource(path)
             if resource is not None:
                 await self._answer(resource, scope, send)
                 return

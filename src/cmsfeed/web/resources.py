@@ -16,7 +16,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 import brotli
 
-from cmsfeed.feeds import Rendered
+from cmsfeed.feeds.site import Rendered
 
 GZIP_LEVEL = 6
 BROTLI_QUALITY = 6

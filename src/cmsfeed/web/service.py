@@ -16,10 +16,9 @@ from datetime import datetime
 
 import httpx
 
-from cmsfeed.feeds import SiteInfo
 from cmsfeed.feeds.site import render_feed
 from cmsfeed.feeds.urls import Format, Selection, feed_path
-from cmsfeed.model import Clock
+from cmsfeed.model import Clock, SiteInfo
 from cmsfeed.publish.collect import collect_documents
 from cmsfeed.publish.refresh import refresh_feeds
 from cmsfeed.store import Store

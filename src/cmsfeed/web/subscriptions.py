@@ -82,16 +82,17 @@ class SubscriptionPages:
         return self.mailer.renderer.translate(language, message)
 
     def page(self, language: str, template: str, status: int = 200, **context: Any) -> Response:
-        site = self.config.site
-        home = site.base_url if language == site.default_language else f"{site.base_url}{language}/"
+        site = self.mailer.renderer.site  # its base_url is the address served, if not configured
+        # Relative, as the forms' actions are: these pages sit at the top of the site, so the
+        # link works at whatever address the reader came by (a proxy's, or the listening one).
+        home = "./" if language == site.default_language else f"./{language}/"
         context.setdefault("switcher", [])
         body = (
             self._env(language)
             .get_template(template)
             .render(
                 language=language,
-                site_title=site.title,
-                base_url=site.base_url,
+                site_title=site.title_in(language),
                 home_url=home,
                 **context,
             )
@@ -165,7 +166,7 @@ class SubscriptionPages:
             httponly=True,
             samesite="strict",
             path="/",
-            secure=self.config.site.base_url.startswith("https:"),
+            secure=self.mailer.renderer.site.base_url.startswith("https:"),
         )
         return response
 
@@ -176,7 +177,7 @@ class SubscriptionPages:
             origin is not None
             and origin != "null"
             and urlsplit(origin).netloc
-            not in (request.url.netloc, urlsplit(self.config.site.base_url).netloc)
+            not in (request.url.netloc, urlsplit(self.mailer.renderer.site.base_url).netloc)
         ):
             return True
         nonce = _csrf_nonce(request)
@@ -284,7 +285,7 @@ class SubscriptionPages:
             raise SubscriberError(values.get("email") or "(empty)", err.problem) from err
 
     async def _send_confirmation(self, subscriber: Subscriber, token: str, now: datetime) -> None:
-        url = link(self.config.site.base_url, "confirm", token)
+        url = link(self.mailer.renderer.site.base_url, "confirm", token)
         rendered = self.mailer.renderer.confirmation(subscriber.language, url)
         raw = self.mailer.compose(
             rendered, subscriber.email, f"<confirm.{token[-24:]}@{self.mailer.domain}>", now
@@ -299,7 +300,7 @@ class SubscriptionPages:
         data = self._read(token, "confirm", dict)
         language = self.language_of(request, data.get("language") if data else None)
         if data is None:
-            return self._bad_link(language)
+            return self.bad_link(language)
         return self.message(
             language,
             self.translate(language, "Confirm your subscription"),
@@ -315,7 +316,7 @@ class SubscriptionPages:
         fields = await _form(request)
         data = self._read(_token(request, fields), "confirm", dict)
         if data is None:
-            return self._bad_link(self.language_of(request))
+            return self.bad_link(self.language_of(request))
         now = self.mailer.clock()
         subscriber = self.mailer.digests.save_subscriber(self._subscriber(data), now)
         personal = self.mailer.personal(subscriber)
@@ -350,7 +351,7 @@ class SubscriptionPages:
         token = request.query_params.get("token", "")
         subscriber = self._known(token, "preferences")
         if subscriber is None:
-            return self._bad_link(self.language_of(request))
+            return self.bad_link(self.language_of(request))
         language = subscriber.language
         return self.form(
             language,
@@ -367,7 +368,7 @@ class SubscriptionPages:
         token = _token(request, fields)
         subscriber = self._known(token, "preferences")
         if subscriber is None:
-            return self._bad_link(self.language_of(request))
+            return self.bad_link(self.language_of(request))
         if self.forged(request, fields):
             return self._forged_answer(subscriber.language)
         values = _values(fields, _as_values(subscriber))
@@ -399,7 +400,7 @@ class SubscriptionPages:
         subscriber = self._known(token, "unsubscribe")
         language = subscriber.language if subscriber else self.language_of(request)
         if self._read(token, "unsubscribe", str) is None:
-            return self._bad_link(language)
+            return self.bad_link(language)
         return self.message(
             language,
             self.translate(language, "Unsubscribe"),
@@ -415,7 +416,7 @@ class SubscriptionPages:
         token = _token(request, fields)
         subscriber_id = self._read(token, "unsubscribe", str)
         if subscriber_id is None:
-            return self._bad_link(self.language_of(request))
+            return self.bad_link(self.language_of(request))
         found = self.mailer.digests.get_subscriber(subscriber_id)
         if found is not None:
             self.mailer.digests.set_status(found.id, "unsubscribed")
@@ -435,7 +436,7 @@ class SubscriptionPages:
             return None
         return data if isinstance(data, kind) else None
 
-    def _bad_link(self, language: str) -> Response:
+    def bad_link(self, language: str) -> Response:
         return self.message(
             language,
             self.translate(language, "This link does not work"),
@@ -462,8 +463,11 @@ class SubscriptionPages:
 
 
 def subscription_routes(mailer: Mailer) -> list[BaseRoute]:
-    """The routes to pass to `create_app(..., extra_routes=...)`."""
-    return SubscriptionPages(mailer).routes()
+    """The routes to pass to `create_app(..., extra_routes=...)`, with the digests' web copies."""
+    from cmsfeed.web.archive import archive_routes
+
+    pages = SubscriptionPages(mailer)
+    return [*pages.routes(), *archive_routes(mailer, pages)]
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
