@@ -266,7 +266,9 @@ def test_items_import_names_an_unreadable_date_line_and_stores_the_next_story(
     )
     result = subprocess.run(
         [
-            *(str(CMSFEED), "--config", str(tmp_path / "config.toml")),
+            *CMSFEED,
+            "--config",
+            str(tmp_path / "config.toml"),
             *("items", "import", str(path), "--kind", "listing", "--source", "news"),
         ],
         capture_output=True,

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmsfeed.feeds.document import site_info
 from cmsfeed.ingest.paragraphs import TITLE_LENGTH, derived_title
 from cmsfeed.ingest.run import Ingester, ParseOptions, SourceReport, parse_bytes
 from cmsfeed.publish.collect import render_site
@@ -203,7 +202,7 @@ def test_a_translation_in_another_language_links_to_the_all_languages_page(
     [english] = store.list_items(language="en")
     [kazakh] = store.list_items(language="kk")
     assert english.translations == (kazakh.id,)
-    files = {f.path: f.body for f in render_site(site_info(config), store)}
+    files = {f.path: f.body for f in render_site(config.site_info(), store)}
     [entry] = feedparser.parse(files["feeds/all/en.atom"]).entries
     [link] = [link for link in entry.links if link.get("hreflang") == "kk"]
     assert link.href.startswith(f"{config.site.base_url}feeds/all/all.html#")

@@ -19,7 +19,6 @@ import cmsfeed.cli  # registers the commands on `cli`
 from cmsfeed.classify import Identification
 from cmsfeed.cli.app import cli as cmsfeed
 from cmsfeed.digest.select import choose_items
-from cmsfeed.feeds.document import site_info
 from cmsfeed.ingest.run import Ingester, ParseOptions, SourceReport, parse_bytes
 from cmsfeed.model import Item, Story
 from cmsfeed.publish.collect import render_site
@@ -130,7 +129,7 @@ def test_a_story_in_another_language_is_kept_under_its_code_and_only_in_all_feed
     assert french.title.startswith("Les saïgas") and french.topics == ("saiga",)
     assert not french.language_uncertain
 
-    files = {f.path: f.body for f in render_site(site_info(config), store)}
+    files = {f.path: f.body for f in render_site(config.site_info(), store)}
     titles = {
         path: {entry.title for entry in feedparser.parse(body).entries}
         for path, body in files.items()
