@@ -144,7 +144,9 @@ def add_item(
         context.err.print(str(problem), markup=False)
     if not prepared:
         sys.exit(EXIT_FAILURE)
-    context.store.upsert_items(prepared, context.clock())
+    # Each `items add` is a fetch of its own: without reidentify=False, another story added by
+    # hand on the same day would be taken for an edit of this one and overwritten.
+    context.store.upsert_items(prepared, context.clock(), reidentify=False)
     if language is not None and len(prepared) == 1:
         # The operator said which language it is: that is a correction, as `items tag` makes,
         # not a fallback for a text too short to tell.

@@ -112,6 +112,9 @@ class ItemWriter:
     engine: Engine
     label: str
     now: datetime
+    # False for items an operator adds by hand: each is its own "fetch", so every stored story
+    # of that day without id or URL would look like an edit of it.
+    reidentify: bool = True
     reidentified: list[Reidentified] = field(default_factory=list)
     ambiguous: list[Ambiguous] = field(default_factory=list)
     _seen_story_keys: set[str] = field(default_factory=set)
@@ -159,7 +162,11 @@ class ItemWriter:
             for key, item in unique.items():
                 if key in stored:
                     continue
-                if item.identity == "fingerprint" and self._day_has_candidates(connection, item):
+                if (
+                    self.reidentify
+                    and item.identity == "fingerprint"
+                    and self._day_has_candidates(connection, item)
+                ):
                     self._deferred[key] = item
                 else:
                     new.append(item)

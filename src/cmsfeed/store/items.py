@@ -109,18 +109,21 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def writer(self, now: datetime) -> ItemWriter:
+    def writer(self, now: datetime, *, reidentify: bool = True) -> ItemWriter:
         """A writer for the items of one fetch of a source (see `item_writer`)."""
-        return ItemWriter(self.engine, self.label, now)
+        return ItemWriter(self.engine, self.label, now, reidentify=reidentify)
 
-    def upsert_items(self, batch: Sequence[Item], now: datetime) -> UpsertCounts:
+    def upsert_items(
+        self, batch: Sequence[Item], now: datetime, *, reidentify: bool = True
+    ) -> UpsertCounts:
         """Insert new items, update edited ones (same id, new `updated_at`), retag the rest.
 
         The batch is one whole fetch. Items are matched by key; hand-set language and topics
         (`tag_item`) win over the classifier's. Running the same batch twice changes nothing
-        the second time.
+        the second time. `reidentify=False`: a story without id or URL whose key is new is new,
+        never taken for an edit of a stored one (items added by hand).
         """
-        writer = self.writer(now)
+        writer = self.writer(now, reidentify=reidentify)
         return writer.write(batch) + writer.finish()
 
     def tag_item(
