@@ -238,3 +238,31 @@ def test_plain_paragraphs_hold_no_unsafe_markup(texts):
     summary = "".join(f"<p>{html.escape(t)}</p>" for t in texts)
     assert is_plain_paragraphs(summary) == bool(texts)
     assert unsafe_markup(summary) == []
+
+
+def test_json_titles_listed_in_another_order_change_nothing(make_config, store, clock, tmp_path):
+    # The version that keeps the story's key is chosen by the site's order of languages, not
+    # the source's order of titles: listing them the other way round must neither relabel a
+    # stored version nor add a third one.
+    from cmsfeed.ingest.json_items import parse_json_items
+
+    config = make_config(sources="")
+    summary = (
+        "<p>Rangers counted more than two hundred saiga antelopes in the steppe this spring, "
+        "the highest number in a decade.</p><p>Весной инспекторы насчитали в степи более "
+        "двухсот сайгаков, больше, чем за последние десять лет.</p>"
+    )
+    titles = {"en": "Saiga numbers grow", "ru": "Сайгаков становится больше"}
+    for order in (["en", "ru"], ["ru", "en"]):
+        value = {
+            "id": "story-1",
+            "title": {language: titles[language] for language in order},
+            "summary": summary,
+            "published": "2025-03-01T10:00:00Z",
+        }
+        parsed = parse_json_items(json.dumps([value]).encode(), "test")
+        report = SourceReport("test")
+        Ingester(config, store, clock).store_stories("test", parsed, report)
+        assert not report.problems, [str(p) for p in report.problems]
+    stored = sorted((item.language, item.title) for item in store.list_items())
+    assert stored == [("en", titles["en"]), ("ru", titles["ru"])]

@@ -216,7 +216,11 @@ class StoryPreparer:
         if len(versions) == 1:
             return versions[0]
         if given_titles:
-            wanted: str | None = next(iter(given_titles))
+            # By the site's order of languages, not the order the source wrote them in: a
+            # source that lists the same titles in another order must not move the story's key
+            # to another version (the stored one would change language and one be duplicated).
+            order = {language: index for index, language in enumerate(self.identifier.languages)}
+            wanted: str | None = min(given_titles, key=lambda lang: order.get(lang, len(order)))
         else:
             # The title's script usually tells which version it belongs to, without Lingua.
             script = script_of(title)
