@@ -266,3 +266,22 @@ def test_json_titles_listed_in_another_order_change_nothing(make_config, store, 
         assert not report.problems, [str(p) for p in report.problems]
     stored = sorted((item.language, item.title) for item in store.list_items())
     assert stored == [("en", titles["en"]), ("ru", titles["ru"])]
+
+
+def test_every_json_title_is_a_version_even_when_the_text_is_too_short_to_tell(
+    make_config, store, clock
+):
+    from cmsfeed.ingest.json_items import parse_json_items
+
+    config = make_config(sources="")
+    value = {
+        "id": "short-1",
+        "title": {"en": "Saiga count", "ru": "Учёт сайгаков"},
+        "summary": "<p>The saiga count is done.</p>",
+        "published": "2025-03-01T10:00:00Z",
+    }
+    report = SourceReport("test")
+    parsed = parse_json_items(json.dumps([value]).encode(), "test")
+    Ingester(config, store, clock).store_stories("test", parsed, report)
+    stored = sorted((item.language, item.title) for item in store.list_items())
+    assert stored == [("en", "Saiga count"), ("ru", "Учёт сайгаков")]

@@ -261,8 +261,13 @@ class StoryPreparer:
         # A language the source gave a title in is a version, even without paragraphs.
         have = {version.language for version in versions}
         if given_titles and len(versions) == 1 and not versions[0].certain:
-            # A text too short to tell, titled in a language: the source's word wins.
-            return [_Version(next(iter(given_titles)), versions[0].paragraphs)]
+            # A text too short to tell, titled in languages: the text goes with the guess if
+            # the source titled it, else with the first titled language; every other titled
+            # language is still a version of its own (its title must not be lost).
+            guess = versions[0].language
+            language = guess if guess in given_titles else next(iter(given_titles))
+            versions = [_Version(language, versions[0].paragraphs)]
+            have = {language}
         versions += [_Version(lang, []) for lang in given_titles if lang not in have]
         return versions
 
