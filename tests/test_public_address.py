@@ -285,3 +285,18 @@ def test_serve_warns_once_when_base_url_is_not_what_it_serves(tmp_path: Path) ->
         "pages, feeds and emails follow site.base_url"
     ]
     assert f"serving {served}" in out
+
+
+def test_entry_ids_never_follow_the_address_served(make_config) -> None:
+    # A feed reader keys stories on entry ids: moving `run` to another host or port, or
+    # reaching it through another name, must not make every story new again.
+    config = unset(make_config())
+    authorities = {
+        config.site_info(base).authority
+        for base in ("http://127.0.0.1:8080/", "http://0.0.0.0:9000/", "https://news.example.org/")
+    }
+    assert authorities == {"localhost"}
+    fixed = config.model_copy(
+        update={"feeds": config.feeds.model_copy(update={"tag_authority": "cms.example.org"})}
+    )
+    assert fixed.site_info("http://127.0.0.1:8080/").authority == "cms.example.org"

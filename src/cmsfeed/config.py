@@ -414,7 +414,10 @@ class Config(_Section):
             author_name=site.author_name,
             author_email=site.author_email,
             topic_names={topic.id: dict(topic.name) for topic in self.topics},
-            authority=tag_authority(base_url, self.feeds.tag_authority),
+            # Entry ids never follow the address a request came in on (a proxy may pass
+            # several host names): without base_url they rest on `localhost` or the configured
+            # feeds.tag_authority, never on served_base.
+            authority=tag_authority(site.base_url or "http://localhost/", self.feeds.tag_authority),
             entries=self.feeds.entries,
             ttl_minutes=self.feeds.ttl_minutes,
             hub_url=self.feeds.hub_url,
