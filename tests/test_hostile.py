@@ -15,6 +15,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from cmsfeed.ingest.json_items import parse_json_items
 from cmsfeed.ingest.run import Ingester
+from cmsfeed.sanitize import script_scheme
 from cmsfeed.store import Store
 from support.cli import CMSFEED
 
@@ -83,9 +84,11 @@ def assert_nothing_executable(html: str) -> None:
     assert body is not None
     for node in body.traverse():
         assert node.tag not in {"script", "style", "iframe", "object", "embed", "form"}, html
+        assert node.tag not in {"svg", "math", "base", "meta", "link"}, html
         for name, value in node.attributes.items():
             assert not name.lower().startswith("on"), html
             assert "javascript:" not in (value or "").lower(), html
+            assert script_scheme(value or "") is None, html
 
 
 def test_each_bad_story_is_one_problem_line_and_every_good_story_is_stored(
@@ -219,8 +222,19 @@ def test_items_import_reports_each_problem_and_exits_1_with_the_counts(
             ],
         ),
         ("feed.atom", ["hostile-feed: entry 1: warning: removed unsafe HTML: javascript:"]),
+        # Written as a browser still reads them: a tab entity, a leading control, a newline,
+        # &colon;, in xlink:href and formaction; and tags that cleaning drops whole.
+        (
+            "obfuscated.rss",
+            [
+                "hostile-feed: entry 1: warning: removed unsafe HTML: javascript:",
+                "hostile-feed: entry 2: warning: removed unsafe HTML: javascript:",
+                "hostile-feed: entry 3: warning: removed unsafe HTML: base, javascript:, svg",
+                "hostile-feed: entry 4: warning: removed unsafe HTML: link, math, meta, vbscript:",
+            ],
+        ),
     ],
-    ids=["rss", "atom"],
+    ids=["rss", "atom", "obfuscated"],
 )
 def test_unsafe_links_removed_from_a_feed_are_reported(
     tmp_path: Path, make_config, store: Store, clock, name: str, expected: list[str]

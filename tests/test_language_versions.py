@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import feedparser
 import pytest
@@ -110,11 +111,67 @@ def test_the_samples_russian_half_gets_a_readable_title(make_config, store, cloc
             "Таджикистана Туркменистана обсудили",
             "Представители государственных природоохранных ведомств Казахстана Узбекистана…",
         ),
+        # A full stop after an abbreviation or an initial does not end the sentence.
+        ("В 2024 г. в Алматы прошла встреча. Потом ещё.", "В 2024 г. в Алматы прошла встреча"),
+        ("Заповедник им. Гайдара открыт. Да.", "Заповедник им. Гайдара открыт"),
+        ("10 сент. 2024 года прошла встреча. Да.", "10 сент. 2024 года прошла встреча"),
+        ("Prof. Smith and Mr. J. R. Brown spoke. Then.", "Prof. Smith and Mr. J. R. Brown spoke"),
+        ("См. т. е. отчёт. Далее.", "См. т. е. отчёт"),
+        ("Saigas, e.g. in Kazakhstan, came back. Then.", "Saigas, e.g. in Kazakhstan, came back"),
+        ("The count was made by the CMS. Then.", "The count was made by the CMS"),
+        # Nested asides go whole; the cut never ends inside one, nor after a dash or comma.
+        (
+            "Experts from five countries of the region (Kazakhstan (and its neighbours "
+            "(Uzbekistan and Kyrgyzstan)) and Turkmenistan) met in Almaty, and discussed many "
+            "pressing issues of the conservation of the saiga.",
+            "Experts from five countries of the region met in Almaty…",
+        ),
+        (
+            "Experts from five countries of the region met in Almaty to discuss the saiga "
+            "(Kazakhstan (and its neighbours) and Turkmenistan and Uzbekistan and the others",
+            "Experts from five countries of the region met in Almaty to discuss the saiga",
+        ),
+        (
+            "Signatories of the Memorandum of Understanding concerning the Conservation — and "
+            "Restoration of the Bukhara Deer met",
+            "Signatories of the Memorandum of Understanding concerning the Conservation…",
+        ),
     ],
 )
 def test_a_derived_title_is_a_sentence_or_clause_cut_at_a_word(text: str, title: str):
     assert derived_title(text) == title
     assert len(title) <= TITLE_LENGTH
+
+
+title_words = st.text("abcdefghijklmnopqrstuvwxyzABCDEабвгдеёжзАБВ", min_size=1, max_size=14)
+title_marks = st.sampled_from(
+    [".", ",", ";", ":", "—", "-", "(", ")", "[", "]", "!", "?", "г.", "им.", "Mr.", "e.g.", "J."]
+)
+
+
+def bracket_left_open(text: str) -> bool:
+    depth = 0
+    for character in text:
+        if character in "([":
+            depth += 1
+        elif character in ")]" and depth:
+            depth -= 1
+    return depth > 0
+
+
+@given(st.lists(st.one_of(title_words, title_words, title_marks), min_size=1, max_size=80))
+@settings(max_examples=300)
+def test_a_derived_title_is_short_balanced_and_ends_at_a_word(tokens: list[str]):
+    text = " ".join(tokens)
+    title = derived_title(text)
+    assert len(title) <= TITLE_LENGTH + 1
+    assert not bracket_left_open(title)
+    if title.endswith("…"):
+        kept = title[:-1]
+        assert not kept.endswith(tuple(" ,;:—–-"))
+        last_word = re.findall(r"[^\W\d_]+", kept)[-1:]
+        for word in last_word:
+            assert re.search(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", text), title
 
 
 BILINGUAL = (

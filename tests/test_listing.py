@@ -8,7 +8,7 @@ from babel.dates import format_date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmsfeed.ingest.listing import meant_as_date, parse_listing
+from cmsfeed.ingest.listing import meant_as_date, parse_listing, reads_like_title
 from cmsfeed.model import ParseResult
 
 LOCALES = ("en", "ru")
@@ -19,6 +19,11 @@ text_lines = (
     st.text(line_characters, min_size=1, max_size=60)
     .map(str.strip)
     .filter(lambda line: bool(line) and not meant_as_date(line, LOCALES))
+)
+# A paragraph ends its sentence; a bare short line in the middle of a story reads as the
+# title of the next one (a date line went missing), so paragraphs are written as sentences.
+paragraph_lines = text_lines.map(lambda line: line + ".").filter(
+    lambda line: not meant_as_date(line, LOCALES)
 )
 days = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
 
@@ -32,7 +37,7 @@ def written_dates(draw: st.DrawFn) -> tuple[date, str]:
     return day, format_date(day, "dd MMMM y" if form == "en" else "d MMMM y", locale=form)
 
 
-stories = st.tuples(text_lines, st.lists(text_lines, max_size=4), written_dates())
+stories = st.tuples(text_lines, st.lists(paragraph_lines, max_size=4), written_dates())
 
 
 def render(generated: list[tuple[str, list[str], tuple[date, str]]]) -> tuple[str, list[int]]:
@@ -229,3 +234,103 @@ def test_lines_that_merely_mention_dates_are_paragraphs():
     )
     [story] = parsed.stories
     assert story.summary_html == "<p>Report for May 2024</p><p>Action Plan</p>"
+
+
+def test_a_story_whose_date_line_is_missing_does_not_absorb_the_next_one():
+    parsed = parse_listing(
+        b"Saiga news\n\nCalves were born.\n\nKulan news\n\nKulans came back.\n\n03 May 2024\n",
+        "news",
+    )
+    [kulan] = parsed.stories
+    assert (kulan.title, kulan.summary_html, kulan.position) == (
+        "Kulan news",
+        "<p>Kulans came back.</p>",
+        "line 5",
+    )
+    assert [str(p) for p in parsed.problems] == [
+        "news: line 1: rejected: line 5 looks like the title of another story; "
+        "is a date line missing?"
+    ]
+
+
+def test_each_story_missing_its_date_line_is_rejected_and_the_last_one_too():
+    parsed = parse_listing(
+        b"Saiga news\n\nCalves.\n\nKulan news\n\nKulans.\n\n"
+        b"Deer news\n\nDeer.\n\nGoitered gazelle news\n\nGazelles.\n",
+        "news",
+    )
+    assert parsed.stories == []
+    assert [str(p) for p in parsed.problems] == [
+        "news: line 1: rejected: line 5 looks like the title of another story; "
+        "is a date line missing?",
+        "news: line 5: rejected: line 9 looks like the title of another story; "
+        "is a date line missing?",
+        "news: line 9: rejected: line 13 looks like the title of another story; "
+        "is a date line missing?",
+        "news: line 13: rejected: no date line after the story (expected e.g. '02 December 2024')",
+    ]
+
+
+def test_a_short_last_paragraph_or_a_sentence_is_not_taken_for_a_title():
+    parsed = parse_listing(
+        b"MoU on Bukhara Deer\n\nThe MoU was signed.\n\nAction Plan\n\n12 March 2014\n\n"
+        b'Saiga news\n\nCalves were born.\n\nRangers said: "more than ever."\n\n'
+        b"A long paragraph follows.\n\n02 May 2024\n",
+        "news",
+    )
+    assert parsed.problems == []
+    assert [s.summary_html.count("<p>") for s in parsed.stories] == [2, 3]
+
+
+def test_what_reads_like_a_title():
+    for line in ["Kulan news", "MoU on Bukhara Deer", "Saigas (2024)", "«Minex Central Asia»"]:
+        assert reads_like_title(line), line
+    for line in ["Calves were born.", "They came back!", "Why?", "As follows:", "1 2 3", "x" * 151]:
+        assert not reads_like_title(line), line
+
+
+title_like_lines = text_lines.filter(reads_like_title)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            title_like_lines, st.lists(paragraph_lines, min_size=1, max_size=3), written_dates()
+        ),
+        min_size=2,
+        max_size=6,
+    ),
+    st.lists(st.booleans(), min_size=6, max_size=6),
+)
+@settings(max_examples=200)
+def test_a_story_with_a_missing_date_line_costs_only_itself(generated, dropped):
+    """No story absorbs another: each story whose date line is gone is rejected, naming the
+    title of the story after it, and every other story comes back whole."""
+    dropped = [flag for flag, _ in zip(dropped, generated[:-1], strict=False)] + [False]
+    lines: list[str] = []
+    title_lines = []
+    for (title, paragraphs, (_, written)), drop in zip(generated, dropped, strict=True):
+        title_lines.append(len(lines) + 1)
+        lines += [title, ""]
+        for paragraph in paragraphs:
+            lines += [paragraph, ""]
+        if not drop:
+            lines += [written, ""]
+    parsed = parse_listing("\n".join(lines).encode(), "gone", locales=LOCALES)
+    kept = [
+        (story, line)
+        for story, line, drop in zip(generated, title_lines, dropped, strict=True)
+        if not drop
+    ]
+    assert [(s.title, s.position) for s in parsed.stories] == [
+        (title, f"line {line}") for (title, _, _), line in kept
+    ]
+    assert [s.summary_html.count("<p>") for s in parsed.stories] == [
+        len(paragraphs) for (_, paragraphs, _), _ in kept
+    ]
+    assert [str(p) for p in parsed.problems] == [
+        f"gone: line {title_lines[n]}: rejected: line {title_lines[n + 1]} looks like the title "
+        "of another story; is a date line missing?"
+        for n, drop in enumerate(dropped)
+        if drop
+    ]

@@ -56,8 +56,20 @@ _URL_ATTRIBUTES = frozenset({"href", "src"})
 # and U+FFFE/U+FFFF. Lone surrogates come from bytes that were not UTF-8 (surrogateescape).
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
-_UNSAFE_TAGS = frozenset({"script", "iframe", "object", "embed", "style", "form"})
-_SCRIPT_URL = re.compile(r"^\s*(javascript|vbscript|data):", re.IGNORECASE)
+_UNSAFE_TAGS = frozenset(
+    {"script", "iframe", "object", "embed", "style", "form", "svg", "math", "base", "meta"}
+    | {"link", "frame", "frameset", "applet"}
+)
+# Attributes a browser reads as a URL, wherever they appear; cleaning drops them all.
+_URL_BEARING_ATTRIBUTES = frozenset(
+    {"href", "src", "action", "formaction", "xlink:href", "poster", "background", "data"}
+    | {"srcset", "codebase", "cite", "longdesc", "lowsrc", "dynsrc", "ping", "manifest"}
+)
+_SCRIPT_URL = re.compile(r"(javascript|vbscript|data):", re.IGNORECASE)
+# What the URL parser ignores (WHATWG URL: tab and newline anywhere; C0 controls and spaces
+# at the start), so "java&#x09;script:" and " \x01javascript:" are script URLs as well.
+_URL_IGNORED = re.compile("[\t\n\r]")
+_URL_LEADING = "".join(chr(code) for code in range(0x21))
 _SPACES = re.compile(r"\s+")
 # What makes nh3 change text: tags, entities, and NUL (which an HTML parser drops).
 _MARKUP = re.compile("[<&\x00]")
@@ -100,12 +112,23 @@ def unsafe_markup(fragment: str) -> list[str]:
             found.add(node.tag)
         for name, value in node.attributes.items():
             name = name.lower()
-            script_url = _SCRIPT_URL.match(value or "") if name in _URL_ATTRIBUTES else None
+            script_url = script_scheme(value or "") if name in _URL_BEARING_ATTRIBUTES else None
             if name.startswith("on"):
                 found.add(name)
             elif script_url is not None:
-                found.add(script_url.group(1).lower() + ":")
+                found.add(script_url)
     return sorted(found)
+
+
+def script_scheme(url: str) -> str | None:
+    """ "javascript:", "vbscript:" or "data:" when `url` (entities decoded) is read as one.
+
+    The URL is normalised as a browser reads it: tab, newline and carriage return removed
+    everywhere, controls and spaces at the start dropped.
+    """
+    normalised = _URL_IGNORED.sub("", url).lstrip(_URL_LEADING)
+    found = _SCRIPT_URL.match(normalised)
+    return None if found is None else found.group(1).lower() + ":"
 
 
 def plain_text(fragment: str) -> str:

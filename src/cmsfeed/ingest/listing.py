@@ -14,6 +14,10 @@ A line that reads as a date ends a story, and so does a line that stands where a
 but cannot be read ("yesterday", "TBD", "12/05/2024"): that story is rejected with the line's
 number and text, and the lines after it start the next story, so no story ever absorbs
 another. Every line of the summary is one paragraph.
+
+A missing date line would let a story absorb the next one, so a later block of a story that
+is one short line reading like a title (no closing punctuation) and has paragraphs after it
+is taken as the next story's title: the story before it is rejected, naming that line.
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ class _Line:
     number: int
     text: str
     alone: bool  # a blank line (or the file's edge) before and after it
+    opens_block: bool = True  # a blank line (or the file's start) before it
 
 
 def parse_listing(
@@ -127,8 +132,10 @@ def parse_listing(
                     rejected=False,
                 )
             )
+        pending = _reject_absorbed_stories(pending, source_id, problems)
         _finish(pending, line, source_id, locales, zone, date_format, stories, problems)
         pending = []
+    pending = _reject_absorbed_stories(pending, source_id, problems)
     if pending:
         problems.append(
             Problem(
@@ -148,8 +155,57 @@ def _lines(text: str) -> list[_Line]:
         if line.strip():
             before = index == 0 or not raw[index - 1].strip()
             after = index == len(raw) - 1 or not raw[index + 1].strip()
-            found.append(_Line(index + 1, line.strip(), before and after))
+            found.append(_Line(index + 1, line.strip(), before and after, before))
     return found
+
+
+# A title is one short line without the punctuation that closes a sentence or leads on.
+TITLE_CHARS = 150
+_TITLE_END_PUNCTUATION = frozenset(".!?…:;,")
+_CLOSING_MARKS = "\"'»”’)]"
+
+
+def reads_like_title(line: str) -> bool:
+    """Whether a line could be a story's title: short, with letters, not ending a sentence."""
+    bare = line.rstrip(_CLOSING_MARKS + " ")
+    return (
+        0 < len(line) <= TITLE_CHARS
+        and any(character.isalpha() for character in line)
+        and bare[-1:] not in _TITLE_END_PUNCTUATION
+    )
+
+
+def _reject_absorbed_stories(
+    lines: list[_Line], source_id: str, problems: list[Problem]
+) -> list[_Line]:
+    """The lines of the last story in `lines`; each story before it is rejected.
+
+    A story is its title block, a paragraph block, then more blocks. A later block that is a
+    single title-like line with paragraphs after it is where a date line went missing: a
+    summary does not go on after a line that reads as a heading, a new story does.
+    """
+    blocks: list[list[_Line]] = []
+    for line in lines:
+        if line.opens_block or not blocks:
+            blocks.append([])
+        blocks[-1].append(line)
+    start = 0
+    for index in range(start + 2, len(blocks) - 1):
+        block = blocks[index]
+        if index - start < 2 or len(block) != 1 or not block[0].alone:
+            continue
+        if not reads_like_title(block[0].text):
+            continue
+        problems.append(
+            Problem(
+                source_id,
+                f"line {blocks[start][0].number}",
+                f"line {block[0].number} looks like the title of another story; "
+                "is a date line missing?",
+            )
+        )
+        start = index
+    return [line for block in blocks[start:] for line in block]
 
 
 def _is_date(line: str, locales: Sequence[str], date_format: str | None) -> bool:

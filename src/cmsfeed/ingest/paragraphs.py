@@ -22,10 +22,24 @@ TITLE_LENGTH = 90
 # Too short a clause says too little for a title; below this the cut falls at a word instead.
 MIN_CLAUSE = TITLE_LENGTH // 2
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\W*[\w])")
+# The word before a full stop, with the dots inside it ("e.g", "i.e", "U.S").
+_WORD_BEFORE_STOP = re.compile(r"(?<![\w.])([^\W\d_]+(?:\.[^\W\d_]+)*)\.$")
+# A full stop after these ends an abbreviation, not a sentence: "В 2024 г. в Алматы",
+# "Заповедник им. Гайдара", "10 сент. 2024", "Prof. Smith".
+ABBREVIATIONS = frozenset(
+    {"г", "гг", "им", "т", "е", "ст", "сент", "окт", "нояб", "дек", "янв", "февр", "авг"}
+    | {"см", "ср", "др", "пр", "тыс", "млн", "млрд", "обл", "ул", "сокр", "напр"}
+    | {"mr", "mrs", "ms", "dr", "prof", "st", "no", "nos", "vol", "fig", "approx", "etc"}
+    | {"jr", "sr", "gen", "col", "lt", "mt", "cf", "vs", "ca"}
+    | {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+)
+SHORT_WORD = 3
 _CLAUSE_END = re.compile(r"[,;:](?=\s)|\s[—–-](?=\s)")
 _LINE_BREAK = re.compile(r"(\n[ \t\r\f\v]*\n\s*|\n)")
 _PARENTHETICAL = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
-_UNCLOSED = re.compile(r"\s*[(\[][^()\[\]]*$")
+_OPENERS = "(["
+_CLOSERS = ")]"
+_CUT_PUNCTUATION = " ,;:—–-"
 
 _PLAIN_PARAGRAPH = re.compile(r"<p>([^<>]*)</p>")
 _PLAIN_PARAGRAPHS = re.compile(r"(?:<p>[^<>]*</p>\s*)+")
@@ -137,22 +151,66 @@ def derived_title(text: str) -> str:
 
     At most TITLE_LENGTH characters, ending at a word and never inside a parenthesis
     (asides in brackets are left out when the sentence is too long), with an ellipsis
-    when cut.
+    when cut. A full stop after an abbreviation or an initial does not end the sentence.
     """
-    sentence = _SENTENCE_END.split(_one_line(text), maxsplit=1)[0]
-    if len(sentence) <= TITLE_LENGTH and _UNCLOSED.search(sentence) is None:
-        return sentence.rstrip(".")
-    shorter = _UNCLOSED.sub("", _PARENTHETICAL.sub("", sentence))
+    sentence = first_sentence(_one_line(text))
+    if len(sentence) <= TITLE_LENGTH and _open_bracket(sentence) is None:
+        return sentence.rstrip(".").rstrip()
+    shorter = _without_asides(sentence)
     if len(shorter) <= TITLE_LENGTH:
-        return shorter.rstrip(".")
+        return shorter.rstrip(".").rstrip()
     clause_ends = [
         found.start()
         for found in _CLAUSE_END.finditer(shorter)
         if MIN_CLAUSE <= found.start() < TITLE_LENGTH
     ]
     if clause_ends:
-        return shorter[: clause_ends[-1]].rstrip() + "…"
+        return shorter[: clause_ends[-1]].rstrip(_CUT_PUNCTUATION) + "…"
     cut = shorter[: TITLE_LENGTH - 1]
     if not shorter[TITLE_LENGTH - 1].isspace() and " " in cut:
         cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:—–-") + "…"
+    return cut.rstrip(_CUT_PUNCTUATION) + "…"
+
+
+def first_sentence(text: str) -> str:
+    """`text` up to the first full stop, "!", "?" or "…" that ends a sentence."""
+    for found in _SENTENCE_END.finditer(text):
+        if not _ends_abbreviation(text[: found.start()]):
+            return text[: found.start()]
+    return text
+
+
+def _ends_abbreviation(text: str) -> bool:
+    """Whether `text` ends with an abbreviation's or an initial's full stop ("г.", "J.")."""
+    word = _WORD_BEFORE_STOP.search(text)
+    if word is None:
+        return False
+    letters = word.group(1)
+    return (
+        letters.lower() in ABBREVIATIONS
+        or "." in letters  # e.g., i.e., U.S.
+        or len(letters) == 1  # an initial
+        or (len(letters) <= SHORT_WORD and letters.islower())
+    )
+
+
+def _open_bracket(text: str) -> int | None:
+    """Where the outermost bracket left open in `text` starts, if any."""
+    opened: list[int] = []
+    for index, character in enumerate(text):
+        if character in _OPENERS:
+            opened.append(index)
+        elif character in _CLOSERS and opened:
+            opened.pop()
+    return opened[0] if opened else None
+
+
+def _without_asides(text: str) -> str:
+    """`text` without its asides in brackets, nested ones too, and without an unclosed one."""
+    while True:
+        shorter = _PARENTHETICAL.sub("", text)
+        if shorter == text:
+            break
+        text = shorter
+    start = _open_bracket(text)
+    return text if start is None else text[:start].rstrip()
