@@ -303,27 +303,33 @@ def test_a_language_set_by_hand_survives_unchanged_and_edited_re_ingests(
 # -- linear: 25,000 stories of one day --------------------------------------------------------
 
 
+def fingerprinted_item(source_id: str, title: str, summary: str) -> Item:
+    """An item of one day without id or URL, as a listing gives it."""
+    at = datetime(2024, 5, 3, tzinfo=UTC)
+    key = fingerprint(source_id, at, title)
+    return Item(
+        id=make_item_id(key),
+        key=key,
+        source_id=source_id,
+        title=title,
+        summary=summary,
+        language="en",
+        published_at=at,
+        updated_at=at,
+        identity="fingerprint",
+    )
+
+
 def one_day_items(count: int, retitled: dict[int, str] | None = None) -> list[Item]:
     """Fingerprinted items of one source and day, as a listing without ids or URLs gives."""
-    at = datetime(2024, 5, 3, tzinfo=UTC)
-    found = []
-    for n in range(count):
-        title = (retitled or {}).get(n, f"Ranger report number {n} from {PLACES[n % 10]}")
-        key = fingerprint("day", at, title)
-        found.append(
-            Item(
-                id=make_item_id(key),
-                key=key,
-                source_id="day",
-                title=title,
-                summary=f"<p>Report {n}: the rangers counted {n % 97} saigas.</p>",
-                language="en",
-                published_at=at,
-                updated_at=at,
-                identity="fingerprint",
-            )
+    return [
+        fingerprinted_item(
+            "day",
+            (retitled or {}).get(n, f"Ranger report number {n} from {PLACES[n % 10]}"),
+            f"<p>Report {n}: the rangers counted {n % 97} saigas.</p>",
         )
-    return found
+        for n in range(count)
+    ]
 
 
 def write_fetch(store: Store, items: list[Item], now: datetime):
@@ -413,19 +419,8 @@ def test_migration_0004_fills_identity_from_old_keys_and_keeps_ids(store_url: st
 
 
 def titled_item(number: int, title: str) -> Item:
-    at = datetime(2024, 5, 3, tzinfo=UTC)
-    key = fingerprint("prop", at, title)
-    return Item(
-        id=make_item_id(key),
-        key=key,
-        source_id="prop",
-        title=title,
-        summary=f"<p>Report {number}: the rangers counted the herd from the air.</p>",
-        language="en",
-        published_at=at,
-        updated_at=at,
-        identity="fingerprint",
-    )
+    summary = f"<p>Report {number}: the rangers counted the herd from the air.</p>"
+    return fingerprinted_item("prop", title, summary)
 
 
 def original(number: int) -> Item:
