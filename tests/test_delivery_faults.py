@@ -1,7 +1,8 @@
 """Whose fault, against a real SMTP server that misbehaves at each stage and then recovers.
 
 A server or session fault (nothing listening, no service at the greeting, no STARTTLS or a
-failed TLS handshake, a wrong password, a refused sender, every message refused at DATA, 421)
+failed TLS handshake, a wrong password, a refused sender, every message refused at DATA, 421,
+a relay refusal at RCPT)
 pauses delivery: nobody is charged or suspended, no row fails or is cancelled, the operator is
 told (ERROR log line, `digest status`, the /metrics gauge), and once the server accepts again
 each subscriber gets exactly one digest for the period. A 5xx at RCPT is that address's fault alone.
@@ -103,6 +104,11 @@ def _rcpt_421(server: FaultyServer, _: Mailer) -> None:
     server.handler.rcpt_replies.update(dict.fromkeys(READERS, "421 4.7.0 Too busy, closing"))
 
 
+def _rcpt_relay(server: FaultyServer, _: Mailer) -> None:
+    # Exim's answer when it will not relay for us: a bare 550, as for an unknown user.
+    server.handler.rcpt_replies.update(dict.fromkeys(READERS, "550 relay not permitted"))
+
+
 FAULTS: dict[str, Fault] = {
     "nothing listening": (lambda s, _: s.down(), lambda s, _: s.up(), "CONNECT"),
     "greeting 554": (
@@ -124,6 +130,11 @@ FAULTS: dict[str, Fault] = {
         "DATA 554 5.7.1 Message refused by policy",
     ),
     "RCPT 421": (_rcpt_421, lambda s, _: s.handler.rcpt_replies.clear(), "RCPT 421 4.7.0"),
+    "RCPT 550 relay not permitted": (
+        _rcpt_relay,
+        lambda s, _: s.handler.rcpt_replies.clear(),
+        "RCPT 550 relay not permitted",
+    ),
 }
 
 
@@ -200,8 +211,8 @@ def test_rcpt_550_suspends_only_that_address(
 def test_a_refusal_by_policy_charges_nobody_and_digest_retry_sends_it(
     tmp_path: Path, store_url: str, server: FaultyServer
 ) -> None:
-    relay = "554 5.7.1 <reader2@example.org>: Relay access denied"
-    server.handler.rcpt_replies[READERS[2]] = relay
+    policy = "554 5.7.1 <reader2@example.org>: Recipient address rejected: Access denied"
+    server.handler.rcpt_replies[READERS[2]] = policy
     mailer, digests, clock = setup(tmp_path, store_url, server)
     report = deliver(mailer)
     assert report.failed == 1 and report.suspended == 0 and report.paused is None
@@ -297,7 +308,7 @@ REPLIES = {
     "accept": None,
     "bounce": "550 5.1.1 No such user",
     "defer": "451 4.2.1 Greylisted, try later",
-    "refuse": "554 5.7.1 Relay access denied",
+    "refuse": "554 5.7.1 Recipient address rejected: Access denied",
 }
 
 
