@@ -180,6 +180,8 @@ outbox = Table(
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_outbox_status_lease_until", "status", "lease_until"),
     Index("ix_outbox_subscriber_id_created_at", "subscriber_id", "created_at"),
+    # Migration 0008: an id is never given twice (a VERP token names it), on SQLite too.
+    sqlite_autoincrement=True,
 )
 
 # A mail server at fault (migration 0006): sending pauses until a probe gets through.
