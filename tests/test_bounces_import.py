@@ -199,6 +199,16 @@ def test_soft_bounces_suspend_only_past_the_threshold_within_the_window(
     assert soft(22, "<s4@mx>") == f"{by}: suspended"  # days 10, 20, 22
     assert made.status(reader) == "suspended"
 
+    # The operator reactivates them: the soft bounces from before no longer count, so the
+    # next one (days 10, 20 and 22 are still inside the window) is the first, not the fourth.
+    subscriber = made.digests.get_subscriber(reader)
+    assert subscriber is not None
+    assert made.digests.reactivate_subscriber(subscriber.id, made.clock()) == 0
+    assert soft(23, "<s5@mx>") == f"{by}: counted (1 of 3)"
+    assert soft(24, "<s6@mx>") == f"{by}: counted (2 of 3)"
+    assert made.status(reader) == "active"
+    assert soft(25, "<s7@mx>") == f"{by}: suspended"  # three new ones: suspended again
+
 
 def test_soft_bounces_about_one_digest_count_once(tmp_path: Path, store_url: str) -> None:
     reader = "reader.full@example.org"

@@ -200,11 +200,25 @@ T = datetime(2024, 12, 2, 8, 0, tzinfo=UTC)
 
 def test_verp_wins_over_everything_the_report_says() -> None:
     report = parse_report(fixture("postfix-hard.eml"))
-    verp = Sent(7, "s-verp", "forwarder@example.net", "<x@y>", T)
+    verp = Sent(7, "s-verp", "forwarder@example.net", DIGEST_ID, T)
     by_id = Sent(8, "s-mid", "reader.gone@example.org", DIGEST_ID, T)
     (target,) = match_report(report, by_verp=verp, by_message_id=by_id, subscribers={})  # type: ignore[misc]
     assert (target.subscriber_id, target.matched_by, target.outbox_id) == ("s-verp", "verp", 7)
     assert (target.kind, target.status) == ("hard", "5.1.1")
+
+
+def test_verp_naming_another_digest_than_the_quoted_message_id_is_left_in_place() -> None:
+    # The token names row 7, but the report quotes another digest's Message-ID: row 7 is not
+    # the returned digest (an id reused after a deletion), so nobody is charged.
+    report = parse_report(fixture("postfix-hard.eml"))
+    assert report.original_message_id == DIGEST_ID
+    verp = Sent(7, "s-new", "new.reader@example.org", "<another.digest@cmsfeed.example>", T)
+    matched = match_report(report, by_verp=verp, by_message_id=None, subscribers={})
+    assert isinstance(matched, Unmatched)
+    assert DIGEST_ID in matched.reason and "new.reader@example.org" in matched.reason
+    same = Sent(7, "s-verp", "forwarder@example.net", DIGEST_ID, T)
+    (target,) = match_report(report, by_verp=same, by_message_id=None, subscribers={})  # type: ignore[misc]
+    assert (target.subscriber_id, target.matched_by) == ("s-verp", "verp")
 
 
 def test_a_message_id_sent_to_someone_else_is_not_charged_to_them() -> None:

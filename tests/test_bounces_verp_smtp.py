@@ -55,6 +55,23 @@ def test_mail_from_names_the_digest_and_its_bounce_comes_home(
     assert made.status("reader.gone@example.org") == "suspended"
     assert made.status("anna@example.org") == "active"
 
+    # A valid token, but the report quotes another digest's Message-ID (as after an id was
+    # reused): the token's row is not the returned digest, so anna is not charged.
+    deliver(
+        made.maildir,
+        "other-digest.eml",
+        about(
+            "postfix-hard.eml",
+            message_id="<an.earlier.digest@cmsfeed.example>",
+            recipient="gone.reader@example.org",
+            envelope=received["anna@example.org"].sender,
+            report_id="<other-digest@mx.example>",
+        ),
+    )
+    (outcome,) = [o for o in made.import_().outcomes if o.label.endswith("other-digest.eml")]
+    assert not outcome.acted and "<an.earlier.digest@cmsfeed.example>" in outcome.line
+    assert made.status("anna@example.org") == "active"
+
     # A forged token (another secret) is not ours: the bounce matches nothing.
     forged = bounced.replace(bounced.split("+")[1].split("-")[1][:4], "aaaa")
     deliver(

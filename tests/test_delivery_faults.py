@@ -1,7 +1,8 @@
 """Whose fault, against a real SMTP server that misbehaves at each stage and then recovers.
 
 A server or session fault (nothing listening, no service at the greeting, no STARTTLS or a
-failed TLS handshake, a wrong password, a refused sender, every message refused at DATA, 421)
+failed TLS handshake, a wrong password, a refused sender, every message refused at DATA, 421,
+a relay refusal at RCPT)
 pauses delivery: nobody is charged or suspended, no row fails or is cancelled, the operator is
 told (ERROR log line, `digest status`, the /metrics gauge), and once the server accepts again
 each subscriber gets exactly one digest for the period. A 5xx at RCPT is that address's fault alone.
@@ -27,8 +28,9 @@ from hypothesis import strategies as st
 from cmsfeed import metrics
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
-from cmsfeed.delivery import Mailer, RoundReport, make_mailer, run_round, send_outbox
+from cmsfeed.delivery import Mailer, RoundReport, make_mailer, queue_round, run_round, send_outbox
 from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
+from cmsfeed.sending import REFUSAL_STREAK
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from digest_support import FixedClock, make_config, make_item, open_stores, write_config
@@ -103,6 +105,17 @@ def _rcpt_421(server: FaultyServer, _: Mailer) -> None:
     server.handler.rcpt_replies.update(dict.fromkeys(READERS, "421 4.7.0 Too busy, closing"))
 
 
+def _rcpt_no_such_user(server: FaultyServer, _: Mailer) -> None:
+    # A broken recipient lookup: every reader "does not exist". Each reply alone reads as a
+    # bounce; the same one for three readers in a row, nobody accepted, is the server's fault.
+    server.handler.rcpt_replies.update(dict.fromkeys(READERS, "550 5.1.1 No such user"))
+
+
+def _rcpt_relay(server: FaultyServer, _: Mailer) -> None:
+    # Exim's answer when it will not relay for us: a bare 550, as for an unknown user.
+    server.handler.rcpt_replies.update(dict.fromkeys(READERS, "550 relay not permitted"))
+
+
 FAULTS: dict[str, Fault] = {
     "nothing listening": (lambda s, _: s.down(), lambda s, _: s.up(), "CONNECT"),
     "greeting 554": (
@@ -124,6 +137,16 @@ FAULTS: dict[str, Fault] = {
         "DATA 554 5.7.1 Message refused by policy",
     ),
     "RCPT 421": (_rcpt_421, lambda s, _: s.handler.rcpt_replies.clear(), "RCPT 421 4.7.0"),
+    "RCPT 550 relay not permitted": (
+        _rcpt_relay,
+        lambda s, _: s.handler.rcpt_replies.clear(),
+        "RCPT 550 relay not permitted",
+    ),
+    "RCPT 550 5.1.1 for every reader": (
+        _rcpt_no_such_user,
+        lambda s, _: s.handler.rcpt_replies.clear(),
+        "RCPT 550 5.1.1 No such user",
+    ),
 }
 
 
@@ -197,11 +220,43 @@ def test_rcpt_550_suspends_only_that_address(
     assert (reason.status, reason.cause, reason.count) == ("failed", "bounce", 2)
 
 
+def test_readers_refused_alike_pause_then_are_charged_once_another_reader_is_accepted(
+    tmp_path: Path, store_url: str, server: FaultyServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead, live = READERS[:3], READERS[3]
+    server.handler.rcpt_replies.update(dict.fromkeys(dead, "550 5.1.1 No such user"))
+    mailer, digests, clock = setup(tmp_path, store_url, server, [*dead, live])
+    queue_round(mailer, clock())
+    reachable = digests.get_subscriber(live)
+    assert reachable is not None
+    digests.suspend_subscriber(reachable.id, "by hand, for this test", clock())
+    caplog.set_level(logging.WARNING, logger="cmsfeed.delivery")
+    # Three readers refused alike and nobody accepted: it looks like the server's fault.
+    report = deliver(mailer, sweep=True)
+    assert report.paused is not None and report.failed == report.suspended == 0
+    assert (report.held, report.cancelled) == (len(dead), 1)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "3 readers in a row refused alike" in errors[0], errors
+    assert all(s.hard_failures == 0 for s in digests.list_subscribers())
+    # A reader who can be reached is queued again (before the held rows, which wait behind
+    # the probe): the probe is theirs, the server accepts it, and then the three refusals are
+    # each reader's own.
+    assert digests.reactivate_subscriber(reachable.id, clock()) == 1
+    clock.now = report.paused.next_probe_at
+    report = deliver(mailer, sweep=True)
+    assert report.paused is None and report.sent == 1 and report.suspended == len(dead)
+    assert server.handler.received[0].recipients == [live]
+    assert Counter(r.recipients[0] for r in server.handler.received) == {live: 1}
+    statuses = {s.email: s.status for s in digests.list_subscribers()}
+    assert statuses == {**dict.fromkeys(dead, "suspended"), live: "active"}
+    assert digests.status().pauses == []
+
+
 def test_a_refusal_by_policy_charges_nobody_and_digest_retry_sends_it(
     tmp_path: Path, store_url: str, server: FaultyServer
 ) -> None:
-    relay = "554 5.7.1 <reader2@example.org>: Relay access denied"
-    server.handler.rcpt_replies[READERS[2]] = relay
+    policy = "554 5.7.1 <reader2@example.org>: Recipient address rejected: Access denied"
+    server.handler.rcpt_replies[READERS[2]] = policy
     mailer, digests, clock = setup(tmp_path, store_url, server)
     report = deliver(mailer)
     assert report.failed == 1 and report.suspended == 0 and report.paused is None
@@ -231,8 +286,6 @@ def test_digest_retry_leaves_bounces_and_reactivate_undoes_a_suspension(
 def test_digests_cancelled_by_a_suspension_go_out_after_reactivation(
     tmp_path: Path, store_url: str, server: FaultyServer
 ) -> None:
-    from cmsfeed.delivery import queue_round
-
     mailer, digests, clock = setup(tmp_path, store_url, server)
     queue_round(mailer, clock())
     anna = digests.get_subscriber(READERS[0])
@@ -297,12 +350,19 @@ REPLIES = {
     "accept": None,
     "bounce": "550 5.1.1 No such user",
     "defer": "451 4.2.1 Greylisted, try later",
-    "refuse": "554 5.7.1 Relay access denied",
+    "refuse": "554 5.7.1 Recipient address rejected: Access denied",
 }
 
 
 @settings(max_examples=12, deadline=None)
-@given(st.lists(st.sampled_from(sorted(REPLIES)), min_size=1, max_size=12))
+@given(
+    st.lists(st.sampled_from(sorted(REPLIES)), min_size=1, max_size=12).filter(
+        # as many refused alike in a row would be the server's fault (a test of its own)
+        lambda fates: (
+            fates.count("bounce") < REFUSAL_STREAK and fates.count("refuse") < REFUSAL_STREAK
+        )
+    )
+)
 def test_each_reader_gets_exactly_what_their_own_reply_earns(fates: list[str]) -> None:
     """N readers in (SQLite: a fresh store per example), each with the server's answer for
     their address: every accepted one gets one digest, each refusal costs only that reader,

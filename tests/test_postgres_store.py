@@ -13,14 +13,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from cmsfeed.digest.select import plan_round
 from cmsfeed.lease_owner import this_process
 from cmsfeed.store import Store, migrate
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.feed_states import record_hashes
-from cmsfeed.store.schema import metadata
+from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
 from digest_support import make_item
 
@@ -47,6 +47,38 @@ def test_migrations_go_up_one_by_one_down_to_nothing_and_up_again(store_url: str
         with store.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), metadata)
         assert differences == []  # the migrations build exactly the tables the code uses
+    finally:
+        store.close()
+
+
+def test_an_outbox_id_is_never_given_twice(store_url: str) -> None:
+    # A VERP token names an outbox id: once the newest row is deleted (its reader removed),
+    # a new row must not take its id, or a late bounce would name another reader's digest.
+    store = Store.open(store_url)
+    try:
+        digests = DigestStore(store)
+        for address in ("gone@example.org", "new@example.org"):
+            digests.save_subscriber(Subscriber(address), T0)
+        gone, new = (digests.get_subscriber(a) for a in ("gone@example.org", "new@example.org"))
+        assert gone is not None and new is not None
+        row = {
+            "period": "d:2025-03-01T06:00:00Z",
+            "message_id": "<m@x>",
+            "language": "en",
+            "item_ids": "[]",
+            "status": "sent",
+            "created_at": T0,
+            "attempts": 1,
+            "next_attempt_at": T0,
+        }
+        with store.engine.begin() as connection:
+            connection.execute(outbox.insert(), [{**row, "subscriber_id": gone.id}])
+            (first,) = connection.execute(select(outbox.c.id)).scalars()
+        assert digests.remove_subscriber(gone.id)
+        with store.engine.begin() as connection:
+            connection.execute(outbox.insert(), [{**row, "subscriber_id": new.id}])
+            (second,) = connection.execute(select(outbox.c.id)).scalars()
+        assert second > first
     finally:
         store.close()
 

@@ -32,6 +32,25 @@ TABLE: list[tuple[Stage, int | None, str, Verdict]] = [
     ("rcpt", 530, "Authentication required", PAUSE),
     ("rcpt", 503, "5.5.1 Error: need MAIL command", PAUSE),
     ("rcpt", 501, "Syntax error", PAUSE),
+    # relaying, authentication, TLS or our host refused at RCPT: the session, whatever the code
+    ("rcpt", 550, "relay not permitted", PAUSE),  # Exim
+    ("rcpt", 553, "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", PAUSE),
+    ("rcpt", 554, "5.7.1 <x@example.org>: Relay access denied", PAUSE),  # Postfix
+    ("rcpt", 454, "4.7.1 <x@example.org>: Relay access denied", PAUSE),
+    ("rcpt", 550, "5.7.1 Unable to relay", PAUSE),  # Exchange
+    ("rcpt", 550, "5.7.1 <x@example.org>... Relaying denied", PAUSE),  # Sendmail
+    ("rcpt", 550, "Sender verify failed: we do not relay", PAUSE),
+    ("rcpt", 550, "Host not permitted to relay", PAUSE),
+    (
+        "rcpt",
+        554,
+        "5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+        PAUSE,
+    ),
+    ("rcpt", 550, "Your IP 192.0.2.1 is listed at bl.spamcop.net", PAUSE),
+    ("rcpt", 530, "5.7.0 Must issue a STARTTLS command first", PAUSE),
+    ("rcpt", 550, "5.7.0 Authentication required", PAUSE),
+    ("rcpt", 554, "Authentication is required to send mail", PAUSE),
     ("data", 554, "5.7.1 Message rejected by policy", PAUSE),
     ("data", 550, "5.4.5 Daily sending quota exceeded", PAUSE),
     ("data", 452, "4.3.1 Insufficient system storage", PAUSE),
@@ -48,6 +67,13 @@ TABLE: list[tuple[Stage, int | None, str, Verdict]] = [
     ("rcpt", 550, "No such user here", BOUNCE),
     ("rcpt", 551, "User not local", BOUNCE),
     ("rcpt", 550, "5.0.0 <x@example.org>: User unknown in local recipient table", BOUNCE),
+    (
+        "rcpt",
+        550,
+        "5.1.1 <x@example.org>: Recipient address rejected: User unknown in relay recipient table",
+        BOUNCE,
+    ),
+    ("rcpt", 550, "5.1.1 User not listed in public Name & Address Book", BOUNCE),
     ("data", 550, "5.1.1 The email account does not exist", BOUNCE),
     # the recipient, for now
     ("rcpt", 450, "4.2.1 Greylisted, try again later", DEFER),
@@ -60,7 +86,6 @@ TABLE: list[tuple[Stage, int | None, str, Verdict]] = [
     ("data", 452, "4.2.2 The email account that you tried to reach is over quota", DEFER),
     ("data", 552, "5.2.2 Mailbox full", DEFER),
     # refused, not the address: nobody is charged
-    ("rcpt", 554, "5.7.1 <x@example.org>: Relay access denied", REFUSE),
     ("rcpt", 550, "5.7.26 Unauthenticated email is not accepted", REFUSE),
     ("rcpt", 554, "Transaction failed", REFUSE),
     ("rcpt", 550, "5.4.1 Recipient address rejected: Access denied", REFUSE),

@@ -16,6 +16,16 @@ Each failure carries its outcome (cmsfeed.smtp_outcome):
 - BOUNCE: the row fails and the subscriber is charged (suspended after max_hard_failures).
 - DEFER: retried with exponential backoff, failed uncharged after max_attempts.
 - REFUSE: failed at once, uncharged; `digest retry` can queue it again.
+
+Until the server has accepted a recipient in this run, a refusal at RCPT (BOUNCE or REFUSE)
+is held, uncharged. When REFUSAL_STREAK of them in a row, for different readers, carry the
+same reply (code and enhanced code), the server refuses everyone alike (a relay or lookup
+misconfiguration that reads like "no such user"): it is a PAUSE, and the held rows go back to
+the queue uncharged, due only once the probe has been made, so the probe is another reader's
+digest. A different reply, an accepted recipient or the end of the run settles the held rows
+one by one, as each reader's own. Once a recipient has been accepted in a run, refusals are
+settled at once: a few dead addresses that happen to be tried last must not pause delivery
+again and again (a server that starts refusing everyone in mid-run is not caught).
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ log = logging.getLogger("cmsfeed.delivery")
 ITEM_CACHE_SIZE = 10_000
 MAX_BACKOFF = timedelta(hours=6)  # between retries of one row
 MAX_PAUSE_BACKOFF = timedelta(minutes=30)  # between probes of a paused server
+REFUSAL_STREAK = 3  # RCPT refusals alike, for different readers, that make a server fault
 
 
 @dataclass
@@ -87,6 +98,9 @@ class _Run:
     earlier: Pause | None  # the pause this run started under (it probes), if any
     paused: Pause | None = None
     items: dict[str, Item] = field(default_factory=dict)
+    # RCPT refusals since the last accepted recipient, all of one reply, not yet charged.
+    refusals: list[tuple[OutboxRow, DeliveryError]] = field(default_factory=list)
+    accepted: bool = False  # the server took a recipient in this run
 
     @property
     def digests(self) -> DigestStore:
@@ -137,6 +151,7 @@ async def send_outbox(
     finally:
         if in_flight:  # an error above: let the others finish, so no row keeps our lease
             await asyncio.gather(*in_flight, return_exceptions=True)
+        _charge_refusals(run)  # too few in a row to blame the server: each reader's own
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await heartbeat
@@ -208,6 +223,8 @@ async def _send_row(run: _Run, row: OutboxRow, chosen: list[Item]) -> None:
         _record_failure(run, row, err)
         return
     _observe_send(mailer, started)
+    run.accepted = True
+    _charge_refusals(run)  # the server accepts this reader: those refusals were their own
     digests.mark_sent(row, reply, mailer.clock())
     report.sent += 1
     metrics.DIGESTS_SENT.inc()
@@ -216,16 +233,58 @@ async def _send_row(run: _Run, row: OutboxRow, chosen: list[Item]) -> None:
 
 
 def _record_failure(run: _Run, row: OutboxRow, err: DeliveryError) -> None:
-    mailer, digests, report = run.mailer, run.digests, run.report
-    settings = mailer.config.digests
-    verdict = err.outcome.verdict
-    now = mailer.clock()
-    if verdict is Verdict.PAUSE:
+    digests, report = run.digests, run.report
+    outcome = err.outcome
+    if outcome.verdict is Verdict.PAUSE or run.paused is not None:
         digests.release(row)
         report.held += 1
         if run.paused is None:
             _start_pause(run, err)
+        _release_refusals(run)
         return
+    refused = outcome.stage == "rcpt" and outcome.verdict in (Verdict.BOUNCE, Verdict.REFUSE)
+    if refused and not run.accepted:
+        _hold_refusal(run, row, err)
+        return
+    _settle_failure(run, row, err)
+
+
+def _hold_refusal(run: _Run, row: OutboxRow, err: DeliveryError) -> None:
+    """Keep a RCPT refusal uncharged for now; pause when REFUSAL_STREAK readers are refused
+    alike in a row (nobody accepted so far in this run)."""
+    if run.refusals and _reply_of(run.refusals[0][1]) != _reply_of(err):
+        _charge_refusals(run)
+    run.refusals.append((row, err))
+    readers = {held.subscriber.email.lower() for held, _ in run.refusals}
+    if len(readers) >= REFUSAL_STREAK:
+        _start_pause(run, err, f"{len(readers)} readers in a row refused alike")
+        _release_refusals(run)
+
+
+def _reply_of(err: DeliveryError) -> tuple[int | None, str | None]:
+    return err.outcome.code, err.outcome.enhanced
+
+
+def _charge_refusals(run: _Run) -> None:
+    held, run.refusals = run.refusals, []
+    for row, err in held:
+        _settle_failure(run, row, err)
+
+
+def _release_refusals(run: _Run) -> None:
+    """The server is at fault: the held rows go back uncharged, due after the next probe."""
+    held, run.refusals = run.refusals, []
+    due_at = run.paused.next_probe_at if run.paused is not None else None
+    for row, _ in held:
+        run.digests.release(row, due_at=due_at)
+        run.report.held += 1
+
+
+def _settle_failure(run: _Run, row: OutboxRow, err: DeliveryError) -> None:
+    mailer, digests, report = run.mailer, run.digests, run.report
+    settings = mailer.config.digests
+    verdict = err.outcome.verdict
+    now = mailer.clock()
     if run.earlier is not None:  # the session got as far as this recipient: the server is back
         _end_pause(run)
     if verdict is Verdict.DEFER and row.attempts < settings.max_attempts:
@@ -244,7 +303,7 @@ def _record_failure(run: _Run, row: OutboxRow, err: DeliveryError) -> None:
     log.warning("digest %s to %s: %s", row.period, row.subscriber.email, err)
 
 
-def _start_pause(run: _Run, err: DeliveryError) -> None:
+def _start_pause(run: _Run, err: DeliveryError, why: str = "") -> None:
     mailer = run.mailer
     failures = (run.earlier.failures if run.earlier else 0) + 1
     delay = timedelta(seconds=mailer.config.digests.retry_seconds * 2 ** (failures - 1))
@@ -258,9 +317,10 @@ def _start_pause(run: _Run, err: DeliveryError) -> None:
     level = logging.WARNING if run.earlier else logging.ERROR
     log.log(
         level,
-        "delivery paused: the mail server %s is at fault: %s; nobody is charged, next try at %s",
+        "delivery paused: the mail server %s is at fault: %s%s; nobody is charged, next try at %s",
         run.paused.server,
         outcome.reply,
+        f" ({why})" if why else "",
         run.paused.next_probe_at.isoformat(),
     )
 

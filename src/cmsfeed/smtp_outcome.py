@@ -17,7 +17,11 @@ The rules, in order (RFC 5321 reply codes, RFC 3463 enhanced status codes):
 2. Any failure before a recipient is named (connect, greeting, TLS, EHLO, AUTH, MAIL FROM) or
    the local hand-over (a Maildir that cannot be written) — PAUSE.
 3. No reply at all at RCPT or DATA (connection dropped, timeout) — PAUSE.
-4. At RCPT, 530, 535 or 538 (authentication required): the session's fault — PAUSE.
+4. At RCPT, 530, 535 or 538 (authentication required), or a reply whose words say the server
+   will not relay for us or will not take mail from our host — relaying refused ("Relay access
+   denied", "relay not permitted", "Unable to relay", qmail's "rcpthosts"), authentication or
+   STARTTLS required, our client host blocked or listed at a DNSBL: the session's fault, whatever
+   the codes say (Exim and qmail answer a bare 550 or 553, as for an unknown user) — PAUSE.
 5. At RCPT, by the enhanced code when it is present, specific (not X.0.0) and of the reply's
    class: X.1.x (bad address), 5.2.1 (mailbox disabled) — BOUNCE for 5, DEFER for 4; 4.x.x
    otherwise — DEFER (greylisting, a busy mailbox); 5.2.2 (mailbox full) — DEFER; 5.5.x (the
@@ -47,6 +51,20 @@ SESSION_STAGES: frozenset[str] = frozenset(
     {"connect", "greeting", "tls", "ehlo", "auth", "mail", "local"}
 )
 _AUTHENTICATION = frozenset({530, 535, 538})  # "authentication required" and kin
+# Words of a RCPT refusal that blame our session or host, not the recipient. Narrow on purpose:
+# Postfix's "User unknown in relay recipient table" is a bounce, and so is Domino's "not listed".
+_SESSION_FAULT_WORDS = re.compile(
+    r"relay(?:ing)?\s+(?:access\s+)?(?:is\s+)?(?:not\s+(?:permitted|allowed)|denied|prohibited"
+    r"|refused)"
+    r"|(?:unable\s+to|not\s+permitted\s+to|not\s+allowed\s+to|do\s+not|cannot|can't)\s+relay"
+    r"|rcpthosts"
+    r"|authentication\s+(?:is\s+)?required"
+    r"|must\s+issue\s+a\s+starttls"
+    r"|client\s+host"
+    r"|blocked\s+using"
+    r"|\b(?:spamhaus|spamcop|barracudacentral|sorbs|dnsbl|rbl)\b",
+    re.IGNORECASE,
+)
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
@@ -83,6 +101,8 @@ def enhanced_code(message: str) -> str | None:
 
 def classify(stage: Stage, code: int | None, enhanced: str | None, message: str) -> Outcome:
     """The verdict on one failed step of sending one message (see the module's rules)."""
+    if stage == "rcpt" and code is not None and _SESSION_FAULT_WORDS.search(message):
+        return Outcome(Verdict.PAUSE, stage, code, enhanced, message)
     return Outcome(_verdict(stage, code, enhanced), stage, code, enhanced, message)
 
 

@@ -3,7 +3,10 @@
 In order of trust:
 
 1. a VERP envelope address with a valid token names the outbox row, so the subscriber and the
-   digest, whatever the report says (a forwarded address bounces under another name);
+   digest, whatever recipient the report names (a forwarded address bounces under another
+   name); but not when the report quotes a Message-ID other than that row's: the token then
+   names a row that is not the returned digest (on SQLite an id freed by a deletion could be
+   given to another reader's row), and the report is left for the operator;
 2. the digest's Message-ID quoted in the report names the outbox row; it is accepted only
    when the report names no recipient (providers redact them) or names that row's address,
    since a Message-ID copied into someone else's mail must not charge our reader;
@@ -73,6 +76,12 @@ def match_report(
         return Unmatched(report.reason or "reports no failure")
     worst = max(report.failures, key=lambda failure: _SEVERITY[failure.kind])
     if by_verp is not None:
+        quoted = report.original_message_id
+        if quoted is not None and quoted != by_verp.message_id:
+            return Unmatched(
+                f"its VERP address names the digest {by_verp.message_id} to {by_verp.email} "
+                f"but it quotes the Message-ID {quoted}"
+            )
         return [_target(by_verp, worst, "verp")]
     named = {
         address

@@ -5,7 +5,9 @@ applies it to the subscriber in the same transaction: a hard bounce suspends, so
 suspend once `soft_threshold` distinct digests bounced softly within the window, a complaint
 unsubscribes. The row's primary key makes a second import of the same message a no-op, even
 from two processes at once. A report about a digest older than the subscriber's latest
-confirmation (they signed up again since) is recorded as `stale` and changes nothing.
+confirmation (they signed up again since) is recorded as `stale` and changes nothing. Soft
+bounces from before an operator's `subscribers reactivate` are marked `forgiven` (by
+`DigestStore.reactivate_subscriber`) and no longer count.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cmsfeed.bounces.match import Sent, Target
 from cmsfeed.errors import StoreError
 from cmsfeed.store.items import Store, _first_line, _insert_ignoring_conflicts
-from cmsfeed.store.schema import bounces, outbox, subscribers
+from cmsfeed.store.schema import FORGIVEN, bounces, outbox, subscribers
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +202,7 @@ class BounceStore:
             select(func.count(func.distinct(which))).where(
                 bounces.c.subscriber_id == subscriber_id,
                 bounces.c.kind == "soft",
-                bounces.c.action != "stale",
+                bounces.c.action.not_in(("stale", FORGIVEN)),
                 bounces.c.reported_at > since,
             )
         )

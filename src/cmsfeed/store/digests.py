@@ -24,7 +24,7 @@ from cmsfeed.model import Item
 from cmsfeed.store.items import Store, _insert_ignoring_conflicts
 from cmsfeed.store.outbox import OutboxRow, _charge
 from cmsfeed.store.outbox_status import OutboxError, OutboxReports, OutboxStatus
-from cmsfeed.store.schema import items, outbox, subscribers
+from cmsfeed.store.schema import FORGIVEN, bounces, items, outbox, subscribers
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import QueuedDigest, Status, Subscriber
 
@@ -167,9 +167,11 @@ class DigestStore(OutboxReports):
             return _charge(connection, subscriber_id, reason, at, max_hard_failures)
 
     def reactivate_subscriber(self, subscriber_id: str, now: datetime) -> int | None:
-        """Undo a suspension: active again, failures forgotten, cursors kept (so the next
-        digest covers the time away), and the digests cancelled because of the suspension
-        queued again. None when the subscriber is not suspended; else how many were queued."""
+        """Undo a suspension: active again, failures forgotten (the hard-failure count, and the
+        soft bounces read by mail so far, which are kept but marked `forgiven`), cursors kept
+        (so the next digest covers the time away), and the digests cancelled because of the
+        suspension queued again. None when the subscriber is not suspended; else how many
+        were queued."""
         with self.engine.begin() as connection:
             result = connection.execute(
                 update(subscribers)
@@ -178,6 +180,16 @@ class DigestStore(OutboxReports):
             )
             if not result.rowcount:
                 return None
+            # Else the next soft bounce would count those from before and suspend them again.
+            connection.execute(
+                update(bounces)
+                .where(
+                    bounces.c.subscriber_id == subscriber_id,
+                    bounces.c.kind == "soft",
+                    bounces.c.action != "stale",
+                )
+                .values(action=FORGIVEN)
+            )
             requeued = connection.execute(
                 update(outbox)
                 .where(

@@ -175,14 +175,17 @@ class OutboxSending(DeliveryPauses):
             lease_until=None,
         )
 
-    def release(self, row: OutboxRow) -> None:
-        """Back to the queue as it was: the server was at fault, so the attempt is not counted."""
+    def release(self, row: OutboxRow, *, due_at: datetime | None = None) -> None:
+        """Back to the queue as it was: the server was at fault, so the attempt is not counted.
+        With `due_at`, the row waits until then (it must not be the next probe)."""
+        later = {} if due_at is None else {"next_attempt_at": due_at}
         self._update_held(
             row,
             status="queued",
             attempts=outbox.c.attempts - 1,
             lease_owner=None,
             lease_until=None,
+            **later,
         )
 
     def mark_failed(

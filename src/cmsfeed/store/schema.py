@@ -180,6 +180,8 @@ outbox = Table(
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_outbox_status_lease_until", "status", "lease_until"),
     Index("ix_outbox_subscriber_id_created_at", "subscriber_id", "created_at"),
+    # Migration 0008: an id is never given twice (a VERP token names it), on SQLite too.
+    sqlite_autoincrement=True,
 )
 
 # A mail server at fault (migration 0006): sending pauses until a probe gets through.
@@ -199,6 +201,7 @@ delivery_pauses = Table(
 # One row per (returned message, subscriber) acted on. `key` is the report's own Message-ID (or
 # a hash of its bytes), so importing the same mailbox again changes nothing. No foreign key:
 # a complaint must outlive the removal of its subscriber, so the address is never mailed again.
+FORGIVEN = "forgiven"
 bounces = Table(
     "bounces",
     metadata,
@@ -209,7 +212,9 @@ bounces = Table(
     Column("status", String(16)),  # enhanced status code such as 5.1.1
     Column("outbox_id", Integer),  # the digest it was about, when known
     Column("matched_by", String(16), nullable=False),  # verp, message-id, recipient
-    Column("action", String(16), nullable=False),  # suspended, unsubscribed, counted, none, stale
+    # suspended, unsubscribed, counted, none, stale; a soft bounce's becomes FORGIVEN when the
+    # operator reactivates the subscriber, so it no longer counts toward a suspension
+    Column("action", String(16), nullable=False),
     Column("detail", Text, nullable=False),
     Column("reported_at", UtcDateTime, nullable=False),  # the report's date (soft-bounce window)
     Column("processed_at", UtcDateTime, nullable=False),
