@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
@@ -17,9 +18,9 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
 from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
+from cmsfeed.cli.tables import COUNT, KEY, print_rows
 from cmsfeed.ingest.run import IngestReport
 from cmsfeed.ingest.run import Progress as ProgressCallback
 from cmsfeed.jobs import ingest_and_publish
@@ -54,9 +55,16 @@ def run_ingest(context: Context, source_ids: tuple[str, ...] = ()) -> IngestRepo
         )
 
 
+# Without a terminal (a systemd unit, cron, a pipe), progress is a log line this often.
+PROGRESS_LINE_SECONDS = 5.0
+
+
 @contextmanager
 def progress_bar(console: Console) -> Iterator[ProgressCallback]:
-    """A progress bar per source on a terminal; nothing when output is piped."""
+    """A progress bar per source on a terminal; a line every few seconds when piped."""
+    if not console.is_terminal:
+        yield progress_lines(console, time.monotonic)
+        return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -76,35 +84,47 @@ def progress_bar(console: Console) -> Iterator[ProgressCallback]:
         yield update
 
 
+def progress_lines(
+    console: Console, monotonic: Callable[[], float], every: float = PROGRESS_LINE_SECONDS
+) -> ProgressCallback:
+    """Progress as plain lines, for a log: a source that takes longer than `every` seconds
+    gets a line every `every` seconds and one when it is done; a quick one stays silent."""
+    last: dict[str, float] = {}  # source -> when it started, then when it last had a line
+    spoken: set[str] = set()
+
+    def update(source_id: str, done: int, total: int) -> None:
+        now = monotonic()
+        last.setdefault(source_id, now)
+        if now - last[source_id] >= every or (done >= total and source_id in spoken):
+            last[source_id] = now
+            spoken.add(source_id)
+            console.print(f"{source_id}: {done} of {total} stories", markup=False, highlight=False)
+
+    return update
+
+
 def print_report(report: IngestReport, out: Console, err: Console) -> None:
-    table = Table(
-        "source",
-        "stories",
-        "new",
-        "updated",
-        "retagged",
-        "unchanged",
-        "rejected",
-        "warnings",
-        title="Ingest",
-        title_justify="left",
-    )
+    rows: list[tuple[str, ...]] = []
     for source in report.sources:
         if source.failure is not None:
-            table.add_row(source.source_id, "—", "—", "—", "—", "—", "failed", "—")
+            rows.append((source.source_id, "—", "—", "—", "—", "—", "failed", "—"))
             continue
         counts = source.counts
-        table.add_row(
-            source.source_id,
-            "not modified" if source.not_modified else str(source.stories),
-            str(counts.inserted),
-            str(counts.updated),
-            str(counts.retagged),
-            str(counts.unchanged),
-            str(source.rejected),
-            str(source.warnings),
+        rows.append(
+            (
+                source.source_id,
+                "not modified" if source.not_modified else str(source.stories),
+                str(counts.inserted),
+                str(counts.updated),
+                str(counts.retagged),
+                str(counts.unchanged),
+                str(source.rejected),
+                str(source.warnings),
+            )
         )
-    out.print(table)
+    counted = ("stories", "new", "updated", "retagged", "unchanged", "rejected", "warnings")
+    columns = [("source", KEY), *((name, COUNT) for name in counted)]
+    print_rows(out, columns, rows, "table", title="Ingest")
     for source in report.sources:
         other = (("kept", source.other_languages), ("skipped", source.skipped_languages))
         for verb, languages in other:

@@ -14,6 +14,8 @@ from rich.table import Table
 
 from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, progress_bar
+from cmsfeed.cli.tables import FORMATS as LIST_FORMATS
+from cmsfeed.cli.tables import KEY, SHORT, TEXT, print_rows
 from cmsfeed.dates import parse_date
 from cmsfeed.errors import ConfigError, DateError, SourceError
 from cmsfeed.ingest.json_items import story_from_object
@@ -37,7 +39,7 @@ def items() -> None:
 @click.option("--lang", "language", metavar="CODE", help="Items in this language.")
 @click.option("--since", metavar="DATE", help="Items published on or after DATE (e.g. 2024-01-01).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
-@click.option("--format", "output", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "output", type=LIST_FORMATS, default="table", show_default=True)
 @pass_context
 @reports_errors
 def list_items(
@@ -58,17 +60,20 @@ def list_items(
     if output == "json":
         click.echo(json.dumps([item_as_json(item) for item in found], ensure_ascii=False, indent=2))
         return
-    table = Table("id", "published", "lang", "topics", "title")
-    for item in found:
-        table.add_row(
+    rows = [
+        (
             item.id,
             item.published_at.date().isoformat(),
             item.language,
             ", ".join(item.topics),
             item.title,
         )
-    context.out.print(table)
-    context.out.print(f"{len(found)} item(s)")
+        for item in found
+    ]
+    columns = [("id", KEY), ("published", SHORT), ("lang", SHORT), ("topics", SHORT)]
+    print_rows(context.out, [*columns, ("title", TEXT)], rows, output)
+    if output != "plain":
+        context.out.print(f"{len(found)} item(s)")
 
 
 @items.command("show")

@@ -6,9 +6,9 @@ from importlib.resources import files
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
+from cmsfeed.cli.tables import COUNT, KEY, SHORT, print_rows
 from cmsfeed.store import Store, migrate
 from cmsfeed.store.items import hide_password
 
@@ -53,26 +53,32 @@ def check(context: Context) -> None:
         f"stories in others: {config.ingest.other_languages})"
     )
     out.print(f"store: {_store_state(config.store.url)}")
-    sources = Table("source", "kind", "location", "enabled", title="Sources", title_justify="left")
-    for source in config.sources:
-        sources.add_row(source.id, source.kind, source.location, "yes" if source.enabled else "no")
-    out.print(sources)
-    topics = Table(
-        "topic",
-        *[f"name ({lang})" for lang in config.site.languages],
-        "terms",
-        "exclude",
-        title="Topics",
-        title_justify="left",
+    print_rows(
+        out,
+        [("source", KEY), ("kind", SHORT), ("location", KEY), ("enabled", SHORT)],
+        [
+            (source.id, source.kind, source.location, "yes" if source.enabled else "no")
+            for source in config.sources
+        ],
+        "table",
+        title="Sources",
     )
-    for topic in config.topics:
-        topics.add_row(
-            topic.id,
-            *[topic.name.get(lang, "—") for lang in config.site.languages],
-            str(sum(len(terms) for terms in topic.terms.values())),
-            str(sum(len(names) for names in topic.exclude.values())),
-        )
-    out.print(topics)
+    names = [(f"name ({lang})", SHORT) for lang in config.site.languages]
+    print_rows(
+        out,
+        [("topic", KEY), *names, ("terms", COUNT), ("exclude", COUNT)],
+        [
+            (
+                topic.id,
+                *[topic.name.get(lang, "—") for lang in config.site.languages],
+                str(sum(len(terms) for terms in topic.terms.values())),
+                str(sum(len(names) for names in topic.exclude.values())),
+            )
+            for topic in config.topics
+        ],
+        "table",
+        title="Topics",
+    )
     smtp = config.smtp
     out.print(
         "smtp: "

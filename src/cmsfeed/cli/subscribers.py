@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
 
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
+from cmsfeed.cli.tables import FORMATS as LIST_FORMATS
+from cmsfeed.cli.tables import KEY, SHORT, print_rows
 from cmsfeed.delivery import subscriber_from_settings
 from cmsfeed.errors import SubscriberError
 from cmsfeed.store.bounces import BounceStore
@@ -49,7 +50,7 @@ def subscriber_as_json(subscriber: Subscriber) -> dict[str, Any]:
 
 
 @subscribers.command("list")
-@click.option("--format", "output", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "output", type=LIST_FORMATS, default="table", show_default=True)
 @pass_context
 @reports_errors
 def list_subscribers(context: Context, output: str) -> None:
@@ -58,17 +59,20 @@ def list_subscribers(context: Context, output: str) -> None:
     if output == "json":
         click.echo(json.dumps([subscriber_as_json(s) for s in found], ensure_ascii=False, indent=2))
         return
-    table = Table("email", "lang", "topics", "schedule", "status")
-    for sub in found:
-        table.add_row(
+    rows = [
+        (
             sub.email,
             sub.language,
             ", ".join(sub.topics) or "all",
             describe_schedule(sub),
             sub.status,
         )
-    context.out.print(table)
-    context.out.print(f"{len(found)} subscriber(s)")
+        for sub in found
+    ]
+    columns = [("email", KEY), ("lang", SHORT), ("topics", SHORT), ("schedule", SHORT)]
+    print_rows(context.out, [*columns, ("status", SHORT)], rows, output)
+    if output != "plain":
+        context.out.print(f"{len(found)} subscriber(s)")
 
 
 @subscribers.command("add")
