@@ -7,6 +7,7 @@ Real files through the real ingest on SQLite and PostgreSQL (`store_url`).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -527,3 +528,38 @@ def test_a_canonical_url_is_its_own_canonical_form_and_keeps_what_names_the_page
     assert "#" not in canonical and "utm_source" not in canonical and "fbclid" not in canonical
     kept = [pair for pair in query if not pair.startswith(("utm_", "fbclid"))]
     assert canonical.endswith(("?" + "&".join(kept)) if kept else (path or "/"))
+
+
+# -- long titles ------------------------------------------------------------------------------
+
+LONG_HEAD = "Rangers of the Altyn-Emel national park counted saiga antelopes along the Ili river"
+
+
+def test_two_titles_alike_in_their_first_80_characters_are_two_stories(store, clock) -> None:
+    at = datetime(2024, 5, 3, tzinfo=UTC)
+    first = fingerprint("day", at, LONG_HEAD + " in spring")
+    second = fingerprint("day", at, LONG_HEAD + " in autumn")
+    assert first != second
+    assert fingerprint("day", at, "Saiga count") == "day:2024-05-03:saiga-count"  # short: as ever
+    stories = [
+        fingerprinted_item("day", LONG_HEAD + f" in {season}", f"<p>The {season} count.</p>")
+        for season in ("spring", "autumn")
+    ]
+    counts, _ = write_fetch(store, stories, clock())
+    assert (counts.inserted, store.count_items()) == (2, 2)
+
+
+def test_a_long_title_stored_under_its_first_80_characters_keeps_its_item(store, clock) -> None:
+    # Before the whole title counted, the key held only its first 80 characters: the same
+    # story must find its item again (same id), quietly, not become a second one.
+    title = LONG_HEAD + " in spring"
+    item = fingerprinted_item("day", title, "<p>The spring count.</p>")
+    old_key = item.key.split("~")[0]
+    assert old_key != item.key and len(old_key.rsplit(":", 1)[1]) == 80
+    write_fetch(store, [replace(item, id=make_item_id(old_key), key=old_key)], clock())
+    counts, _ = write_fetch(store, [item], clock())
+    assert (counts.inserted, counts.updated, counts.retagged) == (0, 0, 0)
+    [stored] = store.list_items()
+    assert stored.id == make_item_id(old_key)
+    with store.engine.connect() as connection:
+        assert connection.execute(select(items.c.key)).scalar_one() == item.key

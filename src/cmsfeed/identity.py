@@ -34,6 +34,8 @@ EDIT_SIMILARITY = 0.8
 # The fingerprint keeps this much of the title's words (the same length as keys made before
 # identity was explicit, so stored keys still match).
 FINGERPRINT_TITLE_CHARS = 80
+# Between those 80 characters and a digest of the whole title; never part of a slug of words.
+LONG_TITLE_MARK = "~"
 
 _WORD = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]*>")
@@ -121,8 +123,23 @@ def normalized_words(text: str) -> list[str]:
 
 
 def fingerprint(source_id: str, published_at: datetime, title: str) -> str:
-    slug = "-".join(normalized_words(title))[:FINGERPRINT_TITLE_CHARS]
+    words = "-".join(normalized_words(title))
+    slug = words[:FINGERPRINT_TITLE_CHARS]
+    if len(words) > FINGERPRINT_TITLE_CHARS:
+        # Two titles of one day alike in their first 80 characters are still two stories: the
+        # rest of the title counts through a digest (keys stay short and readable).
+        slug += LONG_TITLE_MARK + hashlib.sha256(words.encode()).hexdigest()[:12]
     return f"{source_id}:{published_at.date().isoformat()}:{slug}"
+
+
+def fingerprint_before_full_titles(key: str) -> str | None:
+    """The key a long-titled story (or one of its language versions) was stored under before
+    the whole title counted: its first 80 characters only. None for any other key."""
+    base, separator, language = key.partition("#")
+    head, mark, digest = base.rpartition(LONG_TITLE_MARK)
+    if not mark or len(digest) != 12 or not all(c in "0123456789abcdef" for c in digest):
+        return None
+    return head + separator + language
 
 
 def edit_sketches(title: str, summary_html: str) -> set[str]:

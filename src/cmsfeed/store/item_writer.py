@@ -30,7 +30,12 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.errors import StoreError
-from cmsfeed.identity import EDIT_SIMILARITY, edit_sketches, similarity
+from cmsfeed.identity import (
+    EDIT_SIMILARITY,
+    edit_sketches,
+    fingerprint_before_full_titles,
+    similarity,
+)
 from cmsfeed.model import Item
 from cmsfeed.store.rows import chunks, first_line, insert_items, replace_topics, topics_of
 from cmsfeed.store.schema import items
@@ -154,6 +159,7 @@ class ItemWriter:
         unique = {item.key: item for item in batch}  # a source repeating a story: last one wins
         with self._transaction() as connection:
             stored = self._stored_by_key(connection, list(unique))
+            stored.update(self._stored_before_full_titles(connection, unique, stored))
             self._seen_story_keys.update(item.story_key for item in unique.values())
             for row in stored.values():
                 self._claimed_ids.add(row["id"])
@@ -196,6 +202,21 @@ class ItemWriter:
             ).mappings():
                 stored[row["key"]] = row
         return stored
+
+    def _stored_before_full_titles(
+        self, connection: Connection, unique: Mapping[str, Item], stored: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Rows stored under the first 80 characters of a long title (before the whole title
+        counted), by new key: only where exactly one story of the batch claims the old key."""
+        claims: dict[str, list[str]] = defaultdict(list)
+        for key, item in unique.items():
+            old = fingerprint_before_full_titles(key) if item.identity == "fingerprint" else None
+            if key not in stored and old is not None:
+                claims[old].append(key)
+        wanted = [old for old, keys in claims.items() if len(keys) == 1]
+        if not wanted:
+            return {}
+        return {claims[old][0]: row for old, row in self._stored_by_key(connection, wanted).items()}
 
     def _day_has_candidates(self, connection: Connection, item: Item) -> bool:
         """Whether the store held fingerprinted stories of this source and day before the fetch.
@@ -298,6 +319,7 @@ class ItemWriter:
             override = row["topics_override"]
             topics = tuple(json.loads(override)) if override is not None else item.topics
             values: dict[str, Any] = {}
+            bookkeeping_key: dict[str, str] = {}
             if row["content_hash"] != item.content_hash:
                 values.update(
                     url=item.url,
@@ -315,7 +337,9 @@ class ItemWriter:
                 values["language_uncertain"] = uncertain
             if row["translation_group"] != item.translation_group:
                 values["translation_group"] = item.translation_group
-            if row["key"] != item.key:  # an edit that changed what the key is made of
+            if row["key"] == fingerprint_before_full_titles(item.key):
+                bookkeeping_key = {"key": item.key}  # the same title, keyed by all of it now
+            elif row["key"] != item.key:  # an edit that changed what the key is made of
                 values["key"] = item.key
             topics_changed = set(stored_topics.get(row["id"], ())) != set(topics)
             # Bookkeeping, not news: filling these changes nothing a reader sees.
@@ -323,7 +347,7 @@ class ItemWriter:
                 name: getattr(item, name)
                 for name in ("story_key", "identity", "story_hash")
                 if row[name] != getattr(item, name)
-            }
+            } | bookkeeping_key
             if values or bookkeeping:
                 connection.execute(
                     update(items).where(items.c.id == row["id"]).values(**values, **bookkeeping)
