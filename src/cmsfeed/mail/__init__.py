@@ -21,11 +21,12 @@ class Transport(Protocol):
     @property
     def server(self) -> str:
         """Where messages go ("host:port", "maildir PATH"): what a stored pause is about."""
-        ...
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> str: ...
+    async def send(self, sender: str, recipient: str, message: bytes) -> str:
+        """Hand `message` to the server for `recipient`; its reply, or DeliveryError."""
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Close what the transport holds open (connections); it may be used again after."""
 
 
 from cmsfeed.mail.maildir import MaildirTransport  # noqa: E402

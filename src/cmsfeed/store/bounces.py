@@ -22,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.bounces.match import Sent, Target
 from cmsfeed.errors import StoreError
-from cmsfeed.store.items import Store, _first_line, _insert_ignoring_conflicts
+from cmsfeed.store.items import Store
+from cmsfeed.store.rows import insert_ignoring_conflicts, store_error
 from cmsfeed.store.schema import FORGIVEN, bounces, outbox, subscribers
 
 
@@ -49,7 +50,7 @@ class BounceStore:
         self.engine = store.engine
 
     def _fail(self, what: str, err: SQLAlchemyError) -> StoreError:
-        return StoreError(self.store.label, f"cannot {what}: {_first_line(err)}")
+        return store_error(self.store.label, what, err)
 
     # -- lookups for matching ---------------------------------------------------------------
 
@@ -114,7 +115,7 @@ class BounceStore:
         try:
             with self.engine.begin() as connection:
                 inserted = connection.execute(
-                    _insert_ignoring_conflicts(connection, bounces).returning(bounces.c.key),
+                    insert_ignoring_conflicts(connection, bounces).returning(bounces.c.key),
                     [
                         {
                             "key": key,

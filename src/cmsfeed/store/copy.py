@@ -19,7 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.errors import StoreError
 from cmsfeed.store import migrate
-from cmsfeed.store.items import Store, _first_line
+from cmsfeed.store.items import Store
+from cmsfeed.store.rows import first_line
 from cmsfeed.store.schema import metadata
 
 Progress = Callable[[str, int], None]
@@ -63,7 +64,7 @@ def copy_store(
             if writing.dialect.name == "postgresql":
                 _advance_sequences(writing)
     except SQLAlchemyError as err:
-        raise StoreError(target.label, f"cannot copy: {_first_line(err)}") from err
+        raise StoreError(target.label, f"cannot copy: {first_line(err)}") from err
     return CopyReport(copied)
 
 

@@ -21,9 +21,10 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, u
 from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.model import Item
-from cmsfeed.store.items import Store, _insert_ignoring_conflicts
+from cmsfeed.store.items import Store
 from cmsfeed.store.outbox import OutboxRow, _charge
 from cmsfeed.store.outbox_status import OutboxError, OutboxReports, OutboxStatus
+from cmsfeed.store.rows import insert_ignoring_conflicts
 from cmsfeed.store.schema import FORGIVEN, bounces, items, outbox, subscribers
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import QueuedDigest, Status, Subscriber
@@ -51,7 +52,7 @@ class DigestStore(OutboxReports):
         values = subscriber_values(subscriber)
         try:
             with self.engine.begin() as connection:
-                statement = _insert_ignoring_conflicts(connection, subscribers)
+                statement = insert_ignoring_conflicts(connection, subscribers)
                 connection.execute(
                     statement,
                     [
@@ -326,14 +327,14 @@ class DigestStore(OutboxReports):
         if not rows:
             return 0
         # RETURNING, not rowcount: a many-row insert on PostgreSQL reports no usable rowcount.
-        statement = _insert_ignoring_conflicts(connection, outbox).returning(outbox.c.id)
+        statement = insert_ignoring_conflicts(connection, outbox).returning(outbox.c.id)
         return len(connection.execute(statement, rows).all())
 
     def _queue_each(
         self, connection: Connection, digests: Sequence[QueuedDigest], now: datetime
     ) -> int:
         queued = 0
-        statement = _insert_ignoring_conflicts(connection, outbox).returning(outbox.c.id)
+        statement = insert_ignoring_conflicts(connection, outbox).returning(outbox.c.id)
         for digest in digests:
             if not connection.execute(self._guard(), self._guard_params(digest, now)).rowcount:
                 continue

@@ -40,10 +40,6 @@ from cmsfeed.store.rows import (
 )
 from cmsfeed.store.schema import item_topics, items, source_states
 
-# The names the other store modules import from here.
-_first_line = first_line
-_insert_ignoring_conflicts = insert_ignoring_conflicts
-
 _CREDENTIALS = re.compile(r"(^|//)([^:/@\s]*):[^@/\s]*@")  # a "/" in a password is %2F
 
 
@@ -94,7 +90,7 @@ class Store:
                 migrate.upgrade(self.engine)
         except SQLAlchemyError as err:
             raise StoreError(
-                self.label, f"cannot open or migrate the database: {_first_line(err)}"
+                self.label, f"cannot open or migrate the database: {first_line(err)}"
             ) from err
 
     def schema_revision(self) -> str | None:
@@ -102,7 +98,7 @@ class Store:
         try:
             return migrate.current_revision(self.engine)
         except SQLAlchemyError as err:
-            raise StoreError(self.label, f"cannot connect: {_first_line(err)}") from err
+            raise StoreError(self.label, f"cannot connect: {first_line(err)}") from err
 
     def close(self) -> None:
         self.engine.dispose()

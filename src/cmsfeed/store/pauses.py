@@ -14,7 +14,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.errors import StoreError
-from cmsfeed.store.items import Store, _first_line, _insert_ignoring_conflicts
+from cmsfeed.store.items import Store
+from cmsfeed.store.rows import insert_ignoring_conflicts, store_error
 from cmsfeed.store.schema import delivery_pauses
 
 
@@ -35,7 +36,7 @@ class DeliveryPauses:
     engine: Engine
 
     def _fail(self, what: str, err: SQLAlchemyError) -> StoreError:
-        return StoreError(self.store.label, f"cannot {what}: {_first_line(err)}")
+        return store_error(self.store.label, what, err)
 
     # -- pauses -----------------------------------------------------------------------------
 
@@ -68,7 +69,7 @@ class DeliveryPauses:
                     )
                 ).rowcount
                 if not found:
-                    statement = _insert_ignoring_conflicts(connection, delivery_pauses)
+                    statement = insert_ignoring_conflicts(connection, delivery_pauses)
                     connection.execute(
                         statement,
                         [

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from cmsfeed.errors import StoreError
 from cmsfeed.model import Item
 from cmsfeed.store.schema import item_topics, items
 
@@ -96,6 +97,11 @@ def insert_ignoring_conflicts(connection: Connection, table: Any) -> Any:
 def chunks(values: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(values), IN_CHUNK):
         yield list(values[start : start + IN_CHUNK])
+
+
+def store_error(label: str, what: str, err: Exception) -> StoreError:
+    """The one way a store part reports a database failure: "LABEL: cannot WHAT: first line"."""
+    return StoreError(label, f"cannot {what}: {first_line(err)}")
 
 
 def first_line(err: Exception) -> str:
