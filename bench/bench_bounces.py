@@ -50,15 +50,14 @@ def one_size(size: int) -> dict[str, float]:
     from cmsfeed.bounce_mailbox import BounceSettings, import_bounces
     from cmsfeed.bounces.verp import verp_address
     from cmsfeed.store import Store
-    from cmsfeed.store.bounces import BounceStore, SoftBouncePolicy
-    from cmsfeed.store.digests import DigestStore
+    from cmsfeed.store.bounces import SoftBouncePolicy
     from cmsfeed.store.schema import outbox
     from cmsfeed.subscribers import Subscriber
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         store = Store.open(f"sqlite:///{root / 'store.db'}")
-        digests = DigestStore(store)
+        digests = store
         readers = [f"reader{number:06d}@example{number % 7}.org" for number in range(size)]
         for email in readers:
             digests.save_subscriber(Subscriber(email), T0)
@@ -108,7 +107,7 @@ def one_size(size: int) -> dict[str, float]:
             SECRET, "bounces@cmsfeed.example", SoftBouncePolicy(3, timedelta(days=14))
         )
         began = time.perf_counter()
-        report = import_bounces(maildir, BounceStore(store), settings, lambda: T0)
+        report = import_bounces(maildir, store, settings, lambda: T0)
         seconds = time.perf_counter() - began
         done = sum(
             1

@@ -106,7 +106,6 @@ def child_digest(size: int, port: int) -> dict[str, float]:
     from cmsfeed.config import Config
     from cmsfeed.delivery import make_mailer, queue_round, send_outbox
     from cmsfeed.store import Store
-    from cmsfeed.store.digests import DigestStore
     from cmsfeed.subscribers import Subscriber
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-digest-"))
@@ -136,7 +135,7 @@ def child_digest(size: int, port: int) -> dict[str, float]:
         }
     )
     store = Store.open(config.store.url)
-    digests = DigestStore(store)
+    digests = store
     rows = []
     for n in range(size):
         rows.append(
@@ -152,8 +151,8 @@ def child_digest(size: int, port: int) -> dict[str, float]:
         )
     from sqlalchemy import insert
 
-    from cmsfeed.store.digests import subscriber_values
     from cmsfeed.store.schema import subscribers
+    from cmsfeed.store.subscriber_rows import subscriber_values
 
     with store.engine.begin() as connection:
         connection.execute(

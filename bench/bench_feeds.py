@@ -35,7 +35,6 @@ from cmsfeed.feeds.urls import feed_path
 from cmsfeed.model import Item, SiteInfo, make_item_id
 from cmsfeed.publish import collect_documents, write_site
 from cmsfeed.store import Store
-from cmsfeed.store.feed_states import record_hashes
 
 TOPICS = [f"species-{n}" for n in range(10)]
 START = datetime(2020, 1, 1, tzinfo=UTC)
@@ -254,7 +253,7 @@ def main() -> None:
 
         outdir = Path(scratch) / "site"
         write_site(outdir, files)
-        record_hashes(store, {f.path: f.content_hash for f in files}, START, complete=True)
+        store.record_hashes({f.path: f.content_hash for f in files}, START, complete=True)
         changed = Item(
             id=make_item_id("new"),
             key="new",
@@ -271,8 +270,8 @@ def main() -> None:
         started = time.perf_counter()
         again = render_all(site, collect_documents(site, store), render_atom, render_rss)
         report = write_site(outdir, again)
-        recorded = record_hashes(
-            store, {f.path: f.content_hash for f in again}, START + timedelta(days=1), complete=True
+        recorded = store.record_hashes(
+            {f.path: f.content_hash for f in again}, START + timedelta(days=1), complete=True
         )
         rebuild_s = time.perf_counter() - started
         expected = {

@@ -182,10 +182,9 @@ def main() -> None:
             sink.stdin.close()
             sink.wait(timeout=60)
     from cmsfeed.store import Store
-    from cmsfeed.store.digests import DigestStore
 
     store = Store.open(url)
-    counts = DigestStore(store).status().counts
+    counts = store.outbox_status().counts
     store.close()
     assert counts["sent"] == args.subscribers and counts["queued"] == counts["sending"] == 0, counts
     rate = args.subscribers / seconds

@@ -13,8 +13,7 @@ from cmsfeed.bounce_mailbox import BounceSettings, ImportReport, bounce_settings
 from cmsfeed.config import BouncesConfig
 from cmsfeed.delivery import Mailer, make_mailer, run_round
 from cmsfeed.mail import Transport
-from cmsfeed.store.bounces import BounceStore
-from cmsfeed.store.digests import DigestStore
+from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from digest_support import FixedClock, make_config, make_item, open_stores
 
@@ -35,8 +34,8 @@ RECIPIENTS = {
 @dataclass
 class Setup:
     mailer: Mailer
-    digests: DigestStore
-    bounces: BounceStore
+    digests: Store
+    bounces: Store
     settings: BounceSettings
     clock: FixedClock
     maildir: Path
@@ -96,7 +95,7 @@ def setup(
     made = Setup(
         mailer,
         digests,
-        BounceStore(store),
+        store,
         bounce_settings(config, mailer.secret),
         clock,
         maildir,

@@ -25,7 +25,6 @@ import httpx
 import pytest
 
 from cmsfeed.store import Store
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from digest_support import Received, SmtpServer, free_port
 
@@ -52,12 +51,12 @@ class Site:
     smtp: SmtpServer
     process: subprocess.Popen[bytes]
     log: Path
-    stores: tuple[Store, DigestStore] | None = field(default=None, repr=False)
+    stores: tuple[Store, Store] | None = field(default=None, repr=False)
 
     def subscriber(self, email: str) -> Subscriber | None:
         if self.stores is None:
             store = Store.open(f"sqlite:///{self.folder / 'var' / 'cmsfeed.db'}")
-            self.stores = (store, DigestStore(store))
+            self.stores = (store, store)
         return self.stores[1].get_subscriber(email)
 
     def mail_to(self, address: str, count: int = 1, timeout: float = 30) -> list[Received]:

@@ -20,7 +20,6 @@ from aiosmtpd.controller import Controller
 from cmsfeed.config import Config
 from cmsfeed.model import Item, make_item_id
 from cmsfeed.store import Store
-from cmsfeed.store.digests import DigestStore
 
 SECRET = "test-secret-for-links"
 T0 = datetime(2024, 12, 2, 6, 0, tzinfo=UTC)
@@ -193,10 +192,10 @@ def make_item(
 OPENED: list[Store] = []
 
 
-def open_stores(config: Config) -> tuple[Store, DigestStore]:
+def open_stores(config: Config) -> tuple[Store, Store]:
     store = Store.open(config.store.url)
     OPENED.append(store)
-    return store, DigestStore(store)
+    return store, store
 
 
 def write_config(

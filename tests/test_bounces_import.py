@@ -113,7 +113,7 @@ def test_a_complaint_matched_by_verp_unsubscribes_and_blocks_future_mail(
 
     # No digest for them any more, from a round, the config file or the operator.
     made.clock.advance(days=1)
-    made.digests.store.upsert_items(
+    made.digests.upsert_items(
         [make_item("Saiga calving", published_at=T0 + timedelta(days=2))], made.clock()
     )
     made.clock.advance(days=1)

@@ -23,8 +23,6 @@ from cmsfeed.delivery import make_mailer, run_round
 from cmsfeed.errors import ConfigError
 from cmsfeed.scheduler import Scheduler
 from cmsfeed.store import Store
-from cmsfeed.store.bounces import BounceStore
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from digest_support import T0, make_item, write_config
 from test_subscribers_web import ENV as WEB_ENV
@@ -35,7 +33,7 @@ def test_cli_import_prints_one_line_per_message_and_json(tmp_path: Path, store_u
     path = write_config(tmp_path, None, store_url=store_url)
     store = Store.open(load_config(path, ENV).store.url)
     try:
-        DigestStore(store).save_subscriber(Subscriber("reader.exim@example.net"), T0)
+        store.save_subscriber(Subscriber("reader.exim@example.net"), T0)
     finally:
         store.close()
     folder = tmp_path / "in"
@@ -99,7 +97,7 @@ def test_the_scheduled_read_acts_on_new_mail_and_reports_what_it_leaves_once(
     deliver(made.maildir, "hard", about("postfix-hard.eml", message_id=made.message_id(reader)))
     deliver(made.maildir, "away", about("autoreply-outlook.eml"))
     reported: set[str] = set()
-    config, store = made.mailer.config, made.digests.store
+    config, store = made.mailer.config, made.digests
     with caplog.at_level(logging.INFO, logger="cmsfeed.bounce_mailbox"):
         first = read_bounce_maildir(config, store, made.mailer.secret, made.clock, reported)
         second = read_bounce_maildir(config, store, made.mailer.secret, made.clock, reported)
@@ -118,7 +116,7 @@ def test_a_missing_bounce_maildir_is_one_error_line_not_a_crash(
     made = setup(tmp_path, store_url, ["a@example.org"], maildir=str(tmp_path / "nowhere"))
     with caplog.at_level(logging.ERROR, logger="cmsfeed.bounce_mailbox"):
         report = read_bounce_maildir(
-            made.mailer.config, made.digests.store, made.mailer.secret, made.clock, set()
+            made.mailer.config, made.digests, made.mailer.secret, made.clock, set()
         )
     assert report.outcomes == []
     assert [r.getMessage() for r in caplog.records] == [
@@ -160,7 +158,7 @@ def test_after_a_complaint_only_signing_up_again_brings_digests_back(site) -> No
     complaint = Path(config.digests.maildir).parent / "complaint.eml"
     complaint.write_bytes(about("arf-yahoo.eml", message_id="", recipient=reader))
     settings = bounce_settings(config, WEB_ENV["CMSFEED_SECRET"].encode())
-    (outcome,) = import_bounces(complaint, BounceStore(store), settings, clock).outcomes
+    (outcome,) = import_bounces(complaint, store, settings, clock).outcomes
     assert outcome.line == f"complaint for {reader} (by recipient): unsubscribed"
     assert digests.get_subscriber(reader).status == "unsubscribed"
 
@@ -174,7 +172,7 @@ def test_after_a_complaint_only_signing_up_again_brings_digests_back(site) -> No
         token = re.search(r"/confirm\?token=(\S+)", text).group(1)  # type: ignore[union-attr]
         assert web.post("/confirm", data={"token": token}).status_code == 200
     assert digests.get_subscriber(reader).status == "active"
-    assert BounceStore(store).complained_at(reader) is None
+    assert store.complained_at(reader) is None
 
     clock.advance(hours=1)
     store.upsert_items([make_item("Argali survey", published_at=clock())], clock())
@@ -207,13 +205,13 @@ def test_the_run_command_builds_its_bounce_job_from_the_config(
     )
     context = Context(config_path=path, debug=False, environ=dict(ENV))
     try:
-        DigestStore(context.store).save_subscriber(Subscriber("reader.exim@example.net"), T0)
+        context.store.save_subscriber(Subscriber("reader.exim@example.net"), T0)
         job = bounce_job(context, b"s", asyncio.Event())
         assert job is not None
         asyncio.run(job())
         assert sorted(p.name for p in (maildir / "cur").iterdir()) == ["exim:2,S"]
         assert sorted(p.name for p in (maildir / "new").iterdir()) == ["away"]
-        found = DigestStore(context.store).get_subscriber("reader.exim@example.net")
+        found = context.store.get_subscriber("reader.exim@example.net")
         assert found is not None and found.status == "suspended"
         stopped = asyncio.Event()
         stopped.set()  # after SIGTERM the job does nothing

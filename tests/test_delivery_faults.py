@@ -31,7 +31,7 @@ from cmsfeed.cli.app import cli
 from cmsfeed.delivery import Mailer, RoundReport, make_mailer, queue_round, run_round, send_outbox
 from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.sending import REFUSAL_STREAK
-from cmsfeed.store.digests import DigestStore
+from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from digest_support import FixedClock, make_config, make_item, open_stores, write_config
 from smtp_faults import PASSWORD, USER, FaultyServer
@@ -57,7 +57,7 @@ def transport(server: FaultyServer, *, password: str = PASSWORD, security: str =
 
 def setup(
     tmp_path: Path, store_url: str, server: FaultyServer, readers: list[str] = READERS
-) -> tuple[Mailer, DigestStore, FixedClock]:
+) -> tuple[Mailer, Store, FixedClock]:
     config = make_config(tmp_path, server.port, store_url=store_url, max_hard_failures=1)
     store, digests = open_stores(config)
     clock = FixedClock()
@@ -171,7 +171,7 @@ def test_a_server_fault_pauses_charges_nobody_and_clears_by_itself(
     assert server.handler.received == []
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and quoted in errors[0], errors  # told once, with the reply
-    status = digests.status()
+    status = digests.outbox_status()
     assert status.counts == {
         "queued": len(READERS),
         "sending": 0,
@@ -195,8 +195,8 @@ def test_a_server_fault_pauses_charges_nobody_and_clears_by_itself(
     assert report.paused is None and report.sent == len(READERS)
     per_reader = Counter(r.recipients[0] for r in server.handler.received)
     assert per_reader == dict.fromkeys(READERS, 1)  # exactly one digest for the period
-    assert digests.status().pauses == []
-    assert digests.status().counts["sent"] == len(READERS)
+    assert digests.outbox_status().pauses == []
+    assert digests.outbox_status().counts["sent"] == len(READERS)
     assert all(s.status == "active" and s.hard_failures == 0 for s in digests.list_subscribers())
     assert "cmsfeed_delivery_paused 0.0" in metrics.exposition()[0].decode()
 
@@ -216,7 +216,7 @@ def test_rcpt_550_suspends_only_that_address(
     assert statuses == {a: "suspended" if a in gone else "active" for a in READERS}
     suspended = digests.get_subscriber(READERS[1])
     assert suspended is not None and "5.1.1" in (suspended.suspended_reason or "")
-    (reason,) = digests.status().reasons
+    (reason,) = digests.outbox_status().reasons
     assert (reason.status, reason.cause, reason.count) == ("failed", "bounce", 2)
 
 
@@ -249,7 +249,7 @@ def test_readers_refused_alike_pause_then_are_charged_once_another_reader_is_acc
     assert Counter(r.recipients[0] for r in server.handler.received) == {live: 1}
     statuses = {s.email: s.status for s in digests.list_subscribers()}
     assert statuses == {**dict.fromkeys(dead, "suspended"), live: "active"}
-    assert digests.status().pauses == []
+    assert digests.outbox_status().pauses == []
 
 
 def test_a_refusal_by_policy_charges_nobody_and_digest_retry_sends_it(
@@ -261,7 +261,7 @@ def test_a_refusal_by_policy_charges_nobody_and_digest_retry_sends_it(
     report = deliver(mailer)
     assert report.failed == 1 and report.suspended == 0 and report.paused is None
     assert all(s.status == "active" and s.hard_failures == 0 for s in digests.list_subscribers())
-    assert [(r.cause, r.count) for r in digests.status().reasons] == [("refused", 1)]
+    assert [(r.cause, r.count) for r in digests.outbox_status().reasons] == [("refused", 1)]
     server.handler.rcpt_replies.clear()
     assert digests.retry_failed(clock()) == 1
     assert deliver(mailer, sweep=True).sent == 1
@@ -293,7 +293,7 @@ def test_digests_cancelled_by_a_suspension_go_out_after_reactivation(
     assert digests.suspend_subscriber(anna.id, "550 5.1.1 bounce read later", clock())
     report = deliver(mailer, sweep=True)
     assert report.cancelled == 1 and report.sent == len(READERS) - 1
-    reasons = [(r.status, r.cause, r.count) for r in digests.status().reasons]
+    reasons = [(r.status, r.cause, r.count) for r in digests.outbox_status().reasons]
     assert reasons == [("cancelled", "suspended", 1)]
     assert digests.reactivate_subscriber(anna.id, clock()) == 1
     assert deliver(mailer, sweep=True).sent == 1
@@ -307,7 +307,7 @@ def test_the_operator_sees_the_pause_the_reasons_and_can_reactivate(
     server.handler.rcpt_replies[READERS[0]] = "550 5.1.1 No such user"
     deliver(mailer)  # READERS[0] bounces and is suspended, the others are sent
     clock.advance(hours=2)
-    digests.store.upsert_items([make_item("Snow leopard", published_at=clock())], clock())
+    digests.upsert_items([make_item("Snow leopard", published_at=clock())], clock())
     clock.advance(days=1)
     mailer.transport = transport(server, password="wrong")
     deliver(mailer)
@@ -384,11 +384,11 @@ def test_each_reader_gets_exactly_what_their_own_reply_earns(fates: list[str]) -
         for reader, fate in zip(readers, fates, strict=True):
             expected = "suspended" if fate == "bounce" else "active"
             assert subscribers[reader].status == expected, (reader, fate)
-        counts = digests.status().counts
+        counts = digests.outbox_status().counts
         assert counts["sent"] == fates.count("accept")
         assert counts["failed"] == fates.count("bounce") + fates.count("refuse")
         assert counts["queued"] == fates.count("defer")  # waiting for their retry
-        digests.store.close()
+        digests.close()
 
 
 def test_a_maildir_that_cannot_be_written_pauses_like_a_server(
@@ -408,9 +408,9 @@ def test_a_maildir_that_cannot_be_written_pauses_like_a_server(
     report = deliver(mailer)
     assert report.paused is not None and report.paused.stage == "local"
     assert report.paused.server == f"maildir {blocker}"
-    assert digests.status().counts["queued"] == 3
+    assert digests.outbox_status().counts["queued"] == 3
     assert all(s.status == "active" and s.hard_failures == 0 for s in digests.list_subscribers())
     blocker.unlink()
     clock.now = report.paused.next_probe_at
     assert deliver(mailer, sweep=True).sent == 3
-    assert digests.status().pauses == []
+    assert digests.outbox_status().pauses == []

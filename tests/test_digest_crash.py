@@ -22,7 +22,6 @@ from cmsfeed.cli.app import cli
 from cmsfeed.config import load_config
 from cmsfeed.lease_owner import is_running
 from cmsfeed.store import Store
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from digest_support import T0, SmtpServer, make_item, write_config
 
@@ -60,7 +59,7 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
         )
         config = load_config(config_path, {})
         store = Store.open(config.store.url)
-        digests = DigestStore(store)
+        digests = store
         emails = [f"reader{n:03d}@example.org" for n in range(SUBSCRIBERS)]
         for n, address in enumerate(emails):
             digests.save_subscriber(
@@ -83,7 +82,7 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
         killed_at = len(server.handler.received)
         assert killed_at < SUBSCRIBERS, "the round ended before the kill; slow the server"
         # Only the small batches in hand are left in `sending`, under the dead owner's name.
-        (holder,) = digests.status().in_flight
+        (holder,) = digests.outbox_status().in_flight
         assert (holder.host, holder.pid) == (socket.gethostname(), first.pid)
         assert 1 <= holder.rows <= 2 * CONCURRENCY
         assert is_running(holder.host, holder.pid, holder.started or "") is False
@@ -116,7 +115,7 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
         assert duplicates <= CONCURRENCY  # only what was in flight at the kill
         for ids in by_recipient.values():
             assert len(set(ids)) == 1  # a repeat has the same Message-ID
-        assert digests.status().counts == {
+        assert digests.outbox_status().counts == {
             "queued": 0,
             "sending": 0,
             "sent": SUBSCRIBERS,

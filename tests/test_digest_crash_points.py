@@ -27,7 +27,6 @@ from sqlalchemy import func, select
 
 from cmsfeed.config import load_config
 from cmsfeed.store import Store
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.schema import outbox
 from cmsfeed.subscribers import Subscriber
 from digest_support import T0, Handler, SmtpServer, make_item, open_stores, write_config
@@ -56,7 +55,7 @@ class Round:
 
     config_path: Path
     store: Store
-    digests: DigestStore
+    digests: Store
     emails: list[str]
 
     def outbox_rows(self) -> int:
@@ -127,7 +126,7 @@ def restart_and_check(round_: Round, server: SmtpServer, *, may_repeat: set[str]
     assert {address: ids[0] for address, ids in by_recipient.items()} == {
         address: ids[0] for address, ids in sent.items()
     }
-    assert round_.digests.status().counts == {
+    assert round_.digests.outbox_status().counts == {
         "queued": 0,
         "sending": 0,
         "sent": len(round_.emails),

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from cmsfeed.feeds.document import make_document, standard_selections
 from cmsfeed.feeds.pages import render_index
-from cmsfeed.store.feed_stats import feed_counts
 from feeds_support import make_site, sample_items
 
 
 def test_counts_match_the_feeds_and_empty_feeds_are_absent(store, clock) -> None:
     site = make_site(entries=1000)
     store.upsert_items(sample_items(), clock())
-    counts = feed_counts(store)
+    counts = store.feed_counts()
     listed = {}
     for chosen in standard_selections(site):
         found = store.list_items(topics=list(chosen.topics) or None, language=chosen.language)
@@ -33,8 +32,8 @@ def test_counts_match_the_feeds_and_empty_feeds_are_absent(store, clock) -> None
 def test_the_index_says_which_feeds_are_empty(store, clock) -> None:
     site = make_site()
     store.upsert_items(sample_items(), clock())
-    russian = render_index(site, "ru", feed_counts(store)).decode()
-    english = render_index(site, "en", feed_counts(store)).decode()
+    russian = render_index(site, "ru", store.feed_counts()).decode()
+    english = render_index(site, "en", store.feed_counts()).decode()
     assert "Материалов пока нет" not in russian.split('id="topic-argali"')[1].split("</li>")[0]
     assert "2 stories · newest" in english.split('id="topic-argali"')[1].split("</li>")[0]
     assert render_index(site, "en").count(b'class="size"') == 0  # unknown: no claim either way

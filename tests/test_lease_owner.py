@@ -16,7 +16,7 @@ from typing import Any
 from cmsfeed.delivery import Mailer, make_mailer, queue_round, send_outbox
 from cmsfeed.lease_owner import LeaseOwner, is_running, start_token, this_process
 from cmsfeed.sending import dead_leases
-from cmsfeed.store.digests import DigestStore
+from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
 
@@ -25,7 +25,7 @@ LEASE = timedelta(minutes=5)
 
 def queued_round(
     tmp_path: Path, store_url: str, readers: int, port: int | None = None, **digests: Any
-) -> tuple[Mailer, DigestStore, FixedClock]:
+) -> tuple[Mailer, Store, FixedClock]:
     config = make_config(tmp_path, port, store_url=store_url, **digests)
     store, digest_store = open_stores(config)
     clock = FixedClock()
@@ -67,7 +67,7 @@ def test_rows_of_a_dead_owner_on_this_host_are_reclaimed_at_once(
     assert len(digests.claim(dead, clock(), 3, LEASE)) == 3
     live = this_process()
     assert len(digests.claim(live, clock(), 1, LEASE)) == 1
-    holders = {holder.lease: holder.rows for holder in digests.status().in_flight}
+    holders = {holder.lease: holder.rows for holder in digests.outbox_status().in_flight}
     assert holders == {dead.lease: 3, live.lease: 1}
     assert dead_leases(digests) == [dead.lease]  # the live owner is not among them
     rescuer = this_process()
@@ -121,10 +121,10 @@ def test_the_heartbeat_renews_the_lease_while_a_batch_is_in_flight(
             return report.sent
 
         assert asyncio.run(go()) == 2
-        assert digests.status().counts["sent"] == 2
+        assert digests.outbox_status().counts["sent"] == 2
 
 
-def wait_for_lease(digests: DigestStore, until: Any) -> Any:
+def wait_for_lease(digests: Store, until: Any) -> Any:
     """Wait (polling the store, not the clock) until every row in flight is leased to `until`."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

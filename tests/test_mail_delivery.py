@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cmsfeed.delivery import Mailer, make_mailer, run_round
-from cmsfeed.store.digests import DigestStore
+from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
 
@@ -31,7 +31,7 @@ def setup(
     port: int | None,
     subscribers: list[Subscriber],
     **digests: object,
-) -> tuple[Mailer, DigestStore, FixedClock]:
+) -> tuple[Mailer, Store, FixedClock]:
     config = make_config(tmp_path, port, store_url=store_url, **digests)
     store, digest_store = open_stores(config)
     clock = FixedClock()
@@ -92,7 +92,7 @@ def test_digests_arrive_with_headers_and_content(
     (boris,) = server.handler.to("boris@xn--e1afmkfd.xn--p1ai")
     assert "Сайгаки: отёл" in boris.message.get_body(("plain",)).get_content()
     assert "Сайгак" in boris.message["Subject"]
-    assert store.status().counts["sent"] == 2
+    assert store.outbox_status().counts["sent"] == 2
     # Nothing new: the next day's round sends nothing.
     clock.advance(days=1)
     send_round(mailer)
@@ -113,7 +113,7 @@ def test_4xx_is_retried_with_backoff_and_5xx_fails(
     )
     report = send_round(mailer)
     assert {r.recipients[0] for r in server.handler.received} == {"ok@example.org"}
-    status = store.status()
+    status = store.outbox_status()
     assert status.counts["failed"] == 1 and status.counts["queued"] == 2
     assert any("550" in e.error for e in status.last_errors)
     # Still within the backoff: nothing is tried again.
@@ -130,7 +130,7 @@ def test_4xx_is_retried_with_backoff_and_5xx_fails(
         "later@example.org",
         "ok@example.org",
     ]
-    assert store.status().counts == {
+    assert store.outbox_status().counts == {
         "queued": 0,
         "sending": 0,
         "sent": 3,
@@ -157,7 +157,7 @@ def test_repeated_hard_failures_suspend_the_subscriber(
         clock.advance(days=1)
     subscriber = store.get_subscriber("gone@example.org")
     assert subscriber is not None and subscriber.status == "suspended"
-    assert store.status().counts["failed"] == 2  # suspended: the third round queued nothing
+    assert store.outbox_status().counts["failed"] == 2  # suspended: the third round queued nothing
 
 
 def test_connection_dropped_mid_data_is_retried(
@@ -176,7 +176,7 @@ def test_connection_dropped_mid_data_is_retried(
     send_round(mailer)
     anna = server.handler.to("anna@example.org")
     assert len(anna) == 1
-    assert store.status().counts["sent"] == 2
+    assert store.outbox_status().counts["sent"] == 2
 
 
 def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path, store_url: str) -> None:
@@ -186,7 +186,7 @@ def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path, store_url: str
     messages = list(box)
     assert len(messages) == 1
     assert messages[0]["Subject"] == "CAMI news: 2 new stories (Argali, Saiga antelope)"
-    assert store.status().counts["sent"] == 1
+    assert store.outbox_status().counts["sent"] == 1
 
 
 def test_unsubscribed_before_sending_is_not_sent(
@@ -198,10 +198,10 @@ def test_unsubscribed_before_sending_is_not_sent(
     queue_round(mailer, clock())
     sub = store.get_subscriber("anna@example.org")
     assert sub is not None
-    store.set_status(sub.id, "unsubscribed")
+    store.set_subscriber_status(sub.id, "unsubscribed")
     send_round(mailer)
     assert server.handler.received == []
-    assert store.status().counts["sent"] == 0
+    assert store.outbox_status().counts["sent"] == 0
 
 
 def test_a_digest_is_queued_once_even_when_two_workers_decide_it(
@@ -219,4 +219,4 @@ def test_a_digest_is_queued_once_even_when_two_workers_decide_it(
     )
     assert store.queue_digests(decisions, clock()) == 2
     assert store.queue_digests(decisions, clock()) == 0  # stale cursors: the guard refuses
-    assert store.status().counts["queued"] == 2
+    assert store.outbox_status().counts["queued"] == 2

@@ -17,7 +17,6 @@ from cmsfeed.ingest.run import Ingester
 from cmsfeed.log import configure_logging, fields
 from cmsfeed.metrics import REGISTRY
 from cmsfeed.store import Store
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
 from digest_support import FixedClock, make_item
@@ -80,7 +79,7 @@ def test_a_failing_source_is_counted(make_config, store, clock, tmp_path: Path):
 def test_digests_queued_sent_and_send_latency_are_counted(tmp_path: Path, store_url: str):
     config = make_digest_config(tmp_path)  # no SMTP host: the Maildir transport
     store = Store.open(store_url)
-    digests = DigestStore(store)
+    digests = store
     clock = FixedClock()
     for n in range(3):
         digests.save_subscriber(Subscriber(f"r{n}@example.org", frequency="immediate"), clock())

@@ -18,8 +18,6 @@ from sqlalchemy import inspect, select
 from cmsfeed.digest.select import plan_round
 from cmsfeed.lease_owner import this_process
 from cmsfeed.store import Store, migrate
-from cmsfeed.store.digests import DigestStore
-from cmsfeed.store.feed_states import record_hashes
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
 from digest_support import make_item
@@ -56,7 +54,7 @@ def test_an_outbox_id_is_never_given_twice(store_url: str) -> None:
     # a new row must not take its id, or a late bounce would name another reader's digest.
     store = Store.open(store_url)
     try:
-        digests = DigestStore(store)
+        digests = store
         for address in ("gone@example.org", "new@example.org"):
             digests.save_subscriber(Subscriber(address), T0)
         gone, new = (digests.get_subscriber(a) for a in ("gone@example.org", "new@example.org"))
@@ -117,7 +115,7 @@ def test_a_round_queued_by_several_workers_at_once_has_one_row_per_subscriber(
     postgres_url: str,
 ) -> None:
     store = Store.open(postgres_url)
-    digests = DigestStore(store)
+    digests = store
     for n in range(300):
         digests.save_subscriber(Subscriber(f"r{n}@example.org", frequency="immediate"), T0)
 
@@ -138,13 +136,13 @@ def test_a_round_queued_by_several_workers_at_once_has_one_row_per_subscriber(
 
     queued = at_once(3, queue)
     assert sum(queued) == 300
-    assert digests.status().counts["queued"] == 300
+    assert digests.outbox_status().counts["queued"] == 300
     store.close()
 
 
 def test_senders_claim_disjoint_rows_with_skip_locked(postgres_url: str) -> None:
     store = Store.open(postgres_url)
-    digests = DigestStore(store)
+    digests = store
     for n in range(200):
         digests.save_subscriber(Subscriber(f"r{n}@example.org", frequency="immediate"), T0)
 
@@ -176,7 +174,7 @@ def test_senders_claim_disjoint_rows_with_skip_locked(postgres_url: str) -> None
 def test_a_feed_change_is_recorded_once_when_workers_refresh_together(store_url: str) -> None:
     stores = [Store.open(store_url) for _ in range(3)]
     hashes = {f"feeds/topic{n}/en.atom": f"hash{n}" for n in range(50)}
-    results = at_once(3, lambda n: record_hashes(stores[n], hashes, T0 + timedelta(seconds=n)))
+    results = at_once(3, lambda n: stores[n].record_hashes(hashes, T0 + timedelta(seconds=n)))
     changed = [path for result in results for path in result.changed]
     assert sorted(changed) == sorted(hashes)  # each path changed once, in one worker
     # Every worker sees the same Last-Modified for a path afterwards.

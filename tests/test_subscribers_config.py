@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cmsfeed.delivery import import_configured
-from cmsfeed.store.digests import DigestStore
 
 SUBSCRIBER = """
 [[subscribers]]
@@ -18,12 +17,12 @@ timezone = "Asia/Almaty"
 
 def test_an_unsubscribed_config_subscriber_stays_unsubscribed(make_config, store, clock):
     config = make_config(extra=SUBSCRIBER)
-    digests = DigestStore(store)
+    digests = store
     import_configured(config, digests, clock())
     anna = digests.get_subscriber("anna@example.org")
     assert anna is not None and anna.status == "active"
 
-    assert digests.set_status(anna.id, "unsubscribed")  # the one-click unsubscribe
+    assert digests.set_subscriber_status(anna.id, "unsubscribed")  # the one-click unsubscribe
     import_configured(config, digests, clock())  # the next `cmsfeed run`
     again = digests.get_subscriber("anna@example.org")
     assert again is not None and again.status == "unsubscribed"

@@ -15,7 +15,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cmsfeed.publish import refresh_feeds
-from cmsfeed.store.feed_states import pending_pings
 from feeds_support import make_item, running, sample_items
 
 
@@ -87,13 +86,13 @@ def test_a_failed_ping_is_logged_and_retried_never_fatal(make_config, store, clo
         result = refresh_feeds(site, store, clock(), client=client)
         assert result.pings.failed and not result.pings.sent
         assert "the WebSub hub answered 503" in caplog.text
-        owed = [path for path in pending_pings(store) if path.endswith(".atom")]
+        owed = [path for path in store.pending_pings() if path.endswith(".atom")]
         assert owed
         recorder.failing = False
         retried = refresh_feeds(site, store, clock(), client=client)
     assert retried.changed == ()
     assert set(retried.pings.sent) == set(result.pings.failed)
-    assert [p for p in pending_pings(store) if p.endswith((".atom", ".rss", ".json"))] == []
+    assert [p for p in store.pending_pings() if p.endswith((".atom", ".rss", ".json"))] == []
 
 
 def test_an_unreachable_hub_is_not_fatal(make_config, store, clock):

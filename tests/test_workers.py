@@ -34,7 +34,6 @@ from typing import Any
 from sqlalchemy import insert
 
 from cmsfeed.store import Store
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.schema import subscribers
 from cmsfeed.subscribers import subscriber_id
 from digest_support import free_port
@@ -204,13 +203,13 @@ def stop(workers: list[subprocess.Popen[bytes]]) -> None:
 
 def run_round(
     tmp_path: Path, store_url: str, *, kill_one: bool
-) -> tuple[list[str], list[tuple[str, str]], DigestStore, float]:
+) -> tuple[list[str], list[tuple[str, str]], Store, float]:
     log = tmp_path / "sink.log"
     emails = add_subscribers(store_url, SUBSCRIBERS)
     with smtp_sink(log) as port:
         config = write_config(tmp_path, store_url, port, lease_seconds=10 if kill_one else 120)
         store = Store.open(store_url)
-        digests = DigestStore(store)
+        digests = store
         started = time.monotonic()
         workers = [start_worker(config, n) for n in range(WORKERS)]
         try:
@@ -221,7 +220,7 @@ def run_round(
                 assert len(deliveries(log)) < SUBSCRIBERS, "the round ended before the kill"
 
             def finished() -> bool:
-                counts = digests.status().counts
+                counts = digests.outbox_status().counts
                 return (
                     counts["sent"] >= SUBSCRIBERS
                     and counts["queued"] == 0
@@ -248,7 +247,7 @@ def test_three_workers_send_each_subscriber_exactly_one_digest(
     per_recipient = Counter(recipient for recipient, _ in received)
     assert sorted(per_recipient) == emails
     assert set(per_recipient.values()) == {1}, per_recipient.most_common(5)
-    counts = digests.status().counts
+    counts = digests.outbox_status().counts
     assert counts == {"queued": 0, "sending": 0, "sent": SUBSCRIBERS, "failed": 0, "cancelled": 0}
     # The JSON logs show the work was shared: rounds ran at once, each digest was queued by
     # exactly one worker, and every worker sent some.
@@ -267,7 +266,7 @@ def test_three_workers_send_each_subscriber_exactly_one_digest(
         f"{SUBSCRIBERS} digests by {WORKERS} workers in {elapsed:.1f} s; sent per worker: "
         f"{sorted(sent_by.values())}"
     )
-    digests.store.close()
+    digests.close()
 
 
 def test_a_worker_killed_mid_round_leaves_nobody_without_a_digest(
@@ -282,7 +281,7 @@ def test_a_worker_killed_mid_round_leaves_nobody_without_a_digest(
         assert len(set(ids)) == 1  # a repeat is the same message (same Message-ID)
     repeats = sum(len(ids) - 1 for ids in message_ids.values())
     assert repeats <= CONCURRENCY  # only what the killed worker had in flight
-    assert digests.status().counts == {
+    assert digests.outbox_status().counts == {
         "queued": 0,
         "sending": 0,
         "sent": SUBSCRIBERS,
@@ -293,4 +292,4 @@ def test_a_worker_killed_mid_round_leaves_nobody_without_a_digest(
         f"{SUBSCRIBERS} digests, one of {WORKERS} workers killed, in {elapsed:.1f} s; "
         f"{repeats} repeated"
     )
-    digests.store.close()
+    digests.close()

@@ -29,7 +29,7 @@ from cmsfeed.config import Config
 from cmsfeed.errors import CmsfeedError
 from cmsfeed.model import Clock
 from cmsfeed.store import Store
-from cmsfeed.store.bounces import ALREADY, BounceStore, SoftBouncePolicy
+from cmsfeed.store.bounces import ALREADY, SoftBouncePolicy
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class ImportReport:
 
 def import_bounces(
     path: Path,
-    store: BounceStore,
+    store: Store,
     settings: BounceSettings,
     clock: Clock,
     *,
@@ -115,14 +115,14 @@ def import_bounces(
 
 
 def process_message(
-    raw: bytes, store: BounceStore, settings: BounceSettings, clock: Clock
+    raw: bytes, store: Store, settings: BounceSettings, clock: Clock
 ) -> tuple[bool, str]:
     """Act on one message; (whether it was acted on, one line saying what happened)."""
     try:
         report = parse_report(raw)
     except BounceParseError as err:
         return False, f"left in place: unreadable: {err}"
-    if report.failures and store.is_processed(report.key):
+    if report.failures and store.is_bounce_processed(report.key):
         return True, ALREADY
     # Looked up in the order match_report trusts them, each only when the one before found none.
     by_verp = _by_verp(report, store, settings)
@@ -131,7 +131,7 @@ def process_message(
         by_message_id = store.sent_by_message_id(report.original_message_id)
     subscribers: dict[str, str] = {}
     if by_verp is None and by_message_id is None:
-        subscribers = store.subscriber_ids(
+        subscribers = store.subscriber_ids_by_email(
             address
             for failure in report.failures
             for address in (failure.recipient, failure.original_recipient)
@@ -145,7 +145,9 @@ def process_message(
     now = clock()
     lines: list[str] = []
     for target in matched:
-        applied = store.apply(report.key, target, report.reported_at or now, now, settings.policy)
+        applied = store.apply_bounce(
+            report.key, target, report.reported_at or now, now, settings.policy
+        )
         what = _KIND_NAMES[target.kind] + (f" {target.status}" if target.status else "")
         action = applied.action
         if applied.action == "counted":
@@ -154,7 +156,7 @@ def process_message(
     return True, "; ".join(lines)
 
 
-def _by_verp(report: Report, store: BounceStore, settings: BounceSettings) -> Sent | None:
+def _by_verp(report: Report, store: Store, settings: BounceSettings) -> Sent | None:
     for address in report.envelope_addresses:
         outbox_id = outbox_id_of(settings.secret, address, settings.bounce_address)
         if outbox_id is not None:
@@ -171,7 +173,7 @@ def read_bounce_maildir(
     try:
         report = import_bounces(
             Path(config.bounces.maildir),
-            BounceStore(store),
+            store,
             bounce_settings(config, secret),
             clock,
             new_only=True,

@@ -41,8 +41,8 @@ from cmsfeed.mail.smtp import SmtpSettings
 from cmsfeed.model import Clock, Item
 from cmsfeed.private_files import private_file
 from cmsfeed.sending import RoundReport, send_outbox
-from cmsfeed.store.bounces import BounceStore
-from cmsfeed.store.digests import DigestStore, OutboxRow
+from cmsfeed.store import Store
+from cmsfeed.store.outbox import OutboxRow
 from cmsfeed.subscribers import (
     Subscriber,
     check_timezone,
@@ -56,7 +56,7 @@ from cmsfeed.subscribers import (
 @dataclass
 class Mailer:
     config: Config
-    digests: DigestStore
+    digests: Store
     transport: Transport
     clock: Clock
     secret: bytes
@@ -232,7 +232,7 @@ def load_dkim_key(config: Config) -> DkimKey | None:
 
 def make_mailer(
     config: Config,
-    digests: DigestStore,
+    digests: Store,
     clock: Clock,
     environ: Mapping[str, str],
     transport: Transport | None = None,
@@ -273,7 +273,7 @@ def subscriber_from_settings(
     )
 
 
-def import_configured(config: Config, digests: DigestStore, now: datetime) -> int:
+def import_configured(config: Config, digests: Store, now: datetime) -> int:
     """Save the subscribers declared in config.toml; the file wins over the store for their
     preferences, but not over a subscriber's own unsubscribe, a suspension for bounces or a
     spam complaint (even after `subscribers remove`)."""
@@ -282,7 +282,7 @@ def import_configured(config: Config, digests: DigestStore, now: datetime) -> in
         existing = digests.get_subscriber(subscriber.email)
         if existing is not None and existing.status in ("unsubscribed", "suspended"):
             subscriber = replace(subscriber, status=existing.status)
-        elif BounceStore(digests.store).complained_at(subscriber.email) is not None:
+        elif digests.complained_at(subscriber.email) is not None:
             subscriber = replace(subscriber, status="unsubscribed")  # only they can sign up again
         digests.save_subscriber(subscriber, now)
     return len(config.subscribers)

@@ -43,7 +43,8 @@ from cmsfeed.errors import DeliveryError
 from cmsfeed.lease_owner import LeaseOwner, is_running, this_process
 from cmsfeed.model import Item
 from cmsfeed.smtp_outcome import Verdict
-from cmsfeed.store.digests import DigestStore, OutboxRow
+from cmsfeed.store import Store
+from cmsfeed.store.outbox import OutboxRow
 from cmsfeed.store.pauses import Pause
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class _Run:
     accepted: bool = False  # the server took a recipient in this run
 
     @property
-    def digests(self) -> DigestStore:
+    def digests(self) -> Store:
         return self.mailer.digests
 
 
@@ -159,7 +160,7 @@ async def send_outbox(
     return report
 
 
-def dead_leases(digests: DigestStore) -> list[str]:
+def dead_leases(digests: Store) -> list[str]:
     """Leases held by processes of this host that no longer run: their rows go out at once."""
     return [
         holder.lease

@@ -10,7 +10,6 @@ import click
 from cmsfeed.bounce_mailbox import bounce_settings, import_bounces
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.delivery import site_secret
-from cmsfeed.store.bounces import BounceStore
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -29,7 +28,7 @@ def import_command(context: Context, path: Path, output: str) -> None:
     """Act on the bounces and complaints in PATH: a Maildir, an mbox file, a message file or a
     folder of .eml files. One line per message; what is not acted on is left in place."""
     settings = bounce_settings(context.config, site_secret(context.config, context.environ))
-    report = import_bounces(path, BounceStore(context.store), settings, context.clock)
+    report = import_bounces(path, context.store, settings, context.clock)
     if output == "json":
         rows = [
             {"message": outcome.label, "processed": outcome.acted, "outcome": outcome.line}

@@ -6,7 +6,6 @@ import click
 
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.store import Store, migrate
-from cmsfeed.store.copy import copy_store
 
 
 @cli.group()
@@ -73,7 +72,7 @@ def copy(context: Context, target_url: str, source_url: str | None) -> None:
     try:
         target = Store.open(target_url)
         try:
-            report = copy_store(source, target)
+            report = source.copy_into(target)
         finally:
             target.close()
     finally:

@@ -18,7 +18,6 @@ from cmsfeed.digest.select import choose_items, message_id, window_start
 from cmsfeed.errors import SubscriberError
 from cmsfeed.lease_owner import is_running
 from cmsfeed.model import Clock
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.outbox import CAUSES, STATUSES
 
 FORMATS = click.Choice(["table", "json"])
@@ -44,7 +43,7 @@ def fixed_clock(now: datetime) -> Clock:
 
 
 def build_mailer(context: Context, clock: Clock) -> Mailer:
-    digests = DigestStore(context.store)
+    digests = context.store
     import_configured(context.config, digests, clock())
     return make_mailer(context.config, digests, clock, context.environ)
 
@@ -82,7 +81,7 @@ def send_digests(context: Context, now_text: str | None) -> None:
 def digest_status(context: Context, output: str) -> None:
     """The outbox by status, why digests failed or were cancelled, a paused mail server, the
     rows in flight by owner, and the last errors."""
-    status = DigestStore(context.store).status()
+    status = context.store.outbox_status()
     running = {
         holder.lease: _running(holder.host, holder.pid, holder.started)
         for holder in status.in_flight
@@ -147,7 +146,7 @@ def retry_digests(context: Context) -> None:
     """Queue again the failed and cancelled digests whose cause was not the subscriber
     (a refusal by policy, retries used up, or a row failed before causes were recorded),
     when the subscriber is active. Bounced addresses stay failed: see `subscribers reactivate`."""
-    count = DigestStore(context.store).retry_failed(context.clock())
+    count = context.store.retry_failed(context.clock())
     click.echo(f"{count} digest(s) queued again")
 
 

@@ -21,7 +21,6 @@ from cmsfeed.ingest.run import Ingester
 from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.log import configure_logging, fields
 from cmsfeed.scheduler import Scheduler, schedule_keys
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.web.address import listening_base, mismatch_warning, proxied_emails_warning
 
 log = logging.getLogger("cmsfeed.run")
@@ -46,7 +45,7 @@ def run(context: Context, host: str | None, port: int | None) -> None:
     # Emails need an absolute address: with no base_url, the one this process answers at.
     config = context.config.served_at(served)
     # Subscribers first, so that what this ingest finds is new to them.
-    digests = DigestStore(context.store)
+    digests = context.store
     count = import_configured(context.config, digests, context.clock())
     report = run_ingest(context)
     print_report(report, context.out, context.err)

@@ -9,8 +9,7 @@ import click
 
 from cmsfeed.cli.app import EXIT_FAILURE, Context, cli, pass_context, reports_errors
 from cmsfeed.cli.tables import COUNT, KEY, SHORT, print_rows
-from cmsfeed.store import Store, migrate
-from cmsfeed.store.items import hide_password
+from cmsfeed.store import Store, hide_password, migrate
 
 STARTER_FILES = {
     "config.toml": "config.toml",

@@ -15,8 +15,6 @@ from cmsfeed.cli.tables import FORMATS as LIST_FORMATS
 from cmsfeed.cli.tables import KEY, SHORT, print_rows
 from cmsfeed.delivery import subscriber_from_settings
 from cmsfeed.errors import SubscriberError
-from cmsfeed.store.bounces import BounceStore
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import FREQUENCIES, WEEKDAYS, Subscriber, describe_schedule
 
 FORMATS = click.Choice(["table", "json"])
@@ -55,7 +53,7 @@ def subscriber_as_json(subscriber: Subscriber) -> dict[str, Any]:
 @reports_errors
 def list_subscribers(context: Context, output: str) -> None:
     """Every subscriber, with their topics, language, schedule and status."""
-    found = DigestStore(context.store).list_subscribers()
+    found = context.store.list_subscribers()
     if output == "json":
         click.echo(json.dumps([subscriber_as_json(s) for s in found], ensure_ascii=False, indent=2))
         return
@@ -137,7 +135,7 @@ def add_subscriber(
 @reports_errors
 def remove_subscriber(context: Context, email: str) -> None:
     """Remove a subscriber and their queued digests."""
-    digests = DigestStore(context.store)
+    digests = context.store
     found = digests.get_subscriber(email)
     if found is None or not digests.remove_subscriber(found.id):
         raise SubscriberError(email, "no such subscriber (see `cmsfeed subscribers list`)")
@@ -151,7 +149,7 @@ def remove_subscriber(context: Context, email: str) -> None:
 def reactivate_subscriber(context: Context, email: str) -> None:
     """Undo a suspension (after the address was fixed, or it was suspended by mistake): the
     digests cancelled by it go out, and the next one covers the time away."""
-    digests = DigestStore(context.store)
+    digests = context.store
     found = digests.get_subscriber(email)
     if found is None:
         raise SubscriberError(email, "no such subscriber (see `cmsfeed subscribers list`)")
@@ -211,11 +209,11 @@ def _save(context: Context, record: dict[str, Any], origin: str) -> Subscriber:
             f"language {subscriber.language!r} is not one "
             f"of site.languages {context.config.site.languages}",
         )
-    complained = BounceStore(context.store).complained_at(subscriber.email)
+    complained = context.store.complained_at(subscriber.email)
     if complained is not None:
         raise SubscriberError(
             subscriber.email,
             f"reported a digest as spam on {complained:%Y-%m-%d}; only the reader can "
             "subscribe again, by signing up at /subscribe",
         )
-    return DigestStore(context.store).save_subscriber(subscriber, context.clock())
+    return context.store.save_subscriber(subscriber, context.clock())

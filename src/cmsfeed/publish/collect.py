@@ -9,7 +9,6 @@ from cmsfeed.feeds.site import Rendered, render_feed, render_pages
 from cmsfeed.feeds.urls import Selection
 from cmsfeed.model import Item, SiteInfo
 from cmsfeed.store import Store
-from cmsfeed.store.feed_stats import feed_counts
 
 Progress = Callable[[int], None]
 
@@ -43,4 +42,4 @@ def render_site(site: SiteInfo, store: Store, progress: Progress | None = None) 
         files += render_feed(document)
         if progress is not None:
             progress(1)
-    return files + render_pages(site, feed_counts(store))
+    return files + render_pages(site, store.feed_counts())

@@ -18,7 +18,6 @@ from cmsfeed.model import SiteInfo
 from cmsfeed.publish.collect import render_site
 from cmsfeed.publish.websub import PingReport, ping_pending
 from cmsfeed.store import Store
-from cmsfeed.store.feed_states import record_hashes
 
 HUB_TIMEOUT_SECONDS = 10.0
 
@@ -43,8 +42,8 @@ def refresh_feeds(
     with metrics.FEED_BUILD_SECONDS.time():
         files = render_site(site, store, progress)
     metrics.FEED_BUILDS.inc()
-    recorded = record_hashes(
-        store, {file.path: file.content_hash for file in files}, now, complete=True
+    recorded = store.record_hashes(
+        {file.path: file.content_hash for file in files}, now, complete=True
     )
     metrics.FEED_FILES_CHANGED.inc(len(recorded.changed))
     pings = PingReport()

@@ -18,7 +18,6 @@ from cmsfeed.errors import PublishError
 from cmsfeed.feeds.urls import FEED_FORMATS
 from cmsfeed.model import SiteInfo
 from cmsfeed.store import Store
-from cmsfeed.store.feed_states import mark_pinged, pending_pings
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 2
@@ -56,7 +55,7 @@ def ping_pending(
     """Ping the hub for every feed whose change it has not heard of (or only for `paths`)."""
     if not site.hub_url:
         return PingReport()
-    pending = [path for path in pending_pings(store) if is_feed_path(path)]
+    pending = [path for path in store.pending_pings() if is_feed_path(path)]
     if paths is not None:
         pending = [path for path in pending if path in set(paths)]
     sent: list[str] = []
@@ -72,10 +71,10 @@ def ping_pending(
             error = None
             break
         if error is None:
-            mark_pinged(store, path, now)
+            store.mark_pinged(path, now)
             sent.append(path)
         else:
             log.warning("%s (will retry after the next change check)", error)
-            mark_pinged(store, path, now, error=str(error))
+            store.mark_pinged(path, now, error=str(error))
             failed.append(path)
     return PingReport(tuple(sent), tuple(failed))

@@ -1,13 +1,13 @@
 """Bounces and complaints in the store. Does I/O (the database).
 
-`BounceStore` records each report acted on (one row per returned message and subscriber) and
-applies it to the subscriber in the same transaction: a hard bounce suspends, soft bounces
-suspend once `soft_threshold` distinct digests bounced softly within the window, a complaint
-unsubscribes. The row's primary key makes a second import of the same message a no-op, even
-from two processes at once. A report about a digest older than the subscriber's latest
-confirmation (they signed up again since) is recorded as `stale` and changes nothing. Soft
-bounces from before an operator's `subscribers reactivate` are marked `forgiven` (by
-`DigestStore.reactivate_subscriber`) and no longer count.
+`BounceRecords`, a part of the `Store` facade (store/facade.py), records each report acted on
+(one row per returned message and subscriber) and applies it to the subscriber in the same
+transaction: a hard bounce suspends, soft bounces suspend once `soft_threshold` distinct digests
+bounced softly within the window, a complaint unsubscribes. The row's primary key makes a second
+import of the same message a no-op, even from two processes at once. A report about a digest
+older than the subscriber's latest confirmation (they signed up again since) is recorded as
+`stale` and changes nothing. Soft bounces from before an operator's `subscribers reactivate` are
+marked `forgiven` (by `Store.reactivate_subscriber`) and no longer count.
 """
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, String, cast, func, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.bounces.match import Sent, Target
-from cmsfeed.errors import StoreError
-from cmsfeed.store.items import Store
-from cmsfeed.store.rows import insert_ignoring_conflicts, store_error
+from cmsfeed.store.engine import StorePart
+from cmsfeed.store.rows import insert_ignoring_conflicts
 from cmsfeed.store.schema import FORGIVEN, bounces, outbox, subscribers
 
 
@@ -42,42 +40,20 @@ class Applied:
 ALREADY = "already processed"
 
 
-class BounceStore:
-    """The typed boundary over the `bounces` table (and the subscriber states it changes)."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.engine = store.engine
-
-    def _fail(self, what: str, err: SQLAlchemyError) -> StoreError:
-        return store_error(self.store.label, what, err)
+class BounceRecords(StorePart):
+    """The `bounces` table (and the subscriber states it changes)."""
 
     # -- lookups for matching ---------------------------------------------------------------
 
     def sent_by_id(self, outbox_id: int) -> Sent | None:
-        return self._sent(outbox.c.id == outbox_id)
+        with self.engine.connect() as connection:
+            return _sent(connection, outbox.c.id == outbox_id)
 
     def sent_by_message_id(self, message_id: str) -> Sent | None:
-        return self._sent(outbox.c.message_id == message_id)
-
-    def _sent(self, condition: Any) -> Sent | None:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(
-                    outbox.c.id,
-                    outbox.c.subscriber_id,
-                    subscribers.c.email,
-                    outbox.c.message_id,
-                    outbox.c.created_at,
-                )
-                .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
-                .where(condition)
-                .order_by(outbox.c.id)
-                .limit(1)
-            ).first()
-        return Sent(*row) if row else None
+            return _sent(connection, outbox.c.message_id == message_id)
 
-    def subscriber_ids(self, emails: Iterable[str]) -> dict[str, str]:
+    def subscriber_ids_by_email(self, emails: Iterable[str]) -> dict[str, str]:
         """Lowercased address -> subscriber id, for those addresses that are subscribers."""
         wanted = sorted({email.lower() for email in emails})
         if not wanted:
@@ -96,14 +72,14 @@ class BounceStore:
                     found[address] = ident
         return found
 
-    def is_processed(self, key: str) -> bool:
+    def is_bounce_processed(self, key: str) -> bool:
         with self.engine.connect() as connection:
             found = connection.execute(select(bounces.c.key).where(bounces.c.key == key).limit(1))
             return found.first() is not None
 
     # -- acting on a report -----------------------------------------------------------------
 
-    def apply(
+    def apply_bounce(
         self,
         key: str,
         target: Target,
@@ -112,102 +88,34 @@ class BounceStore:
         policy: SoftBouncePolicy,
     ) -> Applied:
         """Record `target` under `key` and change the subscriber; once per key and subscriber."""
-        try:
-            with self.engine.begin() as connection:
-                inserted = connection.execute(
-                    insert_ignoring_conflicts(connection, bounces).returning(bounces.c.key),
-                    [
-                        {
-                            "key": key,
-                            "subscriber_id": target.subscriber_id,
-                            "email": target.email.lower(),
-                            "kind": target.kind,
-                            "status": target.status,
-                            "outbox_id": target.outbox_id,
-                            "matched_by": target.matched_by,
-                            "action": "none",
-                            "detail": target.detail[:500],
-                            "reported_at": min(reported_at, now),
-                            "processed_at": now,
-                        }
-                    ],
-                ).all()
-                if not inserted:
-                    return Applied(ALREADY)
-                applied = self._act(connection, target, now, policy)
-                connection.execute(
-                    update(bounces)
-                    .where(bounces.c.key == key, bounces.c.subscriber_id == target.subscriber_id)
-                    .values(action=applied.action)
-                )
-                return applied
-        except SQLAlchemyError as err:
-            raise self._fail("record a bounce", err) from err
-
-    def _act(
-        self, connection: Connection, target: Target, now: datetime, policy: SoftBouncePolicy
-    ) -> Applied:
-        row = connection.execute(
-            select(subscribers.c.status, subscribers.c.confirmed_at).where(
-                subscribers.c.id == target.subscriber_id
+        with self.engine.begin() as connection:
+            inserted = connection.execute(
+                insert_ignoring_conflicts(connection, bounces).returning(bounces.c.key),
+                [
+                    {
+                        "key": key,
+                        "subscriber_id": target.subscriber_id,
+                        "email": target.email.lower(),
+                        "kind": target.kind,
+                        "status": target.status,
+                        "outbox_id": target.outbox_id,
+                        "matched_by": target.matched_by,
+                        "action": "none",
+                        "detail": target.detail[:500],
+                        "reported_at": min(reported_at, now),
+                        "processed_at": now,
+                    }
+                ],
+            ).all()
+            if not inserted:
+                return Applied(ALREADY)
+            applied = _act(connection, target, now, policy)
+            connection.execute(
+                update(bounces)
+                .where(bounces.c.key == key, bounces.c.subscriber_id == target.subscriber_id)
+                .values(action=applied.action)
             )
-        ).first()
-        if row is None:
-            return Applied("none")
-        status, confirmed_at = row
-        if (
-            target.digest_created_at is not None
-            and confirmed_at is not None
-            and target.digest_created_at < confirmed_at
-        ):
-            return Applied("stale")  # about a digest from before they signed up again
-        if target.kind == "complaint":
-            changed = self._unsubscribe(connection, target.subscriber_id)
-            return Applied("unsubscribed" if changed else "none")
-        if target.kind == "hard":
-            reason = f"hard bounce {target.status or ''} read by mail: {target.detail}"
-            changed = self._suspend(connection, target.subscriber_id, reason, now)
-            return Applied("suspended" if changed else "none")
-        count = self._soft_count(connection, target.subscriber_id, now - policy.window)
-        if count >= policy.threshold and status == "active":
-            reason = f"{count} soft bounces within {policy.window.days} days, read by mail"
-            self._suspend(connection, target.subscriber_id, reason, now)
-            return Applied("suspended", count)
-        return Applied("counted", count)
-
-    def _unsubscribe(self, connection: Connection, subscriber_id: str) -> bool:
-        # A complaint overrides any state.
-        result = connection.execute(
-            update(subscribers)
-            .where(subscribers.c.id == subscriber_id, subscribers.c.status != "unsubscribed")
-            .values(status="unsubscribed")
-        )
-        return bool(result.rowcount)
-
-    def _suspend(
-        self, connection: Connection, subscriber_id: str, reason: str, at: datetime
-    ) -> bool:
-        # Only an active subscriber is suspended; when and why show in `subscribers list`, and
-        # `subscribers reactivate` undoes it.
-        result = connection.execute(
-            update(subscribers)
-            .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
-            .values(status="suspended", suspended_at=at, suspended_reason=reason[:500])
-        )
-        return bool(result.rowcount)
-
-    def _soft_count(self, connection: Connection, subscriber_id: str, since: datetime) -> int:
-        """Distinct digests (or reports, when the digest is unknown) that bounced softly."""
-        which = func.coalesce(cast(bounces.c.outbox_id, String), bounces.c.key)
-        counted = connection.execute(
-            select(func.count(func.distinct(which))).where(
-                bounces.c.subscriber_id == subscriber_id,
-                bounces.c.kind == "soft",
-                bounces.c.action.not_in(("stale", FORGIVEN)),
-                bounces.c.reported_at > since,
-            )
-        )
-        return int(counted.scalar_one())
+            return applied
 
     # -- what a complaint forbids -----------------------------------------------------------
 
@@ -239,3 +147,87 @@ class BounceStore:
             return None
         at: datetime = complained
         return at
+
+
+def _act(
+    connection: Connection, target: Target, now: datetime, policy: SoftBouncePolicy
+) -> Applied:
+    row = connection.execute(
+        select(subscribers.c.status, subscribers.c.confirmed_at).where(
+            subscribers.c.id == target.subscriber_id
+        )
+    ).first()
+    if row is None:
+        return Applied("none")
+    status, confirmed_at = row
+    if (
+        target.digest_created_at is not None
+        and confirmed_at is not None
+        and target.digest_created_at < confirmed_at
+    ):
+        return Applied("stale")  # about a digest from before they signed up again
+    if target.kind == "complaint":
+        changed = _unsubscribe(connection, target.subscriber_id)
+        return Applied("unsubscribed" if changed else "none")
+    if target.kind == "hard":
+        reason = f"hard bounce {target.status or ''} read by mail: {target.detail}"
+        changed = _suspend(connection, target.subscriber_id, reason, now)
+        return Applied("suspended" if changed else "none")
+    count = _soft_count(connection, target.subscriber_id, now - policy.window)
+    if count >= policy.threshold and status == "active":
+        reason = f"{count} soft bounces within {policy.window.days} days, read by mail"
+        _suspend(connection, target.subscriber_id, reason, now)
+        return Applied("suspended", count)
+    return Applied("counted", count)
+
+
+def _unsubscribe(connection: Connection, subscriber_id: str) -> bool:
+    # A complaint overrides any state.
+    result = connection.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.status != "unsubscribed")
+        .values(status="unsubscribed")
+    )
+    return bool(result.rowcount)
+
+
+def _suspend(connection: Connection, subscriber_id: str, reason: str, at: datetime) -> bool:
+    # Only an active subscriber is suspended; when and why show in `subscribers list`, and
+    # `subscribers reactivate` undoes it.
+    result = connection.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
+        .values(status="suspended", suspended_at=at, suspended_reason=reason[:500])
+    )
+    return bool(result.rowcount)
+
+
+def _soft_count(connection: Connection, subscriber_id: str, since: datetime) -> int:
+    """Distinct digests (or reports, when the digest is unknown) that bounced softly."""
+    which = func.coalesce(cast(bounces.c.outbox_id, String), bounces.c.key)
+    counted = connection.execute(
+        select(func.count(func.distinct(which))).where(
+            bounces.c.subscriber_id == subscriber_id,
+            bounces.c.kind == "soft",
+            bounces.c.action.not_in(("stale", FORGIVEN)),
+            bounces.c.reported_at > since,
+        )
+    )
+    return int(counted.scalar_one())
+
+
+def _sent(connection: Connection, condition: Any) -> Sent | None:
+    row = connection.execute(
+        select(
+            outbox.c.id,
+            outbox.c.subscriber_id,
+            subscribers.c.email,
+            outbox.c.message_id,
+            outbox.c.created_at,
+        )
+        .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
+        .where(condition)
+        .order_by(outbox.c.id)
+        .limit(1)
+    ).first()
+    return Sent(*row) if row else None

@@ -6,7 +6,8 @@ the target as empty as it was. Values go through the same column types (`UtcDate
 SQLite's text times arrive as `timestamptz`. Afterwards PostgreSQL's id sequence of the
 outbox is moved past the copied ids, and the row counts of both sides are compared.
 
-Stop every worker writing to the source first; the target must be empty.
+Stop every worker writing to the source first; the target must be empty. Called as
+`Store.copy_into` (store/facade.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.errors import StoreError
 from cmsfeed.store import migrate
-from cmsfeed.store.items import Store
+from cmsfeed.store.engine import StorePart
 from cmsfeed.store.rows import first_line
 from cmsfeed.store.schema import metadata
 
@@ -32,7 +33,11 @@ class CopyReport:
 
 
 def copy_store(
-    source: Store, target: Store, *, chunk_size: int = 2000, progress: Progress | None = None
+    source: StorePart,
+    target: StorePart,
+    *,
+    chunk_size: int = 2000,
+    progress: Progress | None = None,
 ) -> CopyReport:
     """Copy every row of `source` into the empty `target` (both at the current schema)."""
     head = migrate.head_revision()

@@ -1,9 +1,9 @@
 """What was last published at each feed path, and whether the WebSub hub heard of it.
 
-Does I/O (the database). Works on a `Store`'s engine; the table is `schema.feed_states`.
-A path's `changed_at` moves only when its content hash changes, so it serves as a stable
-Last-Modified across restarts, and a row whose `pinged_at` is older than `changed_at` is
-a ping still owed to the hub.
+Does I/O (the database). A part of the `Store` facade (store/facade.py); the table is
+`schema.feed_states`. A path's `changed_at` moves only when its content hash changes, so it
+serves as a stable Last-Modified across restarts, and a row whose `pinged_at` is older than
+`changed_at` is a ping still owed to the hub.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, text, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, delete, insert, or_, select, text, update
 
-from cmsfeed.errors import StoreError
-from cmsfeed.store.items import Store
-from cmsfeed.store.schema import feed_states, item_topics, items
+from cmsfeed.store.engine import StorePart
+from cmsfeed.store.schema import feed_states
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +28,15 @@ class Recorded:
     changed_at: Mapping[str, datetime] = field(default_factory=dict)
 
 
-def record_hashes(
-    store: Store, hashes: Mapping[str, str], now: datetime, *, complete: bool = False
-) -> Recorded:
-    """Store each path's content hash; return which changed and every path's `changed_at`.
+class FeedStates(StorePart):
+    def record_hashes(
+        self, hashes: Mapping[str, str], now: datetime, *, complete: bool = False
+    ) -> Recorded:
+        """Store each path's content hash; return which changed and every path's `changed_at`.
 
-    With `complete`, `hashes` is every path there is, and rows for other paths are removed.
-    """
-    try:
-        with store.engine.begin() as connection:
+        With `complete`, `hashes` is every path there is, and rows for other paths are removed.
+        """
+        with self.engine.begin() as connection:
             _take_turns(connection)
             rows = {
                 row.path: row
@@ -76,9 +74,32 @@ def record_hashes(
             removed = sorted(set(rows) - set(hashes)) if complete else []
             if removed:
                 connection.execute(delete(feed_states).where(feed_states.c.path.in_(removed)))
-    except SQLAlchemyError as err:
-        raise StoreError(store.label, f"cannot record feed states: {err}") from err
-    return Recorded(tuple(changed), tuple(removed), changed_at)
+        return Recorded(tuple(changed), tuple(removed), changed_at)
+
+    def pending_pings(self) -> list[str]:
+        """Paths whose last change the hub has not been told about, oldest change first."""
+        query = (
+            select(feed_states.c.path)
+            .where(
+                or_(
+                    feed_states.c.pinged_at.is_(None),
+                    feed_states.c.pinged_at < feed_states.c.changed_at,
+                )
+            )
+            .order_by(feed_states.c.changed_at, feed_states.c.path)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+    def mark_pinged(self, path: str, now: datetime, error: str | None = None) -> None:
+        """Record a ping: on success `pinged_at` moves to `now`; on failure only the error."""
+        values: dict[str, Any] = {"ping_error": error}
+        if error is None:
+            values["pinged_at"] = now
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(feed_states).where(feed_states.c.path == path).values(**values)
+            )
 
 
 _LOCK_ID = 0x636D7366 + 1  # "cmsf" + 1: the feed states (migrations use "cmsf")
@@ -91,49 +112,3 @@ def _take_turns(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
     else:  # a write first takes SQLite's write lock before anything is read
         connection.execute(text("UPDATE feed_states SET path = path WHERE 0 = 1"))
-
-
-def pending_pings(store: Store) -> list[str]:
-    """Paths whose last change the hub has not been told about, oldest change first."""
-    query = (
-        select(feed_states.c.path)
-        .where(
-            or_(
-                feed_states.c.pinged_at.is_(None),
-                feed_states.c.pinged_at < feed_states.c.changed_at,
-            )
-        )
-        .order_by(feed_states.c.changed_at, feed_states.c.path)
-    )
-    with store.engine.connect() as connection:
-        return list(connection.execute(query).scalars())
-
-
-def mark_pinged(store: Store, path: str, now: datetime, error: str | None = None) -> None:
-    """Record a ping: on success `pinged_at` moves to `now`; on failure only the error is kept."""
-    values: dict[str, Any] = {"ping_error": error}
-    if error is None:
-        values["pinged_at"] = now
-    with store.engine.begin() as connection:
-        connection.execute(update(feed_states).where(feed_states.c.path == path).values(**values))
-
-
-def content_marker(store: Store) -> tuple[Any, ...]:
-    """A cheap summary of the items that changes whenever a feed's content can have changed.
-
-    Counts and newest times of items and their topics: an insert or an edit moves it, and a
-    retag that adds or removes topics does; one that only swaps them does not (the server's
-    periodic full refresh catches that).
-    """
-    with store.engine.connect() as connection:
-        item_row = connection.execute(
-            select(
-                func.count(),
-                func.max(items.c.updated_at),
-                func.max(items.c.first_seen_at),
-                func.count(items.c.language_override),
-                func.count(items.c.topics_override),
-            )
-        ).one()
-        topics_row = connection.execute(select(func.count()).select_from(item_topics)).one()
-    return (*tuple(item_row), *tuple(topics_row))

@@ -1,5 +1,6 @@
 """Sending from the digest outbox: leases, outcomes, pauses and what the operator sees.
-Does I/O (the database). `DigestStore` (store/digests.py) is built on this class.
+Does I/O (the database). A part of the `Store` facade (store/facade.py); queueing is in
+store/outbox_queue.py, what the operator sees in store/outbox_status.py.
 
 Leases. A sender run claims a few rows at a time (about its concurrency) under one lease id,
 recording its host, pid and process start token; a heartbeat renews the lease while rows are
@@ -22,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from cmsfeed.lease_owner import LeaseOwner
-from cmsfeed.store.pauses import DeliveryPauses
+from cmsfeed.store.engine import StorePart
+from cmsfeed.store.rows import charge_hard_failure
 from cmsfeed.store.schema import outbox, subscribers
 from cmsfeed.store.subscriber_rows import subscriber_from_row
 from cmsfeed.subscribers import Subscriber
@@ -73,7 +74,7 @@ class LeaseHolder:
     lease_until: datetime | None
 
 
-class OutboxSending(DeliveryPauses):
+class OutboxSending(StorePart):
     # -- leases -----------------------------------------------------------------------------
 
     def claim(
@@ -95,24 +96,21 @@ class OutboxSending(DeliveryPauses):
             "c_started": owner.started,
             "c_until": now + lease,
         }
-        try:
-            with self.engine.begin() as connection:
-                locking = connection.dialect.name == "postgresql"
-                stranded, due = _CANDIDATES[locking]
-                ids = [row.id for row in connection.execute(due, params)]
-                if len(ids) < limit:  # stranded rows are few: looked for when the due run out
-                    params["c_limit"] = limit - len(ids)
-                    ids += [row.id for row in connection.execute(stranded, params)]
-                if not ids:
-                    return []
-                # Guarded again: on SQLite another sender may have taken a row since the read.
-                claimed = [row.id for row in connection.execute(_TAKE, {**params, "c_ids": ids})]
-                if not claimed:
-                    return []
-                rows = connection.execute(_CLAIMED, {"c_ids": claimed}).mappings()
-                return [_outbox_row(row) for row in rows]
-        except SQLAlchemyError as err:
-            raise self._fail("claim digests", err) from err
+        with self.engine.begin() as connection:
+            locking = connection.dialect.name == "postgresql"
+            stranded, due = _CANDIDATES[locking]
+            ids = [row.id for row in connection.execute(due, params)]
+            if len(ids) < limit:  # stranded rows are few: looked for when the due run out
+                params["c_limit"] = limit - len(ids)
+                ids += [row.id for row in connection.execute(stranded, params)]
+            if not ids:
+                return []
+            # Guarded again: on SQLite another sender may have taken a row since the read.
+            claimed = [row.id for row in connection.execute(_TAKE, {**params, "c_ids": ids})]
+            if not claimed:
+                return []
+            rows = connection.execute(_CLAIMED, {"c_ids": claimed}).mappings()
+            return [_outbox_row(row) for row in rows]
 
     def renew_lease(self, lease: str, until: datetime) -> int:
         """The heartbeat: extend every row still held under `lease`; return how many."""
@@ -127,28 +125,7 @@ class OutboxSending(DeliveryPauses):
     def lease_holders(self) -> list[LeaseHolder]:
         """Rows in `sending`, by lease: the owners a worker checks and `digest status` lists."""
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(
-                    outbox.c.lease_owner,
-                    outbox.c.lease_host,
-                    outbox.c.lease_pid,
-                    outbox.c.lease_started,
-                    func.count(),
-                    func.max(outbox.c.lease_until),
-                )
-                .where(outbox.c.status == "sending")
-                .group_by(
-                    outbox.c.lease_owner,
-                    outbox.c.lease_host,
-                    outbox.c.lease_pid,
-                    outbox.c.lease_started,
-                )
-                .order_by(func.max(outbox.c.lease_until))
-            ).all()
-        return [
-            LeaseHolder(lease or "", host, pid, started, int(count), end)
-            for lease, host, pid, started, count, end in rows
-        ]
+            return list_lease_holders(connection)
 
     # -- outcomes ---------------------------------------------------------------------------
 
@@ -166,7 +143,8 @@ class OutboxSending(DeliveryPauses):
                 )
 
     def mark_retry(self, row: OutboxRow, error: str, next_attempt_at: datetime) -> None:
-        self._update_held(
+        _update_held(
+            self.engine,
             row,
             status="queued",
             next_attempt_at=next_attempt_at,
@@ -179,7 +157,8 @@ class OutboxSending(DeliveryPauses):
         """Back to the queue as it was: the server was at fault, so the attempt is not counted.
         With `due_at`, the row waits until then (it must not be the next probe)."""
         later = {} if due_at is None else {"next_attempt_at": due_at}
-        self._update_held(
+        _update_held(
+            self.engine,
             row,
             status="queued",
             attempts=outbox.c.attempts - 1,
@@ -211,15 +190,7 @@ class OutboxSending(DeliveryPauses):
             )
             if cause != "bounce":
                 return False
-            return _charge(connection, row.subscriber.id, error, now, max_hard_failures)
-
-    def _update_held(self, row: OutboxRow, **values: Any) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id, outbox.c.lease_owner == row.lease_owner)
-                .values(**values)
-            )
+            return charge_hard_failure(connection, row.subscriber.id, error, now, max_hard_failures)
 
     def retry_failed(self, now: datetime) -> int:
         """Queue again the failed and cancelled rows whose cause was not the subscriber,
@@ -238,25 +209,39 @@ class OutboxSending(DeliveryPauses):
         return int(result.rowcount)
 
 
-def _charge(
-    connection: Any, subscriber_id: str, error: str, now: datetime, max_hard_failures: int
-) -> bool:
-    """One more hard failure; suspend at `max_hard_failures`. True when this suspended."""
-    connection.execute(
-        update(subscribers)
-        .where(subscribers.c.id == subscriber_id)
-        .values(hard_failures=subscribers.c.hard_failures + 1)
-    )
-    result = connection.execute(
-        update(subscribers)
-        .where(
-            subscribers.c.id == subscriber_id,
-            subscribers.c.status == "active",
-            subscribers.c.hard_failures >= max_hard_failures,
+def _update_held(engine: Engine, row: OutboxRow, **values: Any) -> None:
+    """Change a row only while the sender that claimed it still holds its lease."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id, outbox.c.lease_owner == row.lease_owner)
+            .values(**values)
         )
-        .values(status="suspended", suspended_at=now, suspended_reason=error[:500])
-    )
-    return bool(result.rowcount)
+
+
+def list_lease_holders(connection: Connection) -> list[LeaseHolder]:
+    rows = connection.execute(
+        select(
+            outbox.c.lease_owner,
+            outbox.c.lease_host,
+            outbox.c.lease_pid,
+            outbox.c.lease_started,
+            func.count(),
+            func.max(outbox.c.lease_until),
+        )
+        .where(outbox.c.status == "sending")
+        .group_by(
+            outbox.c.lease_owner,
+            outbox.c.lease_host,
+            outbox.c.lease_pid,
+            outbox.c.lease_started,
+        )
+        .order_by(func.max(outbox.c.lease_until))
+    ).all()
+    return [
+        LeaseHolder(lease or "", host, pid, started, int(count), end)
+        for lease, host, pid, started, count, end in rows
+    ]
 
 
 # Claiming, built once (a claim happens per batch of a few rows). Queued rows that are due

@@ -1,5 +1,6 @@
 """What the operator sees of the outbox: counts by status, why rows failed or were cancelled,
 a paused mail server, the rows in flight by owner, the last errors. Does I/O (the database).
+A part of the `Store` facade (store/facade.py).
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from cmsfeed.store.outbox import STATUSES, LeaseHolder, OutboxSending
-from cmsfeed.store.pauses import Pause
+from cmsfeed.store.engine import StorePart
+from cmsfeed.store.outbox import STATUSES, LeaseHolder, list_lease_holders
+from cmsfeed.store.pauses import Pause, list_pauses
 from cmsfeed.store.schema import outbox, subscribers
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxError:
+class OutboxFailure:
+    """A row's last error, as `digest status` lists it (a record, not an exception)."""
+
     email: str
     period: str
     status: str
@@ -36,15 +40,15 @@ class Reason:
 @dataclass(frozen=True, slots=True)
 class OutboxStatus:
     counts: dict[str, int] = field(default_factory=dict)
-    last_errors: list[OutboxError] = field(default_factory=list)
+    last_errors: list[OutboxFailure] = field(default_factory=list)
     suspended: int = 0
     reasons: list[Reason] = field(default_factory=list)
     pauses: list[Pause] = field(default_factory=list)
     in_flight: list[LeaseHolder] = field(default_factory=list)
 
 
-class OutboxReports(OutboxSending):
-    def status(self, errors: int = 10) -> OutboxStatus:
+class OutboxReports(StorePart):
+    def outbox_status(self, errors: int = 10) -> OutboxStatus:
         with self.engine.connect() as connection:
             counts = dict.fromkeys(STATUSES, 0)
             for status, count in connection.execute(
@@ -65,7 +69,7 @@ class OutboxReports(OutboxSending):
                 .order_by(outbox.c.next_attempt_at.desc(), outbox.c.id.desc())
                 .limit(errors)
             )
-            last = [OutboxError(*row) for row in rows]
+            last = [OutboxFailure(*row) for row in rows]
             reasons = [
                 Reason(status, cause, int(count), example)
                 for status, cause, count, example in connection.execute(
@@ -83,9 +87,9 @@ class OutboxReports(OutboxSending):
                 .where(subscribers.c.status == "suspended")
             )
             suspended_count = int(suspended.scalar_one())
-        return OutboxStatus(
-            counts, last, suspended_count, reasons, self.pauses(), self.lease_holders()
-        )
+            pauses = list_pauses(connection)
+            in_flight = list_lease_holders(connection)
+        return OutboxStatus(counts, last, suspended_count, reasons, pauses, in_flight)
 
     def sent_message_ids(self) -> dict[str, list[str]]:
         """Message-IDs of sent digests per address (for checks and tests)."""

@@ -2,7 +2,7 @@
 
 One row of `delivery_pauses` per server ("host:port", "maildir PATH"): since when, at which
 SMTP stage, the server's reply, how many tries failed and when the next probe is due. A send
-that gets through deletes it. Also the base of the store classes of the outbox: `_fail`.
+that gets through deletes it. A part of the `Store` facade (store/facade.py).
 """
 
 from __future__ import annotations
@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, select, update
 
-from cmsfeed.errors import StoreError
-from cmsfeed.store.items import Store
-from cmsfeed.store.rows import insert_ignoring_conflicts, store_error
+from cmsfeed.store.engine import StorePart
+from cmsfeed.store.rows import insert_ignoring_conflicts
 from cmsfeed.store.schema import delivery_pauses
 
 
@@ -31,15 +29,7 @@ class Pause:
     next_probe_at: datetime
 
 
-class DeliveryPauses:
-    store: Store
-    engine: Engine
-
-    def _fail(self, what: str, err: SQLAlchemyError) -> StoreError:
-        return store_error(self.store.label, what, err)
-
-    # -- pauses -----------------------------------------------------------------------------
-
+class DeliveryPauses(StorePart):
     def pause(self, server: str) -> Pause | None:
         with self.engine.connect() as connection:
             row = connection.execute(
@@ -49,42 +39,38 @@ class DeliveryPauses:
 
     def pauses(self) -> list[Pause]:
         with self.engine.connect() as connection:
-            rows = connection.execute(select(delivery_pauses).order_by(delivery_pauses.c.since_at))
-            return [Pause(*row) for row in rows]
+            return list_pauses(connection)
 
     def record_pause(
         self, server: str, stage: str, reply: str, now: datetime, next_probe_at: datetime
     ) -> Pause:
         """Pause `server` (or extend its pause: one more failure, a later probe)."""
-        try:
-            with self.engine.begin() as connection:
-                found = connection.execute(
-                    update(delivery_pauses)
-                    .where(delivery_pauses.c.server == server)
-                    .values(
-                        stage=stage,
-                        reply=reply[:500],
-                        failures=delivery_pauses.c.failures + 1,
-                        next_probe_at=next_probe_at,
-                    )
-                ).rowcount
-                if not found:
-                    statement = insert_ignoring_conflicts(connection, delivery_pauses)
-                    connection.execute(
-                        statement,
-                        [
-                            {
-                                "server": server,
-                                "since_at": now,
-                                "stage": stage,
-                                "reply": reply[:500],
-                                "failures": 1,
-                                "next_probe_at": next_probe_at,
-                            }
-                        ],
-                    )
-        except SQLAlchemyError as err:
-            raise self._fail("record a pause", err) from err
+        with self.engine.begin() as connection:
+            found = connection.execute(
+                update(delivery_pauses)
+                .where(delivery_pauses.c.server == server)
+                .values(
+                    stage=stage,
+                    reply=reply[:500],
+                    failures=delivery_pauses.c.failures + 1,
+                    next_probe_at=next_probe_at,
+                )
+            ).rowcount
+            if not found:
+                statement = insert_ignoring_conflicts(connection, delivery_pauses)
+                connection.execute(
+                    statement,
+                    [
+                        {
+                            "server": server,
+                            "since_at": now,
+                            "stage": stage,
+                            "reply": reply[:500],
+                            "failures": 1,
+                            "next_probe_at": next_probe_at,
+                        }
+                    ],
+                )
         paused = self.pause(server)
         assert paused is not None
         return paused
@@ -95,3 +81,8 @@ class DeliveryPauses:
                 delivery_pauses.delete().where(delivery_pauses.c.server == server)
             )
         return bool(result.rowcount)
+
+
+def list_pauses(connection: Connection) -> list[Pause]:
+    rows = connection.execute(select(delivery_pauses).order_by(delivery_pauses.c.since_at))
+    return [Pause(*row) for row in rows]

@@ -1,4 +1,5 @@
-"""Row-level helpers the store modules share: inserting items, topics, chunked IN lists.
+"""Row-level helpers the store's parts share: inserting and reading items with their topics,
+charging a subscriber a hard failure, chunked IN lists, a database error's first line.
 Does I/O (the database, through the connection it is given)."""
 
 from __future__ import annotations
@@ -8,12 +9,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Select, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from cmsfeed.errors import StoreError
 from cmsfeed.model import Item
-from cmsfeed.store.schema import item_topics, items
+from cmsfeed.store.schema import item_topics, items, subscribers
 
 # SQLite caps bound parameters per statement; lists stay well below it.
 IN_CHUNK = 500
@@ -99,10 +99,68 @@ def chunks(values: Sequence[str]) -> Iterator[list[str]]:
         yield list(values[start : start + IN_CHUNK])
 
 
-def store_error(label: str, what: str, err: Exception) -> StoreError:
-    """The one way a store part reports a database failure: "LABEL: cannot WHAT: first line"."""
-    return StoreError(label, f"cannot {what}: {first_line(err)}")
+def first_line(err: BaseException) -> str:
+    text = str(getattr(err, "orig", None) or err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
-def first_line(err: Exception) -> str:
-    return str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+def materialize_items(connection: Connection, query: Select[Any]) -> list[Item]:
+    """The items `query` selects (rows of `items`), with their topics and translations."""
+    rows = connection.execute(query).mappings().all()
+    ids = [row["id"] for row in rows]
+    topics = topics_of(connection, ids)
+    groups = {row["translation_group"] for row in rows if row["translation_group"]}
+    siblings: dict[str, list[str]] = defaultdict(list)
+    for chunk in chunks(sorted(groups)):
+        for group, sibling in connection.execute(
+            select(items.c.translation_group, items.c.id)
+            .where(items.c.translation_group.in_(chunk))
+            .order_by(items.c.id)
+        ):
+            siblings[group].append(sibling)
+    return [
+        Item(
+            id=row["id"],
+            key=row["key"],
+            source_id=row["source_id"],
+            title=row["title"],
+            summary=row["summary"],
+            language=row["language"],
+            published_at=row["published_at"],
+            updated_at=row["updated_at"],
+            topics=tuple(topics.get(row["id"], ())),
+            url=row["url"],
+            translation_group=row["translation_group"],
+            image_url=row["image_url"],
+            first_seen_at=row["first_seen_at"],
+            language_uncertain=bool(row["language_uncertain"]),
+            translations=tuple(
+                s for s in siblings.get(row["translation_group"], ()) if s != row["id"]
+            ),
+            story_key=row["story_key"] or row["key"],
+            identity=row["identity"],
+            story_hash=row["story_hash"],
+        )
+        for row in rows
+    ]
+
+
+def charge_hard_failure(
+    connection: Connection, subscriber_id: str, error: str, now: datetime, max_hard_failures: int
+) -> bool:
+    """One more hard failure; suspend at `max_hard_failures`. True when this suspended."""
+    connection.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id)
+        .values(hard_failures=subscribers.c.hard_failures + 1)
+    )
+    result = connection.execute(
+        update(subscribers)
+        .where(
+            subscribers.c.id == subscriber_id,
+            subscribers.c.status == "active",
+            subscribers.c.hard_failures >= max_hard_failures,
+        )
+        .values(status="suspended", suspended_at=now, suspended_reason=error[:500])
+    )
+    return bool(result.rowcount)

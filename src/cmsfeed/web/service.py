@@ -22,7 +22,6 @@ from cmsfeed.model import Clock, SiteInfo
 from cmsfeed.publish.collect import collect_documents
 from cmsfeed.publish.refresh import refresh_feeds
 from cmsfeed.store import Store
-from cmsfeed.store.feed_states import content_marker
 from cmsfeed.web.resources import Resource
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ class FeedService:
     def refresh_if_changed(self) -> bool:
         """Re-render if the store changed; return whether any file's content changed."""
         with self._lock:
-            marker = content_marker(self.store)
+            marker = self.store.content_marker()
             now = self.clock()
             due = (
                 self.snapshot is None

@@ -419,7 +419,7 @@ class SubscriptionPages:
             return self.bad_link(self.language_of(request))
         found = self.mailer.digests.get_subscriber(subscriber_id)
         if found is not None:
-            self.mailer.digests.set_status(found.id, "unsubscribed")
+            self.mailer.digests.set_subscriber_status(found.id, "unsubscribed")
         language = found.language if found else self.language_of(request)
         return self.message(
             language,
