@@ -42,7 +42,11 @@ def copy_store(
     """Copy every row of `source` into the empty `target` (both at the current schema)."""
     head = migrate.head_revision()
     for store in (source, target):
-        if migrate.current_revision(store.engine) != head:
+        try:
+            revision = migrate.current_revision(store.engine)
+        except SQLAlchemyError as err:  # named by the store that failed, source or target
+            raise StoreError(store.label, f"cannot connect: {first_line(err)}") from err
+        if revision != head:
             raise StoreError(
                 store.label, f"schema is not current ({head}); run `cmsfeed db upgrade` on it first"
             )

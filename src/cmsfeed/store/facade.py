@@ -27,12 +27,7 @@ from cmsfeed.errors import StoreError
 from cmsfeed.store import engine as engines
 from cmsfeed.store.bounces import BounceRecords
 from cmsfeed.store.copy import CopyReport, Progress, copy_store
-from cmsfeed.store.failures import (
-    DATABASE_ERRORS,
-    database_failure,
-    guard_public_methods,
-    hide_secret,
-)
+from cmsfeed.store.failures import DATABASE_ERRORS, guard_public_methods, hide_secret
 from cmsfeed.store.feed_states import FeedStates
 from cmsfeed.store.feed_stats import FeedStats
 from cmsfeed.store.item_reads import ItemReads
@@ -100,11 +95,9 @@ class Store(
     def copy_into(
         self, target: Store, *, chunk_size: int = 2000, progress: Progress | None = None
     ) -> CopyReport:
-        """Copy every row into the empty `target` (both at the current schema; see copy.py)."""
-        try:
-            return copy_store(self, target, chunk_size=chunk_size, progress=progress)
-        except DATABASE_ERRORS as err:  # the target's failures name the target
-            raise database_failure(target, "copy_into", err) from err
+        """Copy every row into the empty `target` (both at the current schema; see copy.py,
+        which names the target in its errors, the source in a failure to read it)."""
+        return copy_store(self, target, chunk_size=chunk_size, progress=progress)
 
     def _failure(self, what: str, err: BaseException) -> StoreError:
         return StoreError(self.label, f"{what}: {hide_secret(first_line(err), self.engine)}")

@@ -4,7 +4,8 @@
 is built, so no part repeats try/except and none can forget it: a failure of the database
 or its driver, whichever method met it, becomes "LABEL: list_items failed: REASON" (the
 label is the URL with its password hidden, and a password the driver quotes is masked too).
-Errors the store raises on purpose (a `StoreError`, an unknown item) pass through unchanged.
+Errors the store raises on purpose (a `StoreError`, an unknown item) pass through unchanged;
+a public method another one calls leaves the naming to its caller.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import functools
 import inspect
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
 import psycopg
@@ -26,6 +28,8 @@ from cmsfeed.store.rows import first_line
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
 
 T = TypeVar("T", bound=type)
+# True while a guarded method runs, so that one it calls leaves the naming to it.
+_running: ContextVar[bool] = ContextVar("store_operation_running", default=False)
 
 
 class Labelled(Protocol):
@@ -65,18 +69,27 @@ def _guarded(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(method)
         def generator(self: Labelled, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            # Not marked as running: a generator's frame outlives its caller's turn.
             try:
                 yield from method(self, *args, **kwargs)
             except DATABASE_ERRORS as err:
+                if _running.get():
+                    raise
                 raise database_failure(self, name, err) from err
 
         return generator
 
     @functools.wraps(method)
     def wrapper(self: Labelled, *args: Any, **kwargs: Any) -> Any:
+        outer = _running.get()
+        token = _running.set(True)
         try:
             return method(self, *args, **kwargs)
         except DATABASE_ERRORS as err:
+            if outer:  # a method called by another: the caller's name is the operation
+                raise
             raise database_failure(self, name, err) from err
+        finally:
+            _running.reset(token)
 
     return wrapper
