@@ -16,15 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from cmsfeed.bounces.match import Target
 from cmsfeed.errors import StoreError
 from cmsfeed.lease_owner import LeaseOwner
 from cmsfeed.store import SourceState, Store
 from cmsfeed.store.bounces import SoftBouncePolicy
-from cmsfeed.store.failures import public_methods
+from cmsfeed.store.failures import database_failure, public_methods
 from cmsfeed.store.outbox import OutboxRow
 from cmsfeed.subscribers import QueuedDigest, Subscriber
 from digest_support import make_item
@@ -151,6 +154,24 @@ def test_a_copy_names_the_store_that_failed(unreachable: Store, tmp_path: Path) 
             assert SECRET not in str(raised.value)
     finally:
         working.close()
+
+
+# Anything a password may hold but the mask itself ("**" would survive as part of "***").
+PASSWORDS = st.text(st.characters(exclude_characters="*", exclude_categories=["Cs"]), min_size=1)
+
+
+@given(password=PASSWORDS, before=st.text(max_size=20), after=st.text(max_size=20))
+def test_a_password_the_driver_quotes_never_reaches_the_message(
+    password: str, before: str, after: str
+) -> None:
+    url = URL.create("postgresql+psycopg", "cmsfeed", password, "db.internal", 5432, "cmsfeed")
+    store = Store(create_engine(url), url.render_as_string(hide_password=True))
+    driver = Exception(f"{before}password {password} was refused{after}".replace("\n", " "))
+    failure = database_failure(store, "list_items", OperationalError("SELECT 1", {}, driver))
+    prefix = f"{store.label}: list_items failed: "
+    assert str(failure).startswith(prefix)
+    assert password not in str(failure).removeprefix(prefix)
+    store.close()
 
 
 @pytest.mark.parametrize(
