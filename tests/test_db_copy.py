@@ -22,6 +22,7 @@ from cmsfeed.store.bounces import BounceStore, SoftBouncePolicy
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.feed_states import mark_pinged, record_hashes
 from cmsfeed.store.schema import metadata, outbox
+from cmsfeed.store.signup_counts import SignupCounts
 from cmsfeed.subscribers import Subscriber
 from digest_support import FixedClock, make_config, make_item
 
@@ -73,6 +74,7 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     assert sent is not None
     target = Target(sent.subscriber_id, sent.email, "complaint", None, "abuse", "message-id")
     bounces.apply("mid:<arf@mx>", target, clock(), clock(), SoftBouncePolicy(3, timedelta(3)))
+    SignupCounts(store.engine).increment("signup-client:abc", timedelta(hours=1), clock())
     return clock
 
 
