@@ -153,7 +153,9 @@ def test_weekly_instead_and_undo_from_the_unsubscribe_pages(site) -> None:  # ty
     assert back is not None and back.status == "active" and back.frequency == "weekly"
     assert back.covered_until == clock()  # no old stories sent again
 
-    web.post(url)
+    web.post(url)  # out again
+    again = web.post(url)
+    assert tree(again).css_first('form[action="undo"]') is None  # already out: no undo
     clock.advance(days=1, seconds=1)  # an undo is good for a day
     assert web.post("/undo", data={"token": undo}).status_code == 400
     assert digests.get_subscriber(anna.id).status == "unsubscribed"  # type: ignore[union-attr]

@@ -502,7 +502,9 @@ class SubscriptionPages:
                     "button": self.translate(language, "Undo"),
                 }
             ]
-            if found is not None and found.status != "suspended"
+            # Only to whoever ended an active subscription: pressing an old unsubscribe link
+            # again must not hand out a way to sign someone back up.
+            if found is not None and found.status == "active"
             else [],
         )
 
