@@ -152,14 +152,19 @@ def test_a_spoofed_forwarded_for_from_an_untrusted_peer_does_not_bypass(
             serving(signup_app(config, store, clock, smtp.port)) as base,
             httpx.Client(base_url=base) as web,
         ):
-            answers = [
+            replies = [
                 signup(
                     web,
                     {"email": f"reader{n}@example.org"},
                     headers={"x-forwarded-for": f"198.51.100.{n}"},
-                ).status_code
+                )
                 for n in range(6)
             ]
+            clock.advance(minutes=20)
+            later = signup(web, {"email": "later@example.org"})
+        answers = [reply.status_code for reply in replies]
+        assert replies[-1].headers["retry-after"] == "3600"  # the window began with the first
+        assert later.status_code == 429 and later.headers["retry-after"] == "2400"
         store.close()
         assert answers == [200, 200, 200, 429, 429, 429]
         assert len(smtp.handler.received) == 3

@@ -239,8 +239,9 @@ class SubscriptionPages:
         if self.forged(request, fields):
             return self._forged_answer(language)
         now = self.mailer.clock()
-        if not await run_in_threadpool(self.limits.allow_signup, client_address(request.scope)):
-            return self.message(
+        client = client_address(request.scope)
+        if not await run_in_threadpool(self.limits.allow_signup, client):
+            refused = self.message(
                 language,
                 self.translate(language, "Too many sign-ups"),
                 self.translate(
@@ -249,6 +250,9 @@ class SubscriptionPages:
                 status=429,
                 error=True,
             )
+            again = await run_in_threadpool(self.limits.next_signup_at, client)
+            refused.headers["retry-after"] = str(max(1, int((again - now).total_seconds())))
+            return refused
         answer = self._read_form(fields, self.defaults(language))
         if answer.choice is None:
             return self.form(
