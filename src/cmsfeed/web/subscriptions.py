@@ -41,10 +41,10 @@ from cmsfeed.digest.links import link, make_token, read_token, unsubscribe_link
 from cmsfeed.digest.render import PACKAGE
 from cmsfeed.errors import CmsfeedError, DeliveryError, SubscriberError, TokenError
 from cmsfeed.i18n import babel_locale, gettext_environment
-from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.signup_counts import SignupCounts
 from cmsfeed.subscribers import WEEKDAYS, Subscriber
 from cmsfeed.web.forms import FormAnswer, read_digest_form
+from cmsfeed.web.second_thoughts import undo_offer, weekly_offer
 from cmsfeed.web.signup_limits import SignupLimits, client_address
 
 log = logging.getLogger(__name__)
@@ -424,7 +424,6 @@ class SubscriptionPages:
         language = subscriber.language if subscriber else self.language_of(request)
         if self._read(token, "unsubscribe", str) is None:
             return self.bad_link(language)
-        weekly = subscriber is not None and subscriber.frequency != "weekly"
         return self.message(
             language,
             self.translate(language, "Unsubscribe"),
@@ -432,51 +431,7 @@ class SubscriptionPages:
             action="unsubscribe",
             token=token,
             button=self.translate(language, "Unsubscribe"),
-            alternatives=[
-                {
-                    "text": self.translate(language, "Too many emails? Get one digest a week."),
-                    "action": "weekly",
-                    "token": token,
-                    "button": self.translate(language, "Weekly instead"),
-                }
-            ]
-            if weekly
-            else [],
-        )
-
-    async def weekly(self, request: Request) -> Response:
-        """ "Weekly instead" on the unsubscribe page: acts on its token, as unsubscribe does."""
-        fields = await _form(request)
-        found = self._known(_token(request, fields), "unsubscribe")
-        if found is None:
-            return self.bad_link(self.language_of(request))
-        saved = self.mailer.digests.save_subscriber(
-            Subscriber(**{**_fields(found), "frequency": "weekly"}), self.mailer.clock()
-        )
-        return self.message(
-            saved.language, self.translate(saved.language, "Saved"), self.mailer.renderer.why(saved)
-        )
-
-    async def undo_unsubscribe(self, request: Request) -> Response:
-        """ "Undo" on the page that confirms an unsubscribe, within a day of it. A subscriber
-        who was suspended, or who complained of spam since, stays as they are."""
-        fields = await _form(request)
-        found = self._known(_token(request, fields), "undo")
-        if found is None:
-            return self.bad_link(self.language_of(request))
-        language = found.language
-        if found.status == "unsubscribed" and (
-            BounceStore(self.mailer.digests.store).complained_at(found.email) is None
-        ):
-            found = self.mailer.digests.save_subscriber(
-                Subscriber(**{**_fields(found), "status": "active"}), self.mailer.clock()
-            )
-        if found.status != "active":
-            return self.bad_link(language)
-        return self.message(
-            language,
-            self.translate(language, "You are still subscribed"),
-            self.mailer.renderer.why(found),
+            alternatives=weekly_offer(self, subscriber, token),
         )
 
     async def unsubscribe(self, request: Request) -> Response:
@@ -487,29 +442,16 @@ class SubscriptionPages:
         if subscriber_id is None:
             return self.bad_link(self.language_of(request))
         found = self.mailer.digests.get_subscriber(subscriber_id)
-        now = self.mailer.clock()
         if found is not None:
             self.mailer.digests.set_status(found.id, "unsubscribed")
         language = found.language if found else self.language_of(request)
-        undo = make_token(self.mailer.secret, "undo", subscriber_id, now + timedelta(days=1))
         return self.message(
             language,
             self.translate(language, "Unsubscribed"),
             self.translate(
                 language, "You will receive no more digests. You can sign up again at any time."
             ),
-            alternatives=[
-                {
-                    "text": self.translate(language, "Unsubscribed by mistake?"),
-                    "action": "undo",
-                    "token": undo,
-                    "button": self.translate(language, "Undo"),
-                }
-            ]
-            # Only to whoever ended an active subscription: pressing an old unsubscribe link
-            # again must not hand out a way to sign someone back up.
-            if found is not None and found.status == "active"
-            else [],
+            alternatives=undo_offer(self, found),
         )
 
     def _read(self, token: str, purpose: Any, kind: type) -> Any:
@@ -542,17 +484,16 @@ class SubscriptionPages:
             Route("/preferences", self.preferences, methods=["POST"]),
             Route("/unsubscribe", self.unsubscribe_page, methods=["GET", "HEAD"]),
             Route("/unsubscribe", self.unsubscribe, methods=["POST"]),
-            Route("/weekly", self.weekly, methods=["POST"]),
-            Route("/undo", self.undo_unsubscribe, methods=["POST"]),
         ]
 
 
 def subscription_routes(mailer: Mailer) -> list[BaseRoute]:
     """The routes to pass to `create_app(..., extra_routes=...)`, with the digests' web copies."""
     from cmsfeed.web.archive import archive_routes
+    from cmsfeed.web.second_thoughts import second_thought_routes
 
     pages = SubscriptionPages(mailer)
-    return [*pages.routes(), *archive_routes(mailer, pages)]
+    return [*pages.routes(), *archive_routes(mailer, pages), *second_thought_routes(pages)]
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
