@@ -248,3 +248,138 @@ def test_sign_up_for_argali_in_russian_confirm_change_and_unsubscribe(
     looks_right("unsubscribed")
     subscriber = site.subscriber(address)
     assert subscriber is not None and subscriber.status == "unsubscribed"
+
+
+FORM_WORDS = {
+    "en": {
+        "title": "Subscribe to the news digest",
+        "email": "Please enter an email address such as name@example.org.",
+        "time": "Please enter a time of day such as 8:00 or 18:30.",
+        "zone": "Please choose a time zone from the list, such as Asia/Almaty.",
+        "summary": "Please correct the 3 fields marked below.",
+        "sent": "Check your inbox",
+        "weekly": "Weekly instead",
+        "undo": "Undo",
+        "still": "You are still subscribed",
+        "out": "Unsubscribe from the digest",
+    },
+    "ru": {
+        "title": "Подписка на дайджест новостей",
+        "email": "Укажите адрес электронной почты, например name@example.org.",
+        "time": "Укажите время, например 8:00 или 18:30.",
+        "zone": "Выберите часовой пояс из списка, например Asia/Almaty.",
+        "summary": "Исправьте 3 поля, отмеченных ниже.",
+        "sent": "Проверьте почту",
+        "weekly": "Раз в неделю",
+        "undo": "Отменить",
+        "still": "Вы по-прежнему подписаны",
+        "out": "Отписаться от рассылки",
+    },
+}
+
+
+def problem_below(page: Any, field: str) -> str:
+    """The problem shown for a field, which must sit just below it."""
+    control = page.locator(f"#{field}")
+    problem = page.locator(f"#{control.get_attribute('aria-describedby')}")
+    field_box, problem_box = control.bounding_box(), problem.bounding_box()
+    assert 0 <= problem_box["y"] - (field_box["y"] + field_box["height"]) < 40, field
+    return str(problem.inner_text())
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_sign_up_form_for_people(
+    site: Site, browser: Any, page: Watched, artifacts: Path, language: str
+) -> None:
+    words = FORM_WORDS[language]
+    tab = page.page
+    tab.set_viewport_size({"width": 375, "height": 800})
+    # The reader's browser is in Almaty: the zone is chosen for them.
+    browser.new_cdp_session(tab).send(
+        "Emulation.setTimezoneOverride", {"timezoneId": "Asia/Almaty"}
+    )
+    tab.goto(f"{site.base}/subscribe?lang={language}")
+    assert tab.locator("h1").inner_text() == words["title"]
+    assert tab.locator("#timezone").input_value() == "Asia/Almaty"
+    # The day of the week only for weekly digests.
+    assert not tab.locator("#weekday").is_visible()
+    tab.locator("#frequency").select_option("weekly")
+    assert tab.locator("#weekday").is_visible()
+    tab.locator("#frequency").select_option("daily")
+    assert not tab.locator("#weekday").is_visible()
+
+    # Three mistakes: all reported at once, each below its field, in the page's language.
+    tab.locator("#email").fill("olga at example")
+    tab.locator("#time").fill("25:00")
+    tab.locator("#timezone").fill("Nowhere/Land")
+    tab.get_by_role("button").click()
+    tab.wait_for_url(f"{site.base}/subscribe")
+    tab.screenshot(path=str(artifacts / f"signup-errors-{language}-375.png"), full_page=True)
+    assert tab.locator("html").get_attribute("lang") == language
+    assert tab.get_by_role("alert").inner_text() == words["summary"]
+    assert problem_below(tab, "email") == words["email"]
+    assert problem_below(tab, "time") == words["time"]
+    assert problem_below(tab, "timezone") == words["zone"]
+    assert page.layout_problems() == []
+    # The form sent back is a 400 (Chromium logs that status), and nothing else went wrong.
+    assert page.errors == [
+        f"console: Failed to load resource: the server responded with a status of 400 "
+        f"(Bad Request) ({site.base}/subscribe)"
+    ]
+    page.errors.clear()
+
+    # Corrected, with the hour written without its zero.
+    address = f"people-{language}@example.org"
+    tab.locator("#email").fill(address)
+    tab.locator("#time").fill("8:00")
+    tab.locator("#timezone").fill("Asia/Almaty")
+    tab.get_by_role("button").click()
+    tab.wait_for_url(f"{site.base}/subscribe")
+    assert tab.locator("h1").inner_text() == words["sent"]
+    confirm = site.local(link_in(site.mail_to(address)[0].message, "confirm"))
+    tab.goto(confirm)
+    tab.get_by_role("button").click()
+    tab.wait_for_url(f"{site.base}/confirm")
+    subscriber = site.subscriber(address)
+    assert subscriber is not None and subscriber.status == "active"
+    assert f"{subscriber.send_time:%H:%M}" == "08:00" and subscriber.timezone == "Asia/Almaty"
+
+    # The preferences page says whose digest it is and has a way out.
+    welcome = site.mail_to(address, 2)[1].message
+    tab.goto(site.local(link_in(welcome, "preferences")))
+    tab.screenshot(path=str(artifacts / f"preferences-{language}-375.png"), full_page=True)
+    assert address in tab.locator("p.address").inner_text()
+    assert tab.locator("#timezone").input_value() == "Asia/Almaty"  # theirs, not a guess
+    tab.get_by_role("link", name=words["out"]).click()
+
+    # The unsubscribe page offers a weekly digest instead.
+    tab.wait_for_url(re.compile(r".*/unsubscribe\?token=.*"))
+    tab.screenshot(path=str(artifacts / f"unsubscribe-{language}-375.png"), full_page=True)
+    tab.get_by_role("button", name=words["weekly"]).click()
+    tab.wait_for_url(re.compile(r".*/weekly\?token=.*"))
+    subscriber = site.subscriber(address)
+    assert subscriber is not None
+    assert subscriber.frequency == "weekly" and subscriber.status == "active"
+
+    # Unsubscribed, then undone with one press.
+    tab.goto(site.local(link_in(welcome, "unsubscribe")))
+    tab.get_by_role("button", name=words["weekly"]).wait_for(state="detached")
+    tab.get_by_role("button").first.click()
+    tab.wait_for_url(f"{site.base}/unsubscribe")
+    tab.screenshot(path=str(artifacts / f"unsubscribed-{language}-375.png"), full_page=True)
+    assert site.subscriber(address).status == "unsubscribed"  # type: ignore[union-attr]
+    tab.get_by_role("button", name=words["undo"]).click()
+    tab.wait_for_url(re.compile(r".*/undo\?token=.*"))
+    assert tab.locator("h1").inner_text() == words["still"]
+    assert site.subscriber(address).status == "active"  # type: ignore[union-attr]
+    assert page.layout_problems() == [] and page.errors == []
+
+
+def test_without_a_script_every_field_shows_and_the_zone_is_left_alone(
+    site: Site, browser: Any, page: Watched
+) -> None:
+    tab = page.page
+    browser.new_cdp_session(tab).send("Emulation.setScriptExecutionDisabled", {"value": True})
+    tab.goto(f"{site.base}/subscribe?lang=ru")
+    assert tab.locator("#weekday").is_visible()
+    assert tab.locator("#timezone").input_value() == "UTC"

@@ -18,7 +18,9 @@ from cmsfeed.cli.app import cli
 from cmsfeed.delivery import make_mailer, queue_round, run_round
 from cmsfeed.lease_owner import this_process
 from cmsfeed.store import SourceState, Store
-from cmsfeed.store.bounces import SoftBouncePolicy
+from cmsfeed.store.bounces import BounceStore, SoftBouncePolicy
+from cmsfeed.store.digests import DigestStore
+from cmsfeed.store.feed_states import mark_pinged, record_hashes
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
 from digest_support import FixedClock, make_config, make_item
@@ -27,7 +29,7 @@ from digest_support import FixedClock, make_config, make_item
 def fill(store: Store, tmp_path: Path) -> FixedClock:
     """A store with something in every table and outbox rows in every state."""
     clock = FixedClock()
-    digests = store
+    digests = DigestStore(store)
     for n in range(30):
         digests.save_subscriber(
             Subscriber(
@@ -45,8 +47,8 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     store.save_source_state(
         SourceState("news", etag='"abc"', last_modified="Mon", checked_at=clock(), last_error=None)
     )
-    store.record_hashes({"feeds/argali/en.atom": "h1", "feeds/all/ru.rss": "h2"}, clock())
-    store.mark_pinged("feeds/argali/en.atom", clock())
+    record_hashes(store, {"feeds/argali/en.atom": "h1", "feeds/all/ru.rss": "h2"}, clock())
+    mark_pinged(store, "feeds/argali/en.atom", clock())
     clock.advance(minutes=5)
     mailer = make_mailer(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
     asyncio.run(run_round(mailer))  # 30 sent
@@ -66,13 +68,12 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     digests.record_pause(
         "127.0.0.1:25", "auth", "AUTH 535 5.7.8 bad credentials", clock(), clock() + timedelta(1)
     )
-    bounces = store  # a complaint read from the bounce mailbox
+    bounces = BounceStore(store)  # a complaint read from the bounce mailbox
     sent = bounces.sent_by_message_id(digests.sent_message_ids()["reader5@example.org"][0])
     assert sent is not None
     target = Target(sent.subscriber_id, sent.email, "complaint", None, "abuse", "message-id")
-    bounces.apply_bounce(
-        "mid:<arf@mx>", target, clock(), clock(), SoftBouncePolicy(3, timedelta(3))
-    )
+    bounces.apply("mid:<arf@mx>", target, clock(), clock(), SoftBouncePolicy(3, timedelta(3)))
+    store.count_signup("signup-client:abc", timedelta(hours=1), clock())
     return clock
 
 
@@ -115,8 +116,8 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
 
     target = Store.open(store_url)
     assert table_rows(target) == before  # every value, times included, as it was
-    digests = target
-    assert digests.outbox_status().counts == {
+    digests = DigestStore(target)
+    assert digests.status().counts == {
         "queued": 17,
         "sending": 2,
         "sent": 30,

@@ -273,6 +273,7 @@ class DigestsConfig(_Section):
     secret_path: str = "var/secret.key"  # made on first use when secret_env is not set
     confirm_days: int = Field(7, ge=1)
     signups_per_hour: int = Field(5, ge=1)  # per client address
+    confirmations_per_day: int = Field(3, ge=1)  # confirmation mails per target address
     local_hostname: str | None = None
     list_id: str | None = None  # default: the site's host
     dkim: DkimConfig | None = None

@@ -22,7 +22,7 @@ from cmsfeed.errors import TokenError
 from cmsfeed.model import Item
 from cmsfeed.subscribers import Subscriber
 
-Purpose = Literal["confirm", "preferences", "unsubscribe", "view"]
+Purpose = Literal["confirm", "preferences", "unsubscribe", "view", "undo"]
 
 
 def _encode(raw: bytes) -> str:

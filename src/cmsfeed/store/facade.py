@@ -14,6 +14,7 @@ label and the row helpers of store/rows.py:
                              the digest outbox: queueing, leased sending, what the operator
                              sees, mail servers at fault (outbox_*.py, pauses.py)
     BounceRecords            bounces and complaints read by mail (bounces.py)
+    SignupCounts             sign-up counters shared by every worker (signup_counts.py)
 
 Every public method is wrapped once (store/failures.py): a database failure becomes a
 `StoreError` naming the operation and the database, never its password.
@@ -37,6 +38,7 @@ from cmsfeed.store.outbox_queue import OutboxQueue
 from cmsfeed.store.outbox_status import OutboxReports
 from cmsfeed.store.pauses import DeliveryPauses
 from cmsfeed.store.rows import first_line
+from cmsfeed.store.signup_counts import SignupCounts
 from cmsfeed.store.sources import SourceStates
 from cmsfeed.store.subscribers import SubscriberRecords
 
@@ -54,6 +56,7 @@ class Store(
     OutboxReports,
     DeliveryPauses,
     BounceRecords,
+    SignupCounts,
 ):
     def __init__(self, engine: Engine, label: str = "store") -> None:
         self.engine = engine

@@ -223,3 +223,18 @@ bounces = Table(
 )
 # Matching a bounce by the digest's Message-ID it quotes; made by migration 0007.
 Index("ix_outbox_message_id", outbox.c.message_id)
+
+# -- sign-up limits (migration 0012) ---------------------------------------------------------
+
+# One counter per (limit, client or target address) and fixed window, shared by every worker
+# and kept across restarts. `key` holds a keyed hash of the address, never the address itself
+# (cmsfeed.web.signup_limits); a row is spent once `expires_at` has passed and is deleted by
+# a later count.
+signup_counts = Table(
+    "signup_counts",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_signup_counts_expires_at", "expires_at"),
+)

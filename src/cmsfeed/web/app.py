@@ -31,6 +31,7 @@ from cmsfeed.metrics import RequestMetrics, exposition
 from cmsfeed.model import Clock, SiteInfo
 from cmsfeed.store import Store
 from cmsfeed.web.address import FeedServices, PublicAddress
+from cmsfeed.web.body_limit import BodyLimit
 from cmsfeed.web.fastpath import CachedFiles
 from cmsfeed.web.resources import Resource, choose_encoding, is_not_modified
 from cmsfeed.web.service import FeedService
@@ -99,6 +100,7 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(RequestMetrics),  # outermost: sees every answer
+            Middleware(BodyLimit),  # 413 before more than 64 KiB of a body is held
             Middleware(PublicAddress, is_trusted=trusted),
             # Then the client's address (sign-up rate limit) and scheme, from the same proxies.
             *proxied,

@@ -5,7 +5,9 @@ the requested preferences, so nothing is stored before the address is confirmed.
 link shows a page with a button; only the POST confirms (as only a POST unsubscribes), because
 link scanners follow every link in an email. `POST /unsubscribe?token=...` is also the RFC 8058
 one-click target of the List-Unsubscribe header. Every answer to a sign-up is the same whether
-or not the address is known, and sign-ups are rate limited per client address.
+or not the address is known. Sign-ups are limited per client address and confirmation mails
+per target address, counted in the store (`cmsfeed.web.signup_limits`); the form's fields are
+read and checked by `cmsfeed.web.forms`.
 
 Cross-site request forgery: the forms that act without a signed link (sign-up) or change
 what a link allows (preferences) carry a signed double-submit token, HMAC(secret, cookie
@@ -20,24 +22,29 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections import defaultdict, deque
+import zoneinfo
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_day_names
 from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from cmsfeed.delivery import Mailer, subscriber_from_settings
-from cmsfeed.digest.links import link, make_token, read_token
+from cmsfeed.digest.links import link, make_token, read_token, unsubscribe_link
 from cmsfeed.digest.render import PACKAGE
 from cmsfeed.errors import CmsfeedError, DeliveryError, SubscriberError, TokenError
 from cmsfeed.i18n import babel_locale, gettext_environment
 from cmsfeed.subscribers import WEEKDAYS, Subscriber
+from cmsfeed.web.forms import FormAnswer, read_digest_form
+from cmsfeed.web.second_thoughts import undo_offer, weekly_offer
+from cmsfeed.web.signup_limits import SignupLimits, client_address
 
 log = logging.getLogger(__name__)
 TEMPLATES = PACKAGE / "templates" / "web"
@@ -45,28 +52,18 @@ _FORM_LIMIT = 16 * 1024
 CSRF_COOKIE = "cmsfeed_csrf"
 
 
-class SignupLimiter:
-    """At most `limit` sign-ups per client address per hour; the clock is injected."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._seen: dict[str, deque[datetime]] = defaultdict(deque)
-
-    def allow(self, client: str, now: datetime) -> bool:
-        times = self._seen[client]
-        while times and times[0] <= now - timedelta(hours=1):
-            times.popleft()
-        if len(times) >= self.limit:
-            return False
-        times.append(now)
-        return True
-
-
 class SubscriptionPages:
     def __init__(self, mailer: Mailer) -> None:
         self.mailer = mailer
         self.config = mailer.config
-        self.limiter = SignupLimiter(self.config.digests.signups_per_hour)
+        store = mailer.digests
+        self.limits = SignupLimits(
+            store,
+            mailer.clock,
+            mailer.secret,
+            per_client_hour=self.config.digests.signups_per_hour,
+            per_address_day=self.config.digests.confirmations_per_day,
+        )
         self._environments: dict[str, Environment] = {}
 
     # -- rendering --------------------------------------------------------------------------
@@ -120,8 +117,9 @@ class SubscriptionPages:
         title: str,
         button: str,
         token: str | None = None,
-        error: str | None = None,
+        errors: dict[str, str] | None = None,
         status: int = 200,
+        subscriber: Subscriber | None = None,
     ) -> Response:
         locale = babel_locale(language)
         languages = [(code, _language_name(code, locale)) for code in self.config.site.languages]
@@ -152,8 +150,15 @@ class SubscriptionPages:
             action=action,
             button=button,
             token=token,
-            error=error,
+            errors=errors or {},
             values=values,
+            zones=time_zones(),
+            # The browser's own zone is offered (by script) only on a form not yet filled in.
+            guess_zone=subscriber is None and not errors,
+            subscriber=subscriber,
+            unsubscribe_url=(
+                unsubscribe_link("", self.mailer.secret, subscriber.id) if subscriber else None
+            ),
             topics=topics,
             languages=languages,
             switcher=switcher,
@@ -230,13 +235,12 @@ class SubscriptionPages:
     async def subscribe(self, request: Request) -> Response:
         fields = await _form(request)
         language = self.language_of(request, _first(fields, "language"))
-        values = _values(fields, self.defaults(language))
         if self.forged(request, fields):
             return self._forged_answer(language)
         now = self.mailer.clock()
-        client = request.client.host if request.client else "unknown"
-        if not self.limiter.allow(client, now):
-            return self.message(
+        client = client_address(request.scope)
+        if not await run_in_threadpool(self.limits.allow_signup, client):
+            refused = self.message(
                 language,
                 self.translate(language, "Too many sign-ups"),
                 self.translate(
@@ -245,24 +249,30 @@ class SubscriptionPages:
                 status=429,
                 error=True,
             )
-        try:
-            subscriber = self._subscriber(values)
-        except SubscriberError as err:
+            again = await run_in_threadpool(self.limits.next_signup_at, client)
+            refused.headers["retry-after"] = str(max(1, int((again - now).total_seconds())))
+            return refused
+        answer = self._read_form(fields, self.defaults(language))
+        if answer.choice is None:
             return self.form(
                 language,
-                values,
+                answer.values,
                 request=request,
                 action="subscribe",
                 title=self.translate(language, "Subscribe to the news digest"),
                 button=self.translate(language, "Subscribe"),
-                error=err.problem,
+                errors=answer.errors,
                 status=400,
             )
-        expires = now + timedelta(days=self.config.digests.confirm_days)
-        token = make_token(
-            self.mailer.secret, "confirm", {**values, "email": subscriber.email}, expires
-        )
-        await self._send_confirmation(subscriber, token, now)
+        subscriber = self._subscriber(answer.choice.settings())
+        # Past its daily allowance an address gets no more mail, and the page says the same
+        # as ever: it must not tell a stranger that someone signed this address up today.
+        if await run_in_threadpool(self.limits.allow_confirmation, subscriber.email):
+            expires = now + timedelta(days=self.config.digests.confirm_days)
+            token = make_token(self.mailer.secret, "confirm", answer.choice.settings(), expires)
+            await self._send_confirmation(subscriber, token, now)
+        else:
+            log.warning("confirmation to %s not sent: today's allowance is spent", subscriber.email)
         return self.message(
             subscriber.language,
             self.translate(subscriber.language, "Check your inbox"),
@@ -272,6 +282,18 @@ class SubscriptionPages:
                 "message with a confirmation link is on its way. The "
                 "subscription starts when you confirm it.",
             ),
+        )
+
+    def _read_form(
+        self, fields: dict[str, list[str]], defaults: dict[str, Any], email: str | None = None
+    ) -> FormAnswer:
+        return read_digest_form(
+            fields,
+            defaults,
+            topics=self.config.topic_ids(),
+            languages=self.config.site.languages,
+            zones=time_zone_names(),
+            email=email,
         )
 
     def _subscriber(self, values: dict[str, Any]) -> Subscriber:
@@ -341,7 +363,7 @@ class SubscriptionPages:
 
     # -- preferences and unsubscribe --------------------------------------------------------
 
-    def _known(self, token: str, purpose: str) -> Subscriber | None:
+    def _known(self, token: str, purpose: Any) -> Subscriber | None:
         subscriber_id = self._read(token, purpose, str)
         if subscriber_id is None:
             return None
@@ -361,6 +383,7 @@ class SubscriptionPages:
             token=token,
             title=self.translate(language, "Your digest"),
             button=self.translate(language, "Save"),
+            subscriber=subscriber,
         )
 
     async def preferences(self, request: Request) -> Response:
@@ -371,22 +394,21 @@ class SubscriptionPages:
             return self.bad_link(self.language_of(request))
         if self.forged(request, fields):
             return self._forged_answer(subscriber.language)
-        values = _values(fields, _as_values(subscriber))
-        values["email"] = subscriber.email
-        try:
-            wanted = self._subscriber(values)
-        except SubscriberError as err:
+        answer = self._read_form(fields, _as_values(subscriber), subscriber.email)
+        if answer.choice is None:
             return self.form(
                 subscriber.language,
-                values,
+                answer.values,
                 request=request,
                 action="preferences",
                 token=token,
                 title=self.translate(subscriber.language, "Your digest"),
                 button=self.translate(subscriber.language, "Save"),
-                error=err.problem,
+                errors=answer.errors,
                 status=400,
+                subscriber=subscriber,
             )
+        wanted = self._subscriber(answer.choice.settings())
         # Saving keeps the status: an unsubscribed reader re-subscribes by signing up.
         saved = self.mailer.digests.save_subscriber(
             Subscriber(**{**_fields(wanted), "status": subscriber.status}), self.mailer.clock()
@@ -408,6 +430,7 @@ class SubscriptionPages:
             action="unsubscribe",
             token=token,
             button=self.translate(language, "Unsubscribe"),
+            alternatives=weekly_offer(self, subscriber, token),
         )
 
     async def unsubscribe(self, request: Request) -> Response:
@@ -427,6 +450,7 @@ class SubscriptionPages:
             self.translate(
                 language, "You will receive no more digests. You can sign up again at any time."
             ),
+            alternatives=undo_offer(self, found),
         )
 
     def _read(self, token: str, purpose: Any, kind: type) -> Any:
@@ -465,9 +489,10 @@ class SubscriptionPages:
 def subscription_routes(mailer: Mailer) -> list[BaseRoute]:
     """The routes to pass to `create_app(..., extra_routes=...)`, with the digests' web copies."""
     from cmsfeed.web.archive import archive_routes
+    from cmsfeed.web.second_thoughts import second_thought_routes
 
     pages = SubscriptionPages(mailer)
-    return [*pages.routes(), *archive_routes(mailer, pages)]
+    return [*pages.routes(), *archive_routes(mailer, pages), *second_thought_routes(pages)]
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
@@ -486,15 +511,15 @@ def _token(request: Request, fields: dict[str, list[str]]) -> str:
     return _first(fields, "token") or request.query_params.get("token", "")
 
 
-def _values(fields: dict[str, list[str]], defaults: dict[str, Any]) -> dict[str, Any]:
-    values = dict(defaults)
-    for name in ("email", "language", "frequency", "weekday", "time", "timezone"):
-        given = _first(fields, name)
-        if given:
-            values[name] = given[:200]
-    if "topic" in fields or "email" not in fields:
-        values["topics"] = [t for t in fields.get("topic", []) if t][:50]
-    return values
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA zones a reader chooses from (the system's, else the tzdata package's)."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(time_zones())
 
 
 def _as_values(subscriber: Subscriber) -> dict[str, Any]:

@@ -1,0 +1,106 @@
+"""Second thoughts on the unsubscribe pages: "weekly instead", and "undo". Does I/O (store).
+
+The unsubscribe page offers a weekly digest instead (`POST /weekly?token=...`, on the page's
+own unsubscribe token: it asks less than unsubscribing, which that token already allows).
+The page after unsubscribing offers an undo (`POST /undo?token=...`) on a token of its own,
+good for a day and handed only to whoever ended an active subscription, so pressing an old
+unsubscribe link again gives nobody a way to sign the reader back up. An undo never brings
+back a subscriber who was suspended or who complained of spam.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from cmsfeed.digest.links import make_token, read_token
+from cmsfeed.errors import TokenError
+from cmsfeed.store.bounces import BounceStore
+from cmsfeed.subscribers import Subscriber
+
+if TYPE_CHECKING:
+    from cmsfeed.web.subscriptions import SubscriptionPages
+
+UNDO_FOR = timedelta(days=1)
+
+
+def weekly_offer(
+    pages: SubscriptionPages, subscriber: Subscriber | None, token: str
+) -> list[dict[str, str]]:
+    """The unsubscribe page's offer of a weekly digest (none to a weekly reader)."""
+    if subscriber is None or subscriber.frequency == "weekly":
+        return []
+    language = subscriber.language
+    return [
+        {
+            "text": pages.translate(language, "Too many emails? Get one digest a week."),
+            "action": "weekly?" + urlencode({"token": token}),
+            "button": pages.translate(language, "Weekly instead"),
+        }
+    ]
+
+
+def undo_offer(pages: SubscriptionPages, before: Subscriber | None) -> list[dict[str, str]]:
+    """The undo offered after an unsubscribe; `before` is the subscriber as they were."""
+    if before is None or before.status != "active":
+        return []
+    mailer = pages.mailer
+    token = make_token(mailer.secret, "undo", before.id, mailer.clock() + UNDO_FOR)
+    return [
+        {
+            "text": pages.translate(before.language, "Unsubscribed by mistake?"),
+            "action": "undo?" + urlencode({"token": token}),
+            "button": pages.translate(before.language, "Undo"),
+        }
+    ]
+
+
+def second_thought_routes(pages: SubscriptionPages) -> list[BaseRoute]:
+    mailer = pages.mailer
+
+    def subscriber_of(request: Request, purpose: Any) -> Subscriber | None:
+        try:
+            found = read_token(
+                mailer.secret, request.query_params.get("token", ""), purpose, mailer.clock()
+            )
+        except TokenError:
+            return None
+        return mailer.digests.get_subscriber(found) if isinstance(found, str) else None
+
+    async def weekly(request: Request) -> Response:
+        found = subscriber_of(request, "unsubscribe")
+        if found is None:
+            return pages.bad_link(pages.language_of(request))
+        # The status is kept: an unsubscribed reader comes back by signing up.
+        saved = mailer.digests.save_subscriber(replace(found, frequency="weekly"), mailer.clock())
+        language = saved.language
+        return pages.message(
+            language, pages.translate(language, "Saved"), mailer.renderer.why(saved)
+        )
+
+    async def undo(request: Request) -> Response:
+        found = subscriber_of(request, "undo")
+        if found is None:
+            return pages.bad_link(pages.language_of(request))
+        if found.status == "unsubscribed" and (
+            BounceStore(mailer.digests.store).complained_at(found.email) is None
+        ):
+            found = mailer.digests.save_subscriber(replace(found, status="active"), mailer.clock())
+        if found.status != "active":
+            return pages.bad_link(found.language)
+        return pages.message(
+            found.language,
+            pages.translate(found.language, "You are still subscribed"),
+            mailer.renderer.why(found),
+        )
+
+    return [
+        Route("/weekly", weekly, methods=["POST"]),
+        Route("/undo", undo, methods=["POST"]),
+    ]

@@ -1,0 +1,69 @@
+"""Helpers for the sign-up tests: the site's web application with its sign-up routes on a real
+uvicorn server in a thread (started as `cmsfeed run` starts it: uvicorn's own proxy headers
+off, so only `web.trusted_proxies` are believed), and a sign-up posted as a browser does."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import uvicorn
+
+from cmsfeed.config import Config
+from cmsfeed.delivery import make_mailer
+from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
+from cmsfeed.store import Store
+from cmsfeed.store.digests import DigestStore
+from cmsfeed.web import create_app
+from cmsfeed.web.subscriptions import subscription_routes
+from digest_support import FixedClock, free_port
+
+ENV = {"CMSFEED_SECRET": "signup-secret"}
+
+
+def signup_app(config: Config, store: Store, clock: FixedClock, smtp_port: int) -> Any:
+    """The application `cmsfeed run` serves, mailing through the SMTP server on `smtp_port`."""
+    transport = SmtpTransport(
+        SmtpSettings("127.0.0.1", smtp_port, security="none"), keep_open=False
+    )  # a connection per message: uvicorn's loop ends with the test
+    mailer = make_mailer(config, DigestStore(store), clock, ENV, transport=transport)
+    return create_app(config, store, clock, extra_routes=subscription_routes(mailer), poll=False)
+
+
+@contextmanager
+def serving(app: Any, port: int | None = None) -> Iterator[str]:
+    """`app` on a real uvicorn server on 127.0.0.1; yields its base URL."""
+    port = port or free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def signup(
+    web: httpx.Client, data: dict[str, Any], headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """POST the sign-up form as a browser does: with the token of the form it was given."""
+    csrf = csrf_of(web.get("/subscribe", headers=headers))
+    return web.post("/subscribe", data={**data, "csrf": csrf}, headers=headers)
