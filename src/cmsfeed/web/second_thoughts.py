@@ -21,7 +21,6 @@ from starlette.routing import BaseRoute, Route
 
 from cmsfeed.digest.links import make_token, read_token
 from cmsfeed.errors import TokenError
-from cmsfeed.store.bounces import BounceStore
 from cmsfeed.subscribers import Subscriber
 
 if TYPE_CHECKING:
@@ -89,7 +88,7 @@ def second_thought_routes(pages: SubscriptionPages) -> list[BaseRoute]:
         if found is None:
             return pages.bad_link(pages.language_of(request))
         if found.status == "unsubscribed" and (
-            BounceStore(mailer.digests.store).complained_at(found.email) is None
+            mailer.digests.complained_at(found.email) is None
         ):
             found = mailer.digests.save_subscriber(replace(found, status="active"), mailer.clock())
         if found.status != "active":
