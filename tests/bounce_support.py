@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from cmsfeed.bounce_mailbox import BounceSettings, ImportReport, bounce_settings, import_bounces
-from cmsfeed.config import BouncesConfig
-from cmsfeed.delivery import Mailer, make_mailer, run_round
+from cmsfeed.config import BouncesConfig, Config
+from cmsfeed.delivery import Delivery, run_round
 from cmsfeed.mail import Transport
 from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, make_config, make_item, open_stores
 
 DATA = Path(__file__).parent / "data" / "bounces"
@@ -34,7 +35,8 @@ RECIPIENTS = {
 
 @dataclass
 class Setup:
-    mailer: Mailer
+    config: Config
+    delivery: Delivery
     digests: DigestStore
     bounces: BounceStore
     settings: BounceSettings
@@ -63,9 +65,9 @@ class Setup:
     def round(self) -> None:
         async def go() -> None:
             try:
-                await run_round(self.mailer)
+                await run_round(self.delivery)
             finally:
-                await self.mailer.transport.close()
+                await self.delivery.transport.close()
 
         asyncio.run(go())
 
@@ -89,15 +91,16 @@ def setup(
     clock.advance(hours=1)
     store.upsert_items([make_item("Argali survey")], clock())
     clock.advance(days=1)
-    mailer = make_mailer(config, digests, clock, ENV, transport)
+    delivery = build_delivery(config, digests, clock, ENV, transport)
     maildir = tmp_path / "bounces"
     for folder in ("new", "cur", "tmp"):
         (maildir / folder).mkdir(parents=True)
     made = Setup(
-        mailer,
+        config,
+        delivery,
         digests,
         BounceStore(store),
-        bounce_settings(config, mailer.secret),
+        bounce_settings(config, delivery.composer.secret),
         clock,
         maildir,
     )

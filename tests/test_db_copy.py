@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from cmsfeed.bounces.match import Target
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
-from cmsfeed.delivery import make_mailer, queue_round, run_round
+from cmsfeed.delivery import queue_round, run_round
 from cmsfeed.lease_owner import this_process
 from cmsfeed.store import SourceState, Store
 from cmsfeed.store.bounces import BounceStore, SoftBouncePolicy
@@ -23,6 +23,7 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.feed_states import mark_pinged, record_hashes
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, make_config, make_item
 
 
@@ -50,14 +51,14 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     record_hashes(store, {"feeds/argali/en.atom": "h1", "feeds/all/ru.rss": "h2"}, clock())
     mark_pinged(store, "feeds/argali/en.atom", clock())
     clock.advance(minutes=5)
-    mailer = make_mailer(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
-    asyncio.run(run_round(mailer))  # 30 sent
+    delivery = build_delivery(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
+    asyncio.run(run_round(delivery))  # 30 sent
     clock.advance(minutes=1)
     store.upsert_items(
         [make_item("Saiga calves", topics=("saiga",), published_at=clock())], clock()
     )
     clock.advance(minutes=1)
-    queue_round(mailer, clock())  # 20 queued (the English readers), left unsent
+    queue_round(delivery, clock())  # 20 queued (the English readers), left unsent
     digests.mark_failed(
         digests.claim(this_process(), clock(), 3, timedelta(minutes=5))[0],
         "550 gone",
@@ -142,8 +143,8 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
         ).scalar_one()
     assert new_id > max(row["id"] for row in before["outbox"])
     # The cursors came along: nothing already sent or queued is queued again.
-    mailer = make_mailer(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
-    assert queue_round(mailer, clock() + timedelta(minutes=1)).queued == 0
+    delivery = build_delivery(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
+    assert queue_round(delivery, clock() + timedelta(minutes=1)).queued == 0
     target.close()
 
 
