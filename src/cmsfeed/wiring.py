@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,6 +22,8 @@ from cmsfeed.digest.compose import DigestComposer
 from cmsfeed.digest.message import DkimKey, Sender, check_dkim_key
 from cmsfeed.digest.render import EmailRenderer
 from cmsfeed.errors import ConfigError
+from cmsfeed.ingest.run import Ingester
+from cmsfeed.jobs import publish_feeds
 from cmsfeed.mail import MaildirTransport, SmtpTransport, Transport
 from cmsfeed.mail.smtp import SmtpSettings
 from cmsfeed.model import Clock
@@ -32,6 +35,18 @@ from cmsfeed.store.digests import DigestStore
 def open_store(config: Config) -> Store:
     """The store `[store] url` names, upgraded to the current schema."""
     return Store.open(config.store.url)
+
+
+def build_ingester(config: Config, store: Store, clock: Clock) -> Ingester:
+    """The ingester of every configured source; its language models load once, on first use."""
+    return Ingester(config, store, clock)
+
+
+def feed_publisher(config: Config, store: Store, clock: Clock) -> Callable[[], None]:
+    """What an ingest that changed the store does next, outside a web server: render and record
+    the feeds at site.base_url (nothing without one: `run` and `serve` render on their own)."""
+    site = config.site_info() if config.site.base_url is not None else None
+    return partial(publish_feeds, site, store, clock)
 
 
 def site_secret(config: Config, environ: Mapping[str, str]) -> bytes:
@@ -145,9 +160,11 @@ def build_delivery(
 __all__ = [
     "build_composer",
     "build_delivery",
+    "build_ingester",
     "build_renderer",
     "build_transport",
     "delivery_settings",
+    "feed_publisher",
     "load_dkim_key",
     "open_store",
     "site_secret",

@@ -17,13 +17,12 @@ from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, run_ingest
 from cmsfeed.config import Config
 from cmsfeed.delivery import Delivery, import_configured, run_round, send_outbox
-from cmsfeed.ingest.run import Ingester
 from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.log import configure_logging, fields
 from cmsfeed.scheduler import Scheduler, schedule_keys
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.web.address import listening_base, mismatch_warning, proxied_emails_warning
-from cmsfeed.wiring import build_delivery
+from cmsfeed.wiring import build_delivery, build_ingester
 
 log = logging.getLogger("cmsfeed.run")
 
@@ -128,20 +127,13 @@ async def serve_and_schedule(
             async with busy:
                 await send_outbox(delivery, stop=stop)
 
-    ingester = Ingester(context.config, context.store, context.clock)  # models load once
+    ingester = build_ingester(context.config, context.store, context.clock)  # models load once
 
     async def ingest() -> None:
         if stop.is_set():
             return
         result = await asyncio.to_thread(
-            ingest_and_publish,
-            context.config,
-            context.store,
-            context.clock,
-            None,
-            None,
-            ingester,
-            app.state.feeds.refresh_if_changed,
+            ingest_and_publish, ingester, app.state.feeds.refresh_if_changed
         )  # the server renders, once
         log.info(
             "ingest",
