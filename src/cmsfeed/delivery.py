@@ -54,7 +54,8 @@ class DeliverySettings:
 @dataclass
 class Delivery:
     """What digest rounds work with: the outbox's store, the transport, the clock, the
-    composer that makes each message, and the settings."""
+    composer that makes each message, and the settings. Not frozen: the transport may be
+    replaced between rounds (new credentials; the SMTP fault tests do)."""
 
     digests: DigestStore
     transport: Transport
