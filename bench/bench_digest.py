@@ -104,9 +104,10 @@ def peak_mib() -> float:
 
 def child_digest(size: int, port: int) -> dict[str, float]:
     from cmsfeed.config import Config
-    from cmsfeed.delivery import make_mailer, queue_round, send_outbox
+    from cmsfeed.delivery import queue_round, send_outbox
     from cmsfeed.store import Store
     from cmsfeed.subscribers import Subscriber
+    from cmsfeed.wiring import build_delivery
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-digest-"))
     config = Config.model_validate(
@@ -172,14 +173,14 @@ def child_digest(size: int, port: int) -> dict[str, float]:
     del rows
     store.upsert_items(bench_items(), T0 + timedelta(hours=1))
     now = T0 + timedelta(days=2)
-    mailer = make_mailer(config, digests, lambda: now, {"CMSFEED_SECRET": "bench"})
+    delivery = build_delivery(config, digests, lambda: now, {"CMSFEED_SECRET": "bench"})
 
     async def round_once() -> tuple[float, float]:
         started = time.perf_counter()
-        report = queue_round(mailer, now)
+        report = queue_round(delivery, now)
         queued_at = time.perf_counter()
-        await send_outbox(mailer, report)
-        await mailer.transport.close()
+        await send_outbox(delivery, report)
+        await delivery.transport.close()
         assert report.sent == size, report
         return queued_at - started, time.perf_counter() - started
 

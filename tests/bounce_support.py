@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from cmsfeed.bounce_mailbox import BounceSettings, ImportReport, bounce_settings, import_bounces
-from cmsfeed.config import BouncesConfig
-from cmsfeed.delivery import Mailer, make_mailer, run_round
+from cmsfeed.config import BouncesConfig, Config
+from cmsfeed.delivery import Delivery, run_round
 from cmsfeed.mail import Transport
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, make_config, make_item, open_stores
 
 DATA = Path(__file__).parent / "data" / "bounces"
@@ -33,7 +34,8 @@ RECIPIENTS = {
 
 @dataclass
 class Setup:
-    mailer: Mailer
+    config: Config
+    delivery: Delivery
     digests: Store
     bounces: Store
     settings: BounceSettings
@@ -62,9 +64,9 @@ class Setup:
     def round(self) -> None:
         async def go() -> None:
             try:
-                await run_round(self.mailer)
+                await run_round(self.delivery)
             finally:
-                await self.mailer.transport.close()
+                await self.delivery.transport.close()
 
         asyncio.run(go())
 
@@ -88,15 +90,16 @@ def setup(
     clock.advance(hours=1)
     store.upsert_items([make_item("Argali survey")], clock())
     clock.advance(days=1)
-    mailer = make_mailer(config, digests, clock, ENV, transport)
+    delivery = build_delivery(config, digests, clock, ENV, transport)
     maildir = tmp_path / "bounces"
     for folder in ("new", "cur", "tmp"):
         (maildir / folder).mkdir(parents=True)
     made = Setup(
-        mailer,
+        config,
+        delivery,
         digests,
         store,
-        bounce_settings(config, mailer.secret),
+        bounce_settings(config, delivery.composer.secret),
         clock,
         maildir,
     )

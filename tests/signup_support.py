@@ -15,12 +15,11 @@ import httpx
 import uvicorn
 
 from cmsfeed.config import Config
-from cmsfeed.delivery import make_mailer
 from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.store import Store
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, free_port
 
 ENV = {"CMSFEED_SECRET": "signup-secret"}
@@ -31,8 +30,9 @@ def signup_app(config: Config, store: Store, clock: FixedClock, smtp_port: int) 
     transport = SmtpTransport(
         SmtpSettings("127.0.0.1", smtp_port, security="none"), keep_open=False
     )  # a connection per message: uvicorn's loop ends with the test
-    mailer = make_mailer(config, DigestStore(store), clock, ENV, transport=transport)
-    return create_app(config, store, clock, extra_routes=subscription_routes(mailer), poll=False)
+    delivery = build_delivery(config, store, clock, ENV, transport=transport)
+    routes = subscription_routes(config, delivery.composer, store, transport, clock)
+    return create_app(config, store, clock, extra_routes=routes, poll=False)
 
 
 @contextmanager

@@ -120,7 +120,7 @@ def test_a_complaint_matched_by_verp_unsubscribes_and_blocks_future_mail(
     made.round()
     assert len(made.digests.sent_message_ids()[reader]) == 1
     assert len(made.digests.sent_message_ids()["bystander@example.org"]) == 2
-    config = made.mailer.config.model_copy(update={"subscribers": [SubscriberConfig(email=reader)]})
+    config = made.config.model_copy(update={"subscribers": [SubscriberConfig(email=reader)]})
     import_configured(config, made.digests, made.clock())
     assert made.status(reader) == "unsubscribed"
     assert made.bounces.complained_at(reader) is not None
@@ -147,7 +147,7 @@ def test_a_complained_address_is_not_re_added_by_the_operator_or_the_config_file
     made.import_()
     made.digests.remove_subscriber(Subscriber(reader).id)
     assert made.digests.get_subscriber(reader) is None
-    config = made.mailer.config.model_copy(update={"subscribers": [SubscriberConfig(email=reader)]})
+    config = made.config.model_copy(update={"subscribers": [SubscriberConfig(email=reader)]})
     import_configured(config, made.digests, made.clock())  # the file lists them still
     assert made.status(reader) == "unsubscribed"
     path = write_config(tmp_path, None, store_url=store_url)

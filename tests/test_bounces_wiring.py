@@ -19,11 +19,12 @@ from cmsfeed.bounce_mailbox import bounce_settings, import_bounces, read_bounce_
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
 from cmsfeed.config import load_config
-from cmsfeed.delivery import make_mailer, run_round
+from cmsfeed.delivery import run_round
 from cmsfeed.errors import ConfigError
 from cmsfeed.scheduler import Scheduler
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.wiring import build_delivery
 from digest_support import T0, make_item, write_config
 from test_subscribers_web import ENV as WEB_ENV
 from test_subscribers_web import signup, site  # noqa: F401  (the uvicorn fixture)
@@ -97,10 +98,14 @@ def test_the_scheduled_read_acts_on_new_mail_and_reports_what_it_leaves_once(
     deliver(made.maildir, "hard", about("postfix-hard.eml", message_id=made.message_id(reader)))
     deliver(made.maildir, "away", about("autoreply-outlook.eml"))
     reported: set[str] = set()
-    config, store = made.mailer.config, made.digests
+    config, store = made.config, made.digests
     with caplog.at_level(logging.INFO, logger="cmsfeed.bounce_mailbox"):
-        first = read_bounce_maildir(config, store, made.mailer.secret, made.clock, reported)
-        second = read_bounce_maildir(config, store, made.mailer.secret, made.clock, reported)
+        first = read_bounce_maildir(
+            config, store, made.delivery.composer.secret, made.clock, reported
+        )
+        second = read_bounce_maildir(
+            config, store, made.delivery.composer.secret, made.clock, reported
+        )
     assert (first.processed, first.left) == (1, 1)
     assert (second.processed, second.left) == (0, 1)  # new/ only: the marked one is not re-read
     assert made.status(reader) == "suspended"
@@ -116,7 +121,7 @@ def test_a_missing_bounce_maildir_is_one_error_line_not_a_crash(
     made = setup(tmp_path, store_url, ["a@example.org"], maildir=str(tmp_path / "nowhere"))
     with caplog.at_level(logging.ERROR, logger="cmsfeed.bounce_mailbox"):
         report = read_bounce_maildir(
-            made.mailer.config, made.digests, made.mailer.secret, made.clock, set()
+            made.config, made.digests, made.delivery.composer.secret, made.clock, set()
         )
     assert report.outcomes == []
     assert [r.getMessage() for r in caplog.records] == [
@@ -177,11 +182,11 @@ def test_after_a_complaint_only_signing_up_again_brings_digests_back(site) -> No
     clock.advance(hours=1)
     store.upsert_items([make_item("Argali survey", published_at=clock())], clock())
     clock.advance(days=1)
-    mailer = make_mailer(config, digests, clock, WEB_ENV)
+    delivery = build_delivery(config, digests, clock, WEB_ENV)
 
     async def go() -> None:
-        await run_round(mailer)
-        await mailer.transport.close()
+        await run_round(delivery)
+        await delivery.transport.close()
 
     asyncio.run(go())
     assert "Argali survey" in smtp.handler.to(reader)[-1].message["Subject"]

@@ -15,21 +15,20 @@ from sqlalchemy import insert, select
 from cmsfeed.bounces.match import Target
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
-from cmsfeed.delivery import make_mailer, queue_round, run_round
+from cmsfeed.delivery import queue_round, run_round
 from cmsfeed.lease_owner import this_process
 from cmsfeed.store import SourceState, Store
-from cmsfeed.store.bounces import BounceStore, SoftBouncePolicy
-from cmsfeed.store.digests import DigestStore
-from cmsfeed.store.feed_states import mark_pinged, record_hashes
+from cmsfeed.store.bounces import SoftBouncePolicy
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, make_config, make_item
 
 
 def fill(store: Store, tmp_path: Path) -> FixedClock:
     """A store with something in every table and outbox rows in every state."""
     clock = FixedClock()
-    digests = DigestStore(store)
+    digests = store
     for n in range(30):
         digests.save_subscriber(
             Subscriber(
@@ -47,17 +46,17 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     store.save_source_state(
         SourceState("news", etag='"abc"', last_modified="Mon", checked_at=clock(), last_error=None)
     )
-    record_hashes(store, {"feeds/argali/en.atom": "h1", "feeds/all/ru.rss": "h2"}, clock())
-    mark_pinged(store, "feeds/argali/en.atom", clock())
+    store.record_hashes({"feeds/argali/en.atom": "h1", "feeds/all/ru.rss": "h2"}, clock())
+    store.mark_pinged("feeds/argali/en.atom", clock())
     clock.advance(minutes=5)
-    mailer = make_mailer(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
-    asyncio.run(run_round(mailer))  # 30 sent
+    delivery = build_delivery(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
+    asyncio.run(run_round(delivery))  # 30 sent
     clock.advance(minutes=1)
     store.upsert_items(
         [make_item("Saiga calves", topics=("saiga",), published_at=clock())], clock()
     )
     clock.advance(minutes=1)
-    queue_round(mailer, clock())  # 20 queued (the English readers), left unsent
+    queue_round(delivery, clock())  # 20 queued (the English readers), left unsent
     digests.mark_failed(
         digests.claim(this_process(), clock(), 3, timedelta(minutes=5))[0],
         "550 gone",
@@ -68,11 +67,13 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     digests.record_pause(
         "127.0.0.1:25", "auth", "AUTH 535 5.7.8 bad credentials", clock(), clock() + timedelta(1)
     )
-    bounces = BounceStore(store)  # a complaint read from the bounce mailbox
+    bounces = store  # a complaint read from the bounce mailbox
     sent = bounces.sent_by_message_id(digests.sent_message_ids()["reader5@example.org"][0])
     assert sent is not None
     target = Target(sent.subscriber_id, sent.email, "complaint", None, "abuse", "message-id")
-    bounces.apply("mid:<arf@mx>", target, clock(), clock(), SoftBouncePolicy(3, timedelta(3)))
+    bounces.apply_bounce(
+        "mid:<arf@mx>", target, clock(), clock(), SoftBouncePolicy(3, timedelta(3))
+    )
     store.count_signup("signup-client:abc", timedelta(hours=1), clock())
     return clock
 
@@ -116,7 +117,7 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
 
     target = Store.open(store_url)
     assert table_rows(target) == before  # every value, times included, as it was
-    digests = DigestStore(target)
+    digests = target
     assert digests.status().counts == {
         "queued": 17,
         "sending": 2,
@@ -143,8 +144,8 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
         ).scalar_one()
     assert new_id > max(row["id"] for row in before["outbox"])
     # The cursors came along: nothing already sent or queued is queued again.
-    mailer = make_mailer(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
-    assert queue_round(mailer, clock() + timedelta(minutes=1)).queued == 0
+    delivery = build_delivery(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
+    assert queue_round(delivery, clock() + timedelta(minutes=1)).queued == 0
     target.close()
 
 

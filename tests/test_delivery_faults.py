@@ -28,11 +28,12 @@ from hypothesis import strategies as st
 from cmsfeed import metrics
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
-from cmsfeed.delivery import Mailer, RoundReport, make_mailer, queue_round, run_round, send_outbox
+from cmsfeed.delivery import Delivery, RoundReport, queue_round, run_round, send_outbox
 from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.sending import REFUSAL_STREAK
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, make_config, make_item, open_stores, write_config
 from smtp_faults import PASSWORD, USER, FaultyServer
 
@@ -57,7 +58,7 @@ def transport(server: FaultyServer, *, password: str = PASSWORD, security: str =
 
 def setup(
     tmp_path: Path, store_url: str, server: FaultyServer, readers: list[str] = READERS
-) -> tuple[Mailer, Store, FixedClock]:
+) -> tuple[Delivery, Store, FixedClock]:
     config = make_config(tmp_path, server.port, store_url=store_url, max_hard_failures=1)
     store, digests = open_stores(config)
     clock = FixedClock()
@@ -66,52 +67,54 @@ def setup(
     clock.advance(hours=1)
     store.upsert_items([make_item("Argali survey"), make_item("Saiga calving")], clock())
     clock.advance(days=1)
-    mailer = make_mailer(config, digests, clock, {"CMSFEED_SECRET": "s"}, transport(server))
-    return mailer, digests, clock
+    delivery = build_delivery(config, digests, clock, {"CMSFEED_SECRET": "s"}, transport(server))
+    return delivery, digests, clock
 
 
-def deliver(mailer: Mailer, *, sweep: bool = False) -> RoundReport:
+def deliver(delivery: Delivery, *, sweep: bool = False) -> RoundReport:
     """A digest round (or, with `sweep`, the retry sweep of `cmsfeed run`), as one process."""
 
     async def go() -> RoundReport:
         try:
-            return await (send_outbox(mailer) if sweep else run_round(mailer))
+            return await (send_outbox(delivery) if sweep else run_round(delivery))
         finally:
-            await mailer.transport.close()
+            await delivery.transport.close()
 
     return asyncio.run(go())
 
 
 # Each fault: how to cause it, how to clear it, and what the operator's log line must quote.
-Fault = tuple[Callable[[FaultyServer, Mailer], None], Callable[[FaultyServer, Mailer], None], str]
+Fault = tuple[
+    Callable[[FaultyServer, Delivery], None], Callable[[FaultyServer, Delivery], None], str
+]
 
 
-def _set(name: str, value: str) -> Callable[[FaultyServer, Mailer], None]:
+def _set(name: str, value: str) -> Callable[[FaultyServer, Delivery], None]:
     return lambda server, _: setattr(server.handler, name, value)
 
 
-def _unset(name: str) -> Callable[[FaultyServer, Mailer], None]:
+def _unset(name: str) -> Callable[[FaultyServer, Delivery], None]:
     return lambda server, _: setattr(server.handler, name, None)
 
 
-def _swap(**settings: str) -> Callable[[FaultyServer, Mailer], None]:
-    def swap(server: FaultyServer, mailer: Mailer) -> None:
-        mailer.transport = transport(server, **settings)
+def _swap(**settings: str) -> Callable[[FaultyServer, Delivery], None]:
+    def swap(server: FaultyServer, delivery: Delivery) -> None:
+        delivery.transport = transport(server, **settings)
 
     return swap
 
 
-def _rcpt_421(server: FaultyServer, _: Mailer) -> None:
+def _rcpt_421(server: FaultyServer, _: Delivery) -> None:
     server.handler.rcpt_replies.update(dict.fromkeys(READERS, "421 4.7.0 Too busy, closing"))
 
 
-def _rcpt_no_such_user(server: FaultyServer, _: Mailer) -> None:
+def _rcpt_no_such_user(server: FaultyServer, _: Delivery) -> None:
     # A broken recipient lookup: every reader "does not exist". Each reply alone reads as a
     # bounce; the same one for three readers in a row, nobody accepted, is the server's fault.
     server.handler.rcpt_replies.update(dict.fromkeys(READERS, "550 5.1.1 No such user"))
 
 
-def _rcpt_relay(server: FaultyServer, _: Mailer) -> None:
+def _rcpt_relay(server: FaultyServer, _: Delivery) -> None:
     # Exim's answer when it will not relay for us: a bare 550, as for an unknown user.
     server.handler.rcpt_replies.update(dict.fromkeys(READERS, "550 relay not permitted"))
 
@@ -159,13 +162,13 @@ def test_a_server_fault_pauses_charges_nobody_and_clears_by_itself(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     cause, clear, quoted = FAULTS[fault]
-    mailer, digests, clock = setup(tmp_path, store_url, server)
-    cause(server, mailer)
+    delivery, digests, clock = setup(tmp_path, store_url, server)
+    cause(server, delivery)
     caplog.set_level(logging.WARNING, logger="cmsfeed.delivery")
     # Three daily rounds with the fault, as in the issue: before, everybody was suspended.
     for day in range(3):
         clock.advance(days=day and 1)
-        report = deliver(mailer)
+        report = deliver(delivery)
         assert report.paused is not None and report.sent == report.failed == 0, report
         assert quoted in report.paused.reply
     assert server.handler.received == []
@@ -184,14 +187,14 @@ def test_a_server_fault_pauses_charges_nobody_and_clears_by_itself(
     assert all(s.status == "active" and s.hard_failures == 0 for s in digests.list_subscribers())
     assert "cmsfeed_delivery_paused 1.0" in metrics.exposition()[0].decode()
 
-    clear(server, mailer)
+    clear(server, delivery)
     # The fault is gone, but the backoff has not passed: the retry sweep waits.
     clock.now = pause.next_probe_at - (pause.next_probe_at - clock.now) / 2
-    assert deliver(mailer, sweep=True).paused is not None
+    assert deliver(delivery, sweep=True).paused is not None
     assert server.handler.received == []
     # Then the sweep probes, the server accepts, and the rest of the round goes out.
     clock.now = pause.next_probe_at
-    report = deliver(mailer, sweep=True)
+    report = deliver(delivery, sweep=True)
     assert report.paused is None and report.sent == len(READERS)
     per_reader = Counter(r.recipients[0] for r in server.handler.received)
     assert per_reader == dict.fromkeys(READERS, 1)  # exactly one digest for the period
@@ -206,8 +209,8 @@ def test_rcpt_550_suspends_only_that_address(
 ) -> None:
     gone = {READERS[1], READERS[4]}
     server.handler.rcpt_replies.update(dict.fromkeys(gone, "550 5.1.1 No such user"))
-    mailer, digests, _ = setup(tmp_path, store_url, server)
-    report = deliver(mailer)
+    delivery, digests, _ = setup(tmp_path, store_url, server)
+    report = deliver(delivery)
     assert report.paused is None and report.sent == 4 and report.failed == report.suspended == 2
     assert Counter(r.recipients[0] for r in server.handler.received) == {
         address: 1 for address in READERS if address not in gone
@@ -225,14 +228,14 @@ def test_readers_refused_alike_pause_then_are_charged_once_another_reader_is_acc
 ) -> None:
     dead, live = READERS[:3], READERS[3]
     server.handler.rcpt_replies.update(dict.fromkeys(dead, "550 5.1.1 No such user"))
-    mailer, digests, clock = setup(tmp_path, store_url, server, [*dead, live])
-    queue_round(mailer, clock())
+    delivery, digests, clock = setup(tmp_path, store_url, server, [*dead, live])
+    queue_round(delivery, clock())
     reachable = digests.get_subscriber(live)
     assert reachable is not None
     digests.suspend_subscriber(reachable.id, "by hand, for this test", clock())
     caplog.set_level(logging.WARNING, logger="cmsfeed.delivery")
     # Three readers refused alike and nobody accepted: it looks like the server's fault.
-    report = deliver(mailer, sweep=True)
+    report = deliver(delivery, sweep=True)
     assert report.paused is not None and report.failed == report.suspended == 0
     assert (report.held, report.cancelled) == (len(dead), 1)
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
@@ -243,7 +246,7 @@ def test_readers_refused_alike_pause_then_are_charged_once_another_reader_is_acc
     # each reader's own.
     assert digests.reactivate_subscriber(reachable.id, clock()) == 1
     clock.now = report.paused.next_probe_at
-    report = deliver(mailer, sweep=True)
+    report = deliver(delivery, sweep=True)
     assert report.paused is None and report.sent == 1 and report.suspended == len(dead)
     assert server.handler.received[0].recipients == [live]
     assert Counter(r.recipients[0] for r in server.handler.received) == {live: 1}
@@ -257,14 +260,14 @@ def test_a_refusal_by_policy_charges_nobody_and_digest_retry_sends_it(
 ) -> None:
     policy = "554 5.7.1 <reader2@example.org>: Recipient address rejected: Access denied"
     server.handler.rcpt_replies[READERS[2]] = policy
-    mailer, digests, clock = setup(tmp_path, store_url, server)
-    report = deliver(mailer)
+    delivery, digests, clock = setup(tmp_path, store_url, server)
+    report = deliver(delivery)
     assert report.failed == 1 and report.suspended == 0 and report.paused is None
     assert all(s.status == "active" and s.hard_failures == 0 for s in digests.list_subscribers())
     assert [(r.cause, r.count) for r in digests.outbox_status().reasons] == [("refused", 1)]
     server.handler.rcpt_replies.clear()
     assert digests.retry_failed(clock()) == 1
-    assert deliver(mailer, sweep=True).sent == 1
+    assert deliver(delivery, sweep=True).sent == 1
     assert Counter(r.recipients[0] for r in server.handler.received) == dict.fromkeys(READERS, 1)
 
 
@@ -272,8 +275,8 @@ def test_digest_retry_leaves_bounces_and_reactivate_undoes_a_suspension(
     tmp_path: Path, store_url: str, server: FaultyServer
 ) -> None:
     server.handler.rcpt_replies[READERS[0]] = "550 5.1.1 No such user"
-    mailer, digests, clock = setup(tmp_path, store_url, server)
-    deliver(mailer)
+    delivery, digests, clock = setup(tmp_path, store_url, server)
+    deliver(delivery)
     assert digests.retry_failed(clock()) == 0  # a bounce is the address's: not re-queued
     anna = digests.get_subscriber(READERS[0])
     assert anna is not None and anna.status == "suspended"
@@ -286,31 +289,31 @@ def test_digest_retry_leaves_bounces_and_reactivate_undoes_a_suspension(
 def test_digests_cancelled_by_a_suspension_go_out_after_reactivation(
     tmp_path: Path, store_url: str, server: FaultyServer
 ) -> None:
-    mailer, digests, clock = setup(tmp_path, store_url, server)
-    queue_round(mailer, clock())
+    delivery, digests, clock = setup(tmp_path, store_url, server)
+    queue_round(delivery, clock())
     anna = digests.get_subscriber(READERS[0])
     assert anna is not None
     assert digests.suspend_subscriber(anna.id, "550 5.1.1 bounce read later", clock())
-    report = deliver(mailer, sweep=True)
+    report = deliver(delivery, sweep=True)
     assert report.cancelled == 1 and report.sent == len(READERS) - 1
     reasons = [(r.status, r.cause, r.count) for r in digests.outbox_status().reasons]
     assert reasons == [("cancelled", "suspended", 1)]
     assert digests.reactivate_subscriber(anna.id, clock()) == 1
-    assert deliver(mailer, sweep=True).sent == 1
+    assert deliver(delivery, sweep=True).sent == 1
     assert Counter(r.recipients[0] for r in server.handler.received) == dict.fromkeys(READERS, 1)
 
 
 def test_the_operator_sees_the_pause_the_reasons_and_can_reactivate(
     tmp_path: Path, store_url: str, server: FaultyServer
 ) -> None:
-    mailer, digests, clock = setup(tmp_path, store_url, server)
+    delivery, digests, clock = setup(tmp_path, store_url, server)
     server.handler.rcpt_replies[READERS[0]] = "550 5.1.1 No such user"
-    deliver(mailer)  # READERS[0] bounces and is suspended, the others are sent
+    deliver(delivery)  # READERS[0] bounces and is suspended, the others are sent
     clock.advance(hours=2)
     digests.upsert_items([make_item("Snow leopard", published_at=clock())], clock())
     clock.advance(days=1)
-    mailer.transport = transport(server, password="wrong")
-    deliver(mailer)
+    delivery.transport = transport(server, password="wrong")
+    deliver(delivery)
     config = write_config(tmp_path, server.port, store_url=store_url)
     runner = CliRunner()
     shown = runner.invoke(cli, ["--config", str(config), "digest", "status"])
@@ -372,9 +375,9 @@ def test_each_reader_gets_exactly_what_their_own_reply_earns(fates: list[str]) -
         for reader, fate in zip(readers, fates, strict=True):
             if REPLIES[fate]:
                 server.handler.rcpt_replies[reader] = REPLIES[fate]
-        mailer, digests, _ = setup(Path(folder), f"sqlite:///{folder}/s.db", server, readers)
-        first = deliver(mailer)
-        again = deliver(mailer)  # the same moment: nothing is due or queued again
+        delivery, digests, _ = setup(Path(folder), f"sqlite:///{folder}/s.db", server, readers)
+        first = deliver(delivery)
+        again = deliver(delivery)  # the same moment: nothing is due or queued again
         assert (again.queued, again.sent, again.failed) == (0, 0, 0)
         got = Counter(r.recipients[0] for r in server.handler.received)
         assert got == {r: 1 for r, fate in zip(readers, fates, strict=True) if fate == "accept"}
@@ -402,15 +405,15 @@ def test_a_maildir_that_cannot_be_written_pauses_like_a_server(
     clock.advance(hours=1)
     store.upsert_items([make_item("Argali survey")], clock())
     clock.advance(days=1)
-    mailer = make_mailer(config, digests, clock, {"CMSFEED_SECRET": "s"})
+    delivery = build_delivery(config, digests, clock, {"CMSFEED_SECRET": "s"})
     blocker = tmp_path / "maildir"
     blocker.write_text("a file where the Maildir folder should be")
-    report = deliver(mailer)
+    report = deliver(delivery)
     assert report.paused is not None and report.paused.stage == "local"
     assert report.paused.server == f"maildir {blocker}"
     assert digests.outbox_status().counts["queued"] == 3
     assert all(s.status == "active" and s.hard_failures == 0 for s in digests.list_subscribers())
     blocker.unlink()
     clock.now = report.paused.next_probe_at
-    assert deliver(mailer, sweep=True).sent == 3
-    assert digests.outbox_status().pauses == []
+    assert deliver(delivery, sweep=True).sent == 3
+    assert digests.status().pauses == []

@@ -18,7 +18,7 @@ def test_items_loaded_by_an_earlier_batch_still_reach_later_digests(
     tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sending, "ITEM_CACHE_SIZE", 0)  # the cache overflows at every batch
-    mailer, _, _ = setup(
+    delivery, _, _ = setup(
         tmp_path,
         store_url,
         None,
@@ -30,9 +30,9 @@ def test_items_loaded_by_an_earlier_batch_still_reach_later_digests(
 
     async def go() -> None:
         try:
-            await send_outbox(mailer, queue_round(mailer, mailer.clock()), batch_size=1)
+            await send_outbox(delivery, queue_round(delivery, delivery.clock()), batch_size=1)
         finally:
-            await mailer.transport.close()
+            await delivery.transport.close()
 
     asyncio.run(go())
     bodies = [

@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from cmsfeed.delivery import make_mailer
 from cmsfeed.digest.links import unsubscribe_link
 from cmsfeed.mail import MaildirTransport
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
+from cmsfeed.wiring import build_delivery
 from digest_support import T0, FixedClock, make_config, make_item, open_stores
 from feeds_support import running
 
@@ -34,18 +34,28 @@ def site(tmp_path: Path, store_url: str) -> Iterator[tuple[str, Any, Any]]:
     config = make_config(tmp_path, store_url=store_url)
     store, digests = open_stores(config)
     clock = FixedClock()
-    mailer = make_mailer(config, digests, clock, ENV, transport=MaildirTransport(tmp_path / "m"))
-    app = create_app(config, store, clock, extra_routes=subscription_routes(mailer), poll=False)
+    delivery = build_delivery(
+        config, digests, clock, ENV, transport=MaildirTransport(tmp_path / "m")
+    )
+    app = create_app(
+        config,
+        store,
+        clock,
+        extra_routes=subscription_routes(
+            config, delivery.composer, delivery.digests, delivery.transport, delivery.clock
+        ),
+        poll=False,
+    )
     with running(app) as base:
-        yield base, mailer, store
+        yield base, delivery, store
 
 
 def local(url: str, base: str) -> str:
     return url.replace("http://127.0.0.1:8080", base)
 
 
-def send(mailer: Any, store: Any, language: str = "en") -> tuple[Subscriber, Any, str]:
-    subscriber = mailer.digests.save_subscriber(
+def send(delivery: Any, store: Any, language: str = "en") -> tuple[Subscriber, Any, str]:
+    subscriber = delivery.digests.save_subscriber(
         Subscriber(f"{language}@example.org", language=language, topics=("argali", "saiga")),
         T0 - timedelta(days=2),
     )
@@ -59,7 +69,7 @@ def send(mailer: Any, store: Any, language: str = "en") -> tuple[Subscriber, Any
         for n in range(5)
     ]
     store.upsert_items(items, T0 - timedelta(days=1))
-    rendered, _raw = mailer.digest_message(subscriber, items, "<m@example>", T0, T0)
+    rendered, _raw = delivery.composer.digest_message(subscriber, items, "<m@example>", T0, T0)
     [(_, view_url)] = VIEW_LINE.findall(rendered.text)
     assert view_url in rendered.html.replace("&amp;", "&")
     return subscriber, rendered, view_url
@@ -67,8 +77,8 @@ def send(mailer: Any, store: Any, language: str = "en") -> tuple[Subscriber, Any
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_the_web_copy_is_the_digest_as_sent(site, language: str) -> None:  # type: ignore[no-untyped-def]
-    base, mailer, store = site
-    _subscriber, rendered, view_url = send(mailer, store, language)
+    base, delivery, store = site
+    _subscriber, rendered, view_url = send(delivery, store, language)
     page = httpx.get(local(view_url, base))
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store" and page.headers["x-robots-tag"] == "noindex"
@@ -82,26 +92,26 @@ def test_the_web_copy_is_the_digest_as_sent(site, language: str) -> None:  # typ
 
 
 def test_the_copy_stays_as_sent_when_preferences_change(site) -> None:  # type: ignore[no-untyped-def]
-    base, mailer, store = site
-    subscriber, _rendered, view_url = send(mailer, store, "ru")
-    mailer.digests.save_subscriber(replace(subscriber, language="en", topics=()), T0)
+    base, delivery, store = site
+    subscriber, _rendered, view_url = send(delivery, store, "ru")
+    delivery.digests.save_subscriber(replace(subscriber, language="en", topics=()), T0)
     page = httpx.get(local(view_url, base))
     assert 'lang="ru"' in page.text and "Аргали" in page.text
 
 
 def test_bad_misused_and_orphaned_links_do_not_work(site) -> None:  # type: ignore[no-untyped-def]
-    base, mailer, store = site
-    subscriber, _rendered, view_url = send(mailer, store)
+    base, delivery, store = site
+    subscriber, _rendered, view_url = send(delivery, store)
     url = local(view_url, base)
     token = url.split("token=", 1)[1]
     altered = url.replace(token, token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"))
-    unsubscribe = unsubscribe_link(f"{base}/", mailer.secret, subscriber.id)
+    unsubscribe = unsubscribe_link(f"{base}/", delivery.composer.secret, subscriber.id)
     misused = f"{base}/digest?token={unsubscribe.split('token=', 1)[1]}"
     for bad in (altered, misused, f"{base}/digest", f"{base}/digest?token=x.y"):
         answer = httpx.get(bad)
         assert answer.status_code == 400 and "This link does not work" in answer.text, bad
     assert httpx.get(url).status_code == 200
-    mailer.digests.remove_subscriber(subscriber.id)
+    delivery.digests.remove_subscriber(subscriber.id)
     assert httpx.get(url).status_code == 400
 
 

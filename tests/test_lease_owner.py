@@ -13,11 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cmsfeed.delivery import Mailer, make_mailer, queue_round, send_outbox
+from cmsfeed.delivery import Delivery, queue_round, send_outbox
 from cmsfeed.lease_owner import LeaseOwner, is_running, start_token, this_process
 from cmsfeed.sending import dead_leases
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
 
 LEASE = timedelta(minutes=5)
@@ -25,7 +26,7 @@ LEASE = timedelta(minutes=5)
 
 def queued_round(
     tmp_path: Path, store_url: str, readers: int, port: int | None = None, **digests: Any
-) -> tuple[Mailer, Store, FixedClock]:
+) -> tuple[Delivery, Store, FixedClock]:
     config = make_config(tmp_path, port, store_url=store_url, **digests)
     store, digest_store = open_stores(config)
     clock = FixedClock()
@@ -34,9 +35,9 @@ def queued_round(
     clock.advance(hours=1)
     store.upsert_items([make_item("Argali survey")], clock())
     clock.advance(days=1)
-    mailer = make_mailer(config, digest_store, clock, {"CMSFEED_SECRET": "s"})
-    assert queue_round(mailer, clock()).queued == readers
-    return mailer, digest_store, clock
+    delivery = build_delivery(config, digest_store, clock, {"CMSFEED_SECRET": "s"})
+    assert queue_round(delivery, clock()).queued == readers
+    return delivery, digest_store, clock
 
 
 def a_dead_process() -> LeaseOwner:
@@ -105,11 +106,13 @@ def test_the_heartbeat_renews_the_lease_while_a_batch_is_in_flight(
             return await original(*args)
 
         server.handler.handle_DATA = hold  # type: ignore[method-assign]
-        mailer, digests, clock = queued_round(tmp_path, store_url, 2, server.port, lease_seconds=10)
+        delivery, digests, clock = queued_round(
+            tmp_path, store_url, 2, server.port, lease_seconds=10
+        )
         loop = server.controller.loop
 
         async def go() -> int:
-            sending = asyncio.create_task(send_outbox(mailer))
+            sending = asyncio.create_task(send_outbox(delivery))
             lease = timedelta(seconds=10)
             first = await asyncio.to_thread(wait_for_lease, digests, clock() + lease)
             clock.advance(minutes=1)  # time passes while the server holds the messages
@@ -117,7 +120,7 @@ def test_the_heartbeat_renews_the_lease_while_a_batch_is_in_flight(
             assert renewed > first
             loop.call_soon_threadsafe(held.set)
             report = await sending
-            await mailer.transport.close()
+            await delivery.transport.close()
             return report.sent
 
         assert asyncio.run(go()) == 2

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from cmsfeed.delivery import Mailer, make_mailer, run_round
+from cmsfeed.delivery import Delivery, run_round
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
 
 ENV = {"CMSFEED_SECRET": "s3cret"}
@@ -31,7 +32,7 @@ def setup(
     port: int | None,
     subscribers: list[Subscriber],
     **digests: object,
-) -> tuple[Mailer, Store, FixedClock]:
+) -> tuple[Delivery, Store, FixedClock]:
     config = make_config(tmp_path, port, store_url=store_url, **digests)
     store, digest_store = open_stores(config)
     clock = FixedClock()
@@ -47,15 +48,15 @@ def setup(
         clock(),
     )
     clock.advance(days=1)
-    return make_mailer(config, digest_store, clock, ENV), digest_store, clock
+    return build_delivery(config, digest_store, clock, ENV), digest_store, clock
 
 
-def send_round(mailer: Mailer) -> object:
+def send_round(delivery: Delivery) -> object:
     async def go() -> object:
         try:
-            return await run_round(mailer)
+            return await run_round(delivery)
         finally:
-            await mailer.transport.close()
+            await delivery.transport.close()
 
     return asyncio.run(go())
 
@@ -63,7 +64,7 @@ def send_round(mailer: Mailer) -> object:
 def test_digests_arrive_with_headers_and_content(
     tmp_path: Path, store_url: str, server: SmtpServer
 ) -> None:
-    mailer, store, clock = setup(
+    delivery, store, clock = setup(
         tmp_path,
         store_url,
         server.port,
@@ -72,7 +73,7 @@ def test_digests_arrive_with_headers_and_content(
             Subscriber("boris@xn--e1afmkfd.xn--p1ai", language="ru"),
         ],
     )
-    send_round(mailer)
+    send_round(delivery)
     (anna,) = server.handler.to("anna@example.org")
     message = anna.message
     for header in (
@@ -95,7 +96,7 @@ def test_digests_arrive_with_headers_and_content(
     assert store.outbox_status().counts["sent"] == 2
     # Nothing new: the next day's round sends nothing.
     clock.advance(days=1)
-    send_round(mailer)
+    send_round(delivery)
     assert len(server.handler.received) == 2
 
 
@@ -105,13 +106,13 @@ def test_4xx_is_retried_with_backoff_and_5xx_fails(
     server.handler.rcpt_replies["later@example.org"] = "451 4.3.0 try again later"
     server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
     server.handler.rcpt_replies["busy@example.org"] = "452 4.2.2 mailbox full"
-    mailer, store, clock = setup(
+    delivery, store, clock = setup(
         tmp_path,
         store_url,
         server.port,
         [Subscriber(f"{name}@example.org") for name in ("ok", "later", "gone", "busy")],
     )
-    report = send_round(mailer)
+    report = send_round(delivery)
     assert {r.recipients[0] for r in server.handler.received} == {"ok@example.org"}
     status = store.outbox_status()
     assert status.counts["failed"] == 1 and status.counts["queued"] == 2
@@ -120,11 +121,11 @@ def test_4xx_is_retried_with_backoff_and_5xx_fails(
     server.handler.rcpt_replies.clear()
     server.handler.data_replies.clear()
     clock.advance(seconds=30)
-    send_round(mailer)
+    send_round(delivery)
     assert len(server.handler.received) == 1
     # After the backoff, the deferred ones go through, each once.
     clock.advance(minutes=2)
-    send_round(mailer)
+    send_round(delivery)
     assert sorted(r.recipients[0] for r in server.handler.received) == [
         "busy@example.org",
         "later@example.org",
@@ -144,7 +145,7 @@ def test_repeated_hard_failures_suspend_the_subscriber(
     tmp_path: Path, store_url: str, server: SmtpServer
 ) -> None:
     server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
-    mailer, store, clock = setup(
+    delivery, store, clock = setup(
         tmp_path,
         store_url,
         server.port,
@@ -153,7 +154,7 @@ def test_repeated_hard_failures_suspend_the_subscriber(
         send_when_empty=True,
     )
     for _ in range(3):
-        send_round(mailer)
+        send_round(delivery)
         clock.advance(days=1)
     subscriber = store.get_subscriber("gone@example.org")
     assert subscriber is not None and subscriber.status == "suspended"
@@ -164,24 +165,24 @@ def test_connection_dropped_mid_data_is_retried(
     tmp_path: Path, store_url: str, server: SmtpServer
 ) -> None:
     server.handler.drop_data_for.add("anna@example.org")
-    mailer, store, clock = setup(
+    delivery, store, clock = setup(
         tmp_path,
         store_url,
         server.port,
         [Subscriber("anna@example.org"), Subscriber("carl@example.org")],
     )
-    send_round(mailer)
+    send_round(delivery)
     assert [r.recipients[0] for r in server.handler.received] == ["carl@example.org"]
     clock.advance(minutes=5)
-    send_round(mailer)
+    send_round(delivery)
     anna = server.handler.to("anna@example.org")
     assert len(anna) == 1
     assert store.outbox_status().counts["sent"] == 2
 
 
 def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path, store_url: str) -> None:
-    mailer, store, _ = setup(tmp_path, store_url, None, [Subscriber("anna@example.org")])
-    send_round(mailer)
+    delivery, store, _ = setup(tmp_path, store_url, None, [Subscriber("anna@example.org")])
+    send_round(delivery)
     box = mailbox.Maildir(str(tmp_path / "maildir"), create=False)
     messages = list(box)
     assert len(messages) == 1
@@ -192,14 +193,16 @@ def test_without_smtp_digests_land_in_the_maildir(tmp_path: Path, store_url: str
 def test_unsubscribed_before_sending_is_not_sent(
     tmp_path: Path, store_url: str, server: SmtpServer
 ) -> None:
-    mailer, store, clock = setup(tmp_path, store_url, server.port, [Subscriber("anna@example.org")])
+    delivery, store, clock = setup(
+        tmp_path, store_url, server.port, [Subscriber("anna@example.org")]
+    )
     from cmsfeed.delivery import queue_round
 
-    queue_round(mailer, clock())
+    queue_round(delivery, clock())
     sub = store.get_subscriber("anna@example.org")
     assert sub is not None
     store.set_subscriber_status(sub.id, "unsubscribed")
-    send_round(mailer)
+    send_round(delivery)
     assert server.handler.received == []
     assert store.outbox_status().counts["sent"] == 0
 

@@ -15,9 +15,10 @@ from pathlib import Path
 import dkim
 import pytest
 
-from cmsfeed.delivery import load_dkim_key, make_mailer, run_round
+from cmsfeed.delivery import run_round
 from cmsfeed.errors import ConfigError
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.wiring import build_delivery, load_dkim_key
 from digest_support import (
     SECRET,
     FixedClock,
@@ -84,13 +85,13 @@ def signed_digest(tmp_path: Path, store_url: str, key_path: Path) -> bytes:
         digests.save_subscriber(Subscriber("anna@example.org", language="ru"), clock())
         store.upsert_items([make_item("Аргали: учёт", language="ru")], clock.advance(hours=1))
         clock.advance(days=1)
-        mailer = make_mailer(config, digests, clock, {"CMSFEED_SECRET": SECRET})
+        delivery = build_delivery(config, digests, clock, {"CMSFEED_SECRET": SECRET})
 
         async def go() -> None:
             try:
-                await run_round(mailer)
+                await run_round(delivery)
             finally:
-                await mailer.transport.close()
+                await delivery.transport.close()
 
         asyncio.run(go())
         (received,) = server.handler.received

@@ -12,13 +12,14 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from cmsfeed.delivery import make_mailer, run_round
+from cmsfeed.delivery import run_round
 from cmsfeed.ingest.run import Ingester
 from cmsfeed.log import configure_logging, fields
 from cmsfeed.metrics import REGISTRY
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, make_item
 from digest_support import make_config as make_digest_config
 from feeds_support import running
@@ -88,8 +89,8 @@ def test_digests_queued_sent_and_send_latency_are_counted(tmp_path: Path, store_
     clock.advance(minutes=5)
     queued, sent = value("cmsfeed_digests_queued_total"), value("cmsfeed_digests_sent_total")
     latency = value("cmsfeed_mail_send_seconds_count", transport="maildir")
-    mailer = make_mailer(config, digests, clock, {"CMSFEED_SECRET": "s"})
-    report = asyncio.run(run_round(mailer))
+    delivery = build_delivery(config, digests, clock, {"CMSFEED_SECRET": "s"})
+    report = asyncio.run(run_round(delivery))
     assert report.sent == 3
     assert value("cmsfeed_digests_queued_total") == queued + 3
     assert value("cmsfeed_digests_sent_total") == sent + 3

@@ -15,7 +15,6 @@ from selectolax.lexbor import LexborHTMLParser
 
 from cmsfeed.digest.links import make_token, preferences_link, unsubscribe_link
 from cmsfeed.store import Store
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from digest_support import FixedClock, SmtpServer, make_config
 from signup_support import ENV, csrf_of, serving, signup, signup_app
@@ -33,7 +32,7 @@ def site(tmp_path: Path, store_url: str) -> Iterator[tuple[httpx.Client, Any, Fi
             serving(signup_app(config, store, clock, smtp.port)) as base,
             httpx.Client(base_url=base) as web,
         ):
-            yield web, (smtp, DigestStore(store)), clock
+            yield web, (smtp, store), clock
         store.close()
 
 

@@ -15,10 +15,11 @@ import httpx
 import pytest
 import uvicorn
 
-from cmsfeed.delivery import make_mailer, run_round
+from cmsfeed.delivery import run_round
 from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
+from cmsfeed.wiring import build_delivery
 from digest_support import FixedClock, SmtpServer, free_port, make_config, make_item, open_stores
 
 ENV = {"CMSFEED_SECRET": "web-secret"}
@@ -33,8 +34,16 @@ def site(tmp_path: Path, store_url: str) -> Iterator[tuple[str, SmtpServer, obje
         web_transport = SmtpTransport(
             SmtpSettings("127.0.0.1", smtp.port, security="none"), keep_open=False
         )  # uvicorn's loop ends with the test
-        mailer = make_mailer(config, digests, clock, ENV, transport=web_transport)
-        app = create_app(config, store, clock, extra_routes=subscription_routes(mailer), poll=False)
+        delivery = build_delivery(config, digests, clock, ENV, transport=web_transport)
+        app = create_app(
+            config,
+            store,
+            clock,
+            extra_routes=subscription_routes(
+                config, delivery.composer, delivery.digests, delivery.transport, delivery.clock
+            ),
+            poll=False,
+        )
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
@@ -104,11 +113,11 @@ def test_subscribe_confirm_digest_unsubscribe(site) -> None:  # type: ignore[no-
             [make_item("Сайгаки вернулись", topics=("saiga",), language="ru")], clock()
         )
         clock.advance(days=1)
-        round_mailer = make_mailer(config, digests, clock, ENV)
+        round_delivery = build_delivery(config, digests, clock, ENV)
 
         async def go() -> None:
-            await run_round(round_mailer)
-            await round_mailer.transport.close()
+            await run_round(round_delivery)
+            await round_delivery.transport.close()
 
         asyncio.run(go())
         digest = smtp.handler.to("anna@example.org")[-1].message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.web.service import FeedService
+from cmsfeed.wiring import build_ingester, feed_publisher
 
 
 def test_the_server_picks_up_an_ingest_that_another_process_published(make_config, store, clock):
@@ -14,7 +15,9 @@ def test_the_server_picks_up_an_ingest_that_another_process_published(make_confi
     assert before is not None and b"<entry" not in before.body
 
     # a cron `cmsfeed ingest` (or another worker) ingests and records the changed feeds first
-    report = ingest_and_publish(config, store, clock)
+    report = ingest_and_publish(
+        build_ingester(config, store, clock), feed_publisher(config, store, clock)
+    )
     assert report.counts.inserted == 9
 
     assert service.refresh_if_changed()
@@ -29,7 +32,7 @@ def test_an_ingest_in_run_renders_the_site_once(make_config, store, clock):
     service = FeedService(config.site_info(), store, clock)
     service.refresh_if_changed()
     renders = service.renders
-    ingest_and_publish(config, store, clock, publish=service.refresh_if_changed)
+    ingest_and_publish(build_ingester(config, store, clock), service.refresh_if_changed)
     assert service.renders == renders + 1
     assert not service.refresh_if_changed()
     assert service.renders == renders + 1

@@ -1,4 +1,5 @@
-"""The jobs `cmsfeed ingest` and the scheduler of `cmsfeed run` both run. Does I/O (wiring).
+"""The jobs `cmsfeed ingest` and the scheduler of `cmsfeed run` both run. Does I/O through what
+it is given (an ingester, the store, the clock); cmsfeed.wiring builds those from config.toml.
 
 An ingest that changed the store is followed by a refresh of the feeds, which records which
 feeds changed (their Last-Modified) and pings the WebSub hub, when one is configured, for
@@ -10,9 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from cmsfeed.config import Config
 from cmsfeed.ingest.run import Ingester, IngestReport, Progress
-from cmsfeed.model import Clock
+from cmsfeed.model import Clock, SiteInfo
 from cmsfeed.publish.refresh import refresh_feeds
 from cmsfeed.store import Store
 
@@ -20,28 +20,28 @@ log = logging.getLogger(__name__)
 
 
 def ingest_and_publish(
-    config: Config,
-    store: Store,
-    clock: Clock,
+    ingester: Ingester,
+    publish: Callable[[], object],
     source_ids: Sequence[str] | None = None,
     progress: Progress | None = None,
-    ingester: Ingester | None = None,
-    publish: Callable[[], object] | None = None,
 ) -> IngestReport:
-    """Ingest; if that changed the store, publish: by default render and record the feeds here;
-    `cmsfeed run` passes its web server's refresh instead, so the site is rendered once."""
-    ingester = ingester or Ingester(config, store, clock)
+    """Ingest; if that changed the store, publish: `cmsfeed ingest` renders and records the
+    feeds (`publish_feeds`), `cmsfeed run` passes its web server's refresh instead, so the site
+    is rendered once."""
     report = ingester.ingest(source_ids or None, progress)
     if report.counts.changed:
-        (publish or (lambda: refresh_and_report(config, store, clock)))()
+        publish()
     return report
 
 
-def refresh_and_report(config: Config, store: Store, clock: Clock) -> None:
-    if config.site.base_url is None:
-        # No public address to render links with (and no hub: config refuses hub_url without
-        # base_url); the `run` or `serve` process renders on its own when it sees the change.
+def publish_feeds(site: SiteInfo | None, store: Store, clock: Clock) -> None:
+    """Render the feeds, record which changed and ping the hub for those.
+
+    `site` is None when there is no public address to render links with (and then no hub:
+    config refuses hub_url without base_url); the `run` or `serve` process renders on its own
+    when it sees the change."""
+    if site is None:
         return
-    refreshed = refresh_feeds(config.site_info(), store, clock())
+    refreshed = refresh_feeds(site, store, clock())
     for feed in refreshed.pings.failed:
         log.warning("websub ping failed; retried after the next ingest: %s", feed)

@@ -48,7 +48,7 @@ from cmsfeed.store.outbox import OutboxRow
 from cmsfeed.store.pauses import Pause
 
 if TYPE_CHECKING:
-    from cmsfeed.delivery import Mailer
+    from cmsfeed.delivery import Delivery
 
 log = logging.getLogger("cmsfeed.delivery")
 # Items are shared by many digests of a round; the cache is bounded, not per round.
@@ -93,7 +93,7 @@ class RoundReport:
 class _Run:
     """One sender run: its lease, and whether the server stopped it."""
 
-    mailer: Mailer
+    delivery: Delivery
     owner: LeaseOwner
     report: RoundReport
     earlier: Pause | None  # the pause this run started under (it probes), if any
@@ -105,11 +105,11 @@ class _Run:
 
     @property
     def digests(self) -> Store:
-        return self.mailer.digests
+        return self.delivery.digests
 
 
 async def send_outbox(
-    mailer: Mailer,
+    delivery: Delivery,
     report: RoundReport | None = None,
     *,
     stop: asyncio.Event | None = None,
@@ -118,14 +118,14 @@ async def send_outbox(
     """Send every queued row that is due; return when none is left, the server is at fault,
     or `stop` is set. Rows claimed by this call are finished (or released) before it returns."""
     report = report or RoundReport()
-    digests = mailer.digests
-    earlier = digests.pause(mailer.transport.server)
+    digests = delivery.digests
+    earlier = digests.pause(delivery.transport.server)
     _show_pause(earlier)
-    if earlier is not None and earlier.next_probe_at > mailer.clock():
+    if earlier is not None and earlier.next_probe_at > delivery.clock():
         report.paused = earlier
         return report
-    run = _Run(mailer, this_process(), report, earlier)
-    batch = batch_size or mailer.config.digests.concurrency
+    run = _Run(delivery, this_process(), report, earlier)
+    batch = batch_size or delivery.settings.concurrency
     reclaim = dead_leases(digests)
     heartbeat = asyncio.create_task(_heartbeat(run))
     in_flight: set[asyncio.Task[None]] = set()
@@ -175,9 +175,9 @@ def dead_leases(digests: Store) -> list[str]:
 def _claim(run: _Run, limit: int, reclaim: list[str]) -> list[tuple[OutboxRow, list[Item]]]:
     """Claim rows, each with its items picked now: the shared cache may be cleared before a
     row of this batch is rendered."""
-    settings = run.mailer.config.digests
+    settings = run.delivery.settings
     lease = timedelta(seconds=settings.lease_seconds)
-    rows = run.digests.claim(run.owner, run.mailer.clock(), limit, lease, reclaim)
+    rows = run.digests.claim(run.owner, run.delivery.clock(), limit, lease, reclaim)
     if len(run.items) > ITEM_CACHE_SIZE:  # cleared before, not after, working out what is missing
         run.items.clear()
     missing = sorted({i for row in rows for i in row.item_ids} - run.items.keys())
@@ -188,22 +188,22 @@ def _claim(run: _Run, limit: int, reclaim: list[str]) -> list[tuple[OutboxRow, l
 
 async def _heartbeat(run: _Run) -> None:
     """Renew the lease while the run lasts; the lease can then be short."""
-    lease = timedelta(seconds=run.mailer.config.digests.lease_seconds)
+    lease = timedelta(seconds=run.delivery.settings.lease_seconds)
     while True:
         await asyncio.sleep(lease.total_seconds() / 3)  # pacing the renewals, not a schedule
-        run.digests.renew_lease(run.owner.lease, run.mailer.clock() + lease)
+        run.digests.renew_lease(run.owner.lease, run.delivery.clock() + lease)
 
 
 async def _send_row(run: _Run, row: OutboxRow, chosen: list[Item]) -> None:
-    mailer, digests, report = run.mailer, run.digests, run.report
-    settings = mailer.config.digests
+    delivery, digests, report = run.delivery, run.digests, run.report
+    settings = delivery.settings
     subscriber = row.subscriber
     if subscriber.status != "active":
         reason = f"not sent: subscriber is {subscriber.status}"
         digests.mark_failed(
             row,
             reason,
-            mailer.clock(),
+            delivery.clock(),
             cause=subscriber.status,
             max_hard_failures=settings.max_hard_failures,
         )
@@ -213,20 +213,22 @@ async def _send_row(run: _Run, row: OutboxRow, chosen: list[Item]) -> None:
         digests.release(row)
         report.held += 1
         return
-    _, raw = mailer.digest_message(
-        subscriber, chosen, row.message_id, row.created_at, mailer.clock()
+    _, raw = delivery.composer.digest_message(
+        subscriber, chosen, row.message_id, row.created_at, delivery.clock()
     )
     started = time.perf_counter()
     try:
-        reply = await mailer.transport.send(mailer.envelope_sender(row), subscriber.email, raw)
+        reply = await delivery.transport.send(
+            delivery.composer.envelope_sender(row.id), subscriber.email, raw
+        )
     except DeliveryError as err:
-        _observe_send(mailer, started)
+        _observe_send(delivery, started)
         _record_failure(run, row, err)
         return
-    _observe_send(mailer, started)
+    _observe_send(delivery, started)
     run.accepted = True
     _charge_refusals(run)  # the server accepts this reader: those refusals were their own
-    digests.mark_sent(row, reply, mailer.clock())
+    digests.mark_sent(row, reply, delivery.clock())
     report.sent += 1
     metrics.DIGESTS_SENT.inc()
     if run.earlier is not None:
@@ -282,10 +284,10 @@ def _release_refusals(run: _Run) -> None:
 
 
 def _settle_failure(run: _Run, row: OutboxRow, err: DeliveryError) -> None:
-    mailer, digests, report = run.mailer, run.digests, run.report
-    settings = mailer.config.digests
+    delivery, digests, report = run.delivery, run.digests, run.report
+    settings = delivery.settings
     verdict = err.outcome.verdict
-    now = mailer.clock()
+    now = delivery.clock()
     if run.earlier is not None:  # the session got as far as this recipient: the server is back
         _end_pause(run)
     if verdict is Verdict.DEFER and row.attempts < settings.max_attempts:
@@ -305,14 +307,14 @@ def _settle_failure(run: _Run, row: OutboxRow, err: DeliveryError) -> None:
 
 
 def _start_pause(run: _Run, err: DeliveryError, why: str = "") -> None:
-    mailer = run.mailer
+    delivery = run.delivery
     failures = (run.earlier.failures if run.earlier else 0) + 1
-    delay = timedelta(seconds=mailer.config.digests.retry_seconds * 2 ** (failures - 1))
-    now = mailer.clock()
+    delay = timedelta(seconds=delivery.settings.retry_seconds * 2 ** (failures - 1))
+    now = delivery.clock()
     outcome = err.outcome
     next_probe_at = now + min(delay, MAX_PAUSE_BACKOFF)
-    run.paused = mailer.digests.record_pause(
-        mailer.transport.server, outcome.stage, outcome.reply, now, next_probe_at
+    run.paused = delivery.digests.record_pause(
+        delivery.transport.server, outcome.stage, outcome.reply, now, next_probe_at
     )
     _show_pause(run.paused)
     level = logging.WARNING if run.earlier else logging.ERROR
@@ -327,7 +329,7 @@ def _start_pause(run: _Run, err: DeliveryError, why: str = "") -> None:
 
 
 def _end_pause(run: _Run) -> None:
-    server = run.mailer.transport.server
+    server = run.delivery.transport.server
     if run.digests.end_pause(server):
         log.warning("delivery resumed: the mail server %s accepts again", server)
     run.earlier = None
@@ -339,8 +341,8 @@ def _show_pause(pause: Pause | None) -> None:
     metrics.DELIVERY_PAUSED_SINCE.set(pause.since_at.timestamp() if pause else 0)
 
 
-def _observe_send(mailer: Mailer, started: float) -> None:
-    kind = "maildir" if mailer.transport.server.startswith("maildir") else "smtp"
+def _observe_send(delivery: Delivery, started: float) -> None:
+    kind = "maildir" if delivery.transport.server.startswith("maildir") else "smtp"
     metrics.MAIL_SEND_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 

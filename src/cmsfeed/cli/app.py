@@ -20,6 +20,7 @@ from cmsfeed.config import Config, load_config
 from cmsfeed.errors import CmsfeedError, ConfigError
 from cmsfeed.model import Clock
 from cmsfeed.store import Store
+from cmsfeed.wiring import open_store
 
 DEFAULT_CONFIG = "config.toml"
 EXIT_FAILURE = 1
@@ -51,7 +52,7 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
-        return Store.open(self.config.store.url)
+        return open_store(self.config)
 
 
 pass_context = click.make_pass_decorator(Context)

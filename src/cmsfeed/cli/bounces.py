@@ -9,7 +9,7 @@ import click
 
 from cmsfeed.bounce_mailbox import bounce_settings, import_bounces
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
-from cmsfeed.delivery import site_secret
+from cmsfeed.wiring import site_secret
 
 FORMATS = click.Choice(["text", "json"])
 

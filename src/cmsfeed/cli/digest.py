@@ -13,12 +13,13 @@ import click
 from rich.table import Table
 
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
-from cmsfeed.delivery import Mailer, RoundReport, import_configured, make_mailer, run_round
+from cmsfeed.delivery import Delivery, RoundReport, import_configured, run_round
 from cmsfeed.digest.select import choose_items, message_id, window_start
 from cmsfeed.errors import SubscriberError
 from cmsfeed.lease_owner import is_running
 from cmsfeed.model import Clock
 from cmsfeed.store.outbox import CAUSES, STATUSES
+from cmsfeed.wiring import build_delivery
 
 FORMATS = click.Choice(["table", "json"])
 
@@ -42,10 +43,11 @@ def fixed_clock(now: datetime) -> Clock:
     return lambda: now
 
 
-def build_mailer(context: Context, clock: Clock) -> Mailer:
+def configured_delivery(context: Context, clock: Clock) -> Delivery:
+    """Digest delivery as config.toml sets it, its subscribers imported first."""
     digests = context.store
     import_configured(context.config, digests, clock())
-    return make_mailer(context.config, digests, clock, context.environ)
+    return build_delivery(context.config, digests, clock, context.environ)
 
 
 @digest.command("send")
@@ -60,13 +62,13 @@ def build_mailer(context: Context, clock: Clock) -> Mailer:
 def send_digests(context: Context, now_text: str | None) -> None:
     """Build and send every digest due now; return when the round is done."""
     now = parse_now(now_text)
-    mailer = build_mailer(context, fixed_clock(now) if now else context.clock)
+    delivery = configured_delivery(context, fixed_clock(now) if now else context.clock)
 
     async def round_once() -> RoundReport:
         try:
-            return await run_round(mailer)
+            return await run_round(delivery)
         finally:
-            await mailer.transport.close()
+            await delivery.transport.close()
 
     report = asyncio.run(round_once())
     click.echo(report.summary())
@@ -165,16 +167,17 @@ def retry_digests(context: Context) -> None:
 def preview_digest(context: Context, email: str, out_dir: Path, now_text: str | None) -> None:
     """Write the .eml and .html of what EMAIL would get now; nothing is sent or recorded."""
     now = parse_now(now_text) or context.clock()
-    mailer = build_mailer(context, fixed_clock(now))
-    subscriber = mailer.digests.get_subscriber(email)
+    delivery = configured_delivery(context, fixed_clock(now))
+    subscriber = delivery.digests.get_subscriber(email)
     if subscriber is None:
         raise SubscriberError(email, "no such subscriber (see `cmsfeed subscribers list`)")
     start = window_start(subscriber, now)
-    candidates = mailer.digests.available_items(start, now, [subscriber.language])
-    covered = mailer.digests.covered_items([subscriber.id], start).get(subscriber.id, set())
+    candidates = delivery.digests.available_items(start, now, [subscriber.language])
+    covered = delivery.digests.covered_items([subscriber.id], start).get(subscriber.id, set())
     items = choose_items(subscriber, candidates, covered, now)
-    rendered, raw = mailer.digest_message(
-        subscriber, items, message_id(subscriber, "preview", mailer.domain), now, now
+    composer = delivery.composer
+    rendered, raw = composer.digest_message(
+        subscriber, items, message_id(subscriber, "preview", composer.domain), now, now
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"digest-{subscriber.id}"

@@ -25,6 +25,7 @@ from cmsfeed.ingest.run import IngestReport
 from cmsfeed.ingest.run import Progress as ProgressCallback
 from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.model import Problem
+from cmsfeed.wiring import build_ingester, feed_publisher
 
 
 @cli.command()
@@ -51,7 +52,10 @@ def ingest(context: Context, source_ids: tuple[str, ...]) -> None:
 def run_ingest(context: Context, source_ids: tuple[str, ...] = ()) -> IngestReport:
     with progress_bar(context.err) as progress:
         return ingest_and_publish(
-            context.config, context.store, context.clock, source_ids, progress
+            build_ingester(context.config, context.store, context.clock),
+            feed_publisher(context.config, context.store, context.clock),
+            source_ids,
+            progress,
         )
 
 

@@ -16,12 +16,12 @@ from cmsfeed.bounce_mailbox import read_bounce_maildir
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, run_ingest
 from cmsfeed.config import Config
-from cmsfeed.delivery import Mailer, import_configured, make_mailer, run_round, send_outbox
-from cmsfeed.ingest.run import Ingester
+from cmsfeed.delivery import Delivery, import_configured, run_round, send_outbox
 from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.log import configure_logging, fields
 from cmsfeed.scheduler import Scheduler, schedule_keys
 from cmsfeed.web.address import listening_base, mismatch_warning, proxied_emails_warning
+from cmsfeed.wiring import build_delivery, build_ingester
 
 log = logging.getLogger("cmsfeed.run")
 
@@ -49,7 +49,7 @@ def run(context: Context, host: str | None, port: int | None) -> None:
     count = import_configured(context.config, digests, context.clock())
     report = run_ingest(context)
     print_report(report, context.out, context.err)
-    mailer = make_mailer(config, digests, context.clock, context.environ)
+    delivery = build_delivery(config, digests, context.clock, context.environ)
     smtp = context.config.smtp
     where = (
         f"SMTP {smtp.host}:{smtp.port}"
@@ -68,7 +68,7 @@ def run(context: Context, host: str | None, port: int | None) -> None:
         markup=False,
     )
     configure_logging(context.config.log.format, context.config.log.level)
-    asyncio.run(serve_and_schedule(context, config, mailer, host, port))
+    asyncio.run(serve_and_schedule(context, config, delivery, host, port))
 
 
 def bounce_job(
@@ -90,7 +90,7 @@ def bounce_job(
 
 
 async def serve_and_schedule(
-    context: Context, config: Config, mailer: Mailer, host: str, port: int
+    context: Context, config: Config, delivery: Delivery, host: str, port: int
 ) -> None:
     import uvicorn
 
@@ -104,7 +104,7 @@ async def serve_and_schedule(
         if stop.is_set():
             return
         async with busy:
-            report = await run_round(mailer, stop=stop)
+            report = await run_round(delivery, stop=stop)
         log.info(
             "digest round",
             extra=fields(
@@ -124,22 +124,15 @@ async def serve_and_schedule(
     async def retry() -> None:
         if not stop.is_set():
             async with busy:
-                await send_outbox(mailer, stop=stop)
+                await send_outbox(delivery, stop=stop)
 
-    ingester = Ingester(context.config, context.store, context.clock)  # models load once
+    ingester = build_ingester(context.config, context.store, context.clock)  # models load once
 
     async def ingest() -> None:
         if stop.is_set():
             return
         result = await asyncio.to_thread(
-            ingest_and_publish,
-            context.config,
-            context.store,
-            context.clock,
-            None,
-            None,
-            ingester,
-            app.state.feeds.refresh_if_changed,
+            ingest_and_publish, ingester, app.state.feeds.refresh_if_changed
         )  # the server renders, once
         log.info(
             "ingest",
@@ -155,7 +148,7 @@ async def serve_and_schedule(
     def schedules() -> set[str]:
         return {
             key
-            for chunk in mailer.digests.iter_subscribers(["active"])
+            for chunk in delivery.digests.iter_subscribers(["active"])
             for key in schedule_keys(chunk)
         }
 
@@ -166,14 +159,16 @@ async def serve_and_schedule(
         schedules=schedules,
         ingest_minutes=context.config.ingest.interval_minutes,
         retry_seconds=context.config.digests.retry_seconds,
-        bounces=bounce_job(context, mailer.secret, stop),
+        bounces=bounce_job(context, delivery.composer.secret, stop),
         bounce_minutes=context.config.bounces.interval_minutes,
     )
     app = create_app(
         config,
         context.store,
         context.clock,
-        extra_routes=subscription_routes(mailer),
+        extra_routes=subscription_routes(
+            config, delivery.composer, delivery.digests, delivery.transport, delivery.clock
+        ),
         signup_here=True,
     )
     server = uvicorn.Server(
@@ -204,5 +199,5 @@ async def serve_and_schedule(
         scheduler.shutdown()
         await catch_up
         async with busy:  # in-flight sends finish before the transport closes
-            await mailer.transport.close()
+            await delivery.transport.close()
         log.info("stopped")

@@ -24,29 +24,33 @@ from cmsfeed.errors import TokenError
 from cmsfeed.i18n import TEMPLATES
 
 if TYPE_CHECKING:
-    from cmsfeed.delivery import Mailer
+    from cmsfeed.digest.compose import DigestComposer
+    from cmsfeed.model import Clock
+    from cmsfeed.store import Store
     from cmsfeed.web.subscriptions import SubscriptionPages
 
 
-def archive_routes(mailer: Mailer, pages: SubscriptionPages) -> list[BaseRoute]:
+def archive_routes(
+    composer: DigestComposer, digests: Store, clock: Clock, pages: SubscriptionPages
+) -> list[BaseRoute]:
     # The site's icon, as its pages have it: a browser asks for /favicon.ico otherwise.
     icon = (TEMPLATES / "web" / "icon.html").read_text(encoding="utf-8").strip()
 
     async def digest_page(request: Request) -> Response:
         token = request.query_params.get("token", "")
         try:
-            data = read_token(mailer.secret, token, "view", mailer.clock())
+            data = read_token(composer.secret, token, "view", clock())
             subscriber_id, language, topics, item_ids, covered_at = _fields(data)
         except (TokenError, ValueError, TypeError):
             return pages.bad_link(pages.language_of(request))
-        found = mailer.digests.get_subscriber(subscriber_id)
+        found = digests.get_subscriber(subscriber_id)
         if found is None:
             return pages.bad_link(pages.language_of(request))
         subscriber = replace(found, language=language, topics=tuple(topics))
-        stored = mailer.digests.get_items(item_ids)
+        stored = digests.get_items(item_ids)
         items = [stored[item_id] for item_id in item_ids if item_id in stored]
-        rendered = mailer.renderer.digest(subscriber, items, covered_at)
-        personal = replace(mailer.personal(subscriber), view_url=None)  # not a link to itself
+        rendered = composer.renderer.digest(subscriber, items, covered_at)
+        personal = replace(composer.personal(subscriber), view_url=None)  # not a link to itself
         return HTMLResponse(
             personalise(rendered, personal).html.replace("</head>", f"{icon}\n</head>", 1),
             headers={"cache-control": "no-store", "x-robots-tag": "noindex"},

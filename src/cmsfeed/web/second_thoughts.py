@@ -49,8 +49,7 @@ def undo_offer(pages: SubscriptionPages, before: Subscriber | None) -> list[dict
     """The undo offered after an unsubscribe; `before` is the subscriber as they were."""
     if before is None or before.status != "active":
         return []
-    mailer = pages.mailer
-    token = make_token(mailer.secret, "undo", before.id, mailer.clock() + UNDO_FOR)
+    token = make_token(pages.composer.secret, "undo", before.id, pages.clock() + UNDO_FOR)
     return [
         {
             "text": pages.translate(before.language, "Unsubscribed by mistake?"),
@@ -61,42 +60,39 @@ def undo_offer(pages: SubscriptionPages, before: Subscriber | None) -> list[dict
 
 
 def second_thought_routes(pages: SubscriptionPages) -> list[BaseRoute]:
-    mailer = pages.mailer
 
     def subscriber_of(request: Request, purpose: Any) -> Subscriber | None:
         try:
             found = read_token(
-                mailer.secret, request.query_params.get("token", ""), purpose, mailer.clock()
+                pages.composer.secret, request.query_params.get("token", ""), purpose, pages.clock()
             )
         except TokenError:
             return None
-        return mailer.digests.get_subscriber(found) if isinstance(found, str) else None
+        return pages.digests.get_subscriber(found) if isinstance(found, str) else None
 
     async def weekly(request: Request) -> Response:
         found = subscriber_of(request, "unsubscribe")
         if found is None:
             return pages.bad_link(pages.language_of(request))
         # The status is kept: an unsubscribed reader comes back by signing up.
-        saved = mailer.digests.save_subscriber(replace(found, frequency="weekly"), mailer.clock())
+        saved = pages.digests.save_subscriber(replace(found, frequency="weekly"), pages.clock())
         language = saved.language
         return pages.message(
-            language, pages.translate(language, "Saved"), mailer.renderer.why(saved)
+            language, pages.translate(language, "Saved"), pages.composer.renderer.why(saved)
         )
 
     async def undo(request: Request) -> Response:
         found = subscriber_of(request, "undo")
         if found is None:
             return pages.bad_link(pages.language_of(request))
-        if found.status == "unsubscribed" and (
-            mailer.digests.complained_at(found.email) is None
-        ):
-            found = mailer.digests.save_subscriber(replace(found, status="active"), mailer.clock())
+        if found.status == "unsubscribed" and (pages.digests.complained_at(found.email) is None):
+            found = pages.digests.save_subscriber(replace(found, status="active"), pages.clock())
         if found.status != "active":
             return pages.bad_link(found.language)
         return pages.message(
             found.language,
             pages.translate(found.language, "You are still subscribed"),
-            mailer.renderer.why(found),
+            pages.composer.renderer.why(found),
         )
 
     return [

@@ -36,11 +36,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cmsfeed.delivery import Mailer, subscriber_from_settings
+from cmsfeed.config import Config
+from cmsfeed.delivery import subscriber_from_settings
+from cmsfeed.digest.compose import DigestComposer
 from cmsfeed.digest.links import link, make_token, read_token, unsubscribe_link
 from cmsfeed.digest.render import PACKAGE
 from cmsfeed.errors import CmsfeedError, DeliveryError, SubscriberError, TokenError
 from cmsfeed.i18n import babel_locale, gettext_environment
+from cmsfeed.mail import Transport
+from cmsfeed.model import Clock
+from cmsfeed.store import Store
 from cmsfeed.subscribers import WEEKDAYS, Subscriber
 from cmsfeed.web.forms import FormAnswer, read_digest_form
 from cmsfeed.web.second_thoughts import undo_offer, weekly_offer
@@ -53,16 +58,25 @@ CSRF_COOKIE = "cmsfeed_csrf"
 
 
 class SubscriptionPages:
-    def __init__(self, mailer: Mailer) -> None:
-        self.mailer = mailer
-        self.config = mailer.config
-        store = mailer.digests
+    def __init__(
+        self,
+        config: Config,
+        composer: DigestComposer,
+        digests: Store,
+        transport: Transport,
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self.composer = composer
+        self.digests = digests
+        self.transport = transport
+        self.clock = clock
         self.limits = SignupLimits(
-            store,
-            mailer.clock,
-            mailer.secret,
-            per_client_hour=self.config.digests.signups_per_hour,
-            per_address_day=self.config.digests.confirmations_per_day,
+            digests,
+            clock,
+            composer.secret,
+            per_client_hour=config.digests.signups_per_hour,
+            per_address_day=config.digests.confirmations_per_day,
         )
         self._environments: dict[str, Environment] = {}
 
@@ -71,15 +85,15 @@ class SubscriptionPages:
     def _env(self, language: str) -> Environment:
         if language not in self._environments:
             self._environments[language] = gettext_environment(
-                TEMPLATES, self.mailer.renderer.translations(language)
+                TEMPLATES, self.composer.renderer.translations(language)
             )
         return self._environments[language]
 
     def translate(self, language: str, message: str) -> str:
-        return self.mailer.renderer.translate(language, message)
+        return self.composer.renderer.translate(language, message)
 
     def page(self, language: str, template: str, status: int = 200, **context: Any) -> Response:
-        site = self.mailer.renderer.site  # its base_url is the address served, if not configured
+        site = self.composer.renderer.site  # its base_url is the address served, if not configured
         # Relative, as the forms' actions are: these pages sit at the top of the site, so the
         # link works at whatever address the reader came by (a proxy's, or the listening one).
         home = "./" if language == site.default_language else f"./{language}/"
@@ -157,12 +171,12 @@ class SubscriptionPages:
             guess_zone=subscriber is None and not errors,
             subscriber=subscriber,
             unsubscribe_url=(
-                unsubscribe_link("", self.mailer.secret, subscriber.id) if subscriber else None
+                unsubscribe_link("", self.composer.secret, subscriber.id) if subscriber else None
             ),
             topics=topics,
             languages=languages,
             switcher=switcher,
-            csrf=_csrf_value(self.mailer.secret, nonce),
+            csrf=_csrf_value(self.composer.secret, nonce),
             weekdays=[(code, days[i]) for i, code in enumerate(WEEKDAYS)],
         )
         response.set_cookie(
@@ -171,7 +185,7 @@ class SubscriptionPages:
             httponly=True,
             samesite="strict",
             path="/",
-            secure=self.mailer.renderer.site.base_url.startswith("https:"),
+            secure=self.composer.renderer.site.base_url.startswith("https:"),
         )
         return response
 
@@ -182,13 +196,13 @@ class SubscriptionPages:
             origin is not None
             and origin != "null"
             and urlsplit(origin).netloc
-            not in (request.url.netloc, urlsplit(self.mailer.renderer.site.base_url).netloc)
+            not in (request.url.netloc, urlsplit(self.composer.renderer.site.base_url).netloc)
         ):
             return True
         nonce = _csrf_nonce(request)
         given = _first(fields, "csrf") or ""
         return nonce is None or not hmac.compare_digest(
-            given, _csrf_value(self.mailer.secret, nonce)
+            given, _csrf_value(self.composer.secret, nonce)
         )
 
     def _forged_answer(self, language: str) -> Response:
@@ -237,7 +251,7 @@ class SubscriptionPages:
         language = self.language_of(request, _first(fields, "language"))
         if self.forged(request, fields):
             return self._forged_answer(language)
-        now = self.mailer.clock()
+        now = self.clock()
         client = client_address(request.scope)
         if not await run_in_threadpool(self.limits.allow_signup, client):
             refused = self.message(
@@ -269,7 +283,7 @@ class SubscriptionPages:
         # as ever: it must not tell a stranger that someone signed this address up today.
         if await run_in_threadpool(self.limits.allow_confirmation, subscriber.email):
             expires = now + timedelta(days=self.config.digests.confirm_days)
-            token = make_token(self.mailer.secret, "confirm", answer.choice.settings(), expires)
+            token = make_token(self.composer.secret, "confirm", answer.choice.settings(), expires)
             await self._send_confirmation(subscriber, token, now)
         else:
             log.warning("confirmation to %s not sent: today's allowance is spent", subscriber.email)
@@ -307,13 +321,13 @@ class SubscriptionPages:
             raise SubscriberError(values.get("email") or "(empty)", err.problem) from err
 
     async def _send_confirmation(self, subscriber: Subscriber, token: str, now: datetime) -> None:
-        url = link(self.mailer.renderer.site.base_url, "confirm", token)
-        rendered = self.mailer.renderer.confirmation(subscriber.language, url)
-        raw = self.mailer.compose(
-            rendered, subscriber.email, f"<confirm.{token[-24:]}@{self.mailer.domain}>", now
+        url = link(self.composer.renderer.site.base_url, "confirm", token)
+        rendered = self.composer.renderer.confirmation(subscriber.language, url)
+        raw = self.composer.compose(
+            rendered, subscriber.email, f"<confirm.{token[-24:]}@{self.composer.domain}>", now
         )
         try:
-            await self.mailer.transport.send(self.mailer.sender.address, subscriber.email, raw)
+            await self.transport.send(self.composer.sender.address, subscriber.email, raw)
         except DeliveryError as err:  # the same page either way: nothing is revealed
             log.warning("confirmation to %s not sent: %s", subscriber.email, err)
 
@@ -339,26 +353,26 @@ class SubscriptionPages:
         data = self._read(_token(request, fields), "confirm", dict)
         if data is None:
             return self.bad_link(self.language_of(request))
-        now = self.mailer.clock()
-        subscriber = self.mailer.digests.save_subscriber(self._subscriber(data), now)
-        personal = self.mailer.personal(subscriber)
-        rendered = self.mailer.renderer.welcome(subscriber, personal)
-        raw = self.mailer.compose(
+        now = self.clock()
+        subscriber = self.digests.save_subscriber(self._subscriber(data), now)
+        personal = self.composer.personal(subscriber)
+        rendered = self.composer.renderer.welcome(subscriber, personal)
+        raw = self.composer.compose(
             rendered,
             subscriber.email,
-            f"<welcome.{subscriber.id}.{int(now.timestamp())}@{self.mailer.domain}>",
+            f"<welcome.{subscriber.id}.{int(now.timestamp())}@{self.composer.domain}>",
             now,
             personal.unsubscribe_url,
         )
         try:
-            await self.mailer.transport.send(self.mailer.sender.address, subscriber.email, raw)
+            await self.transport.send(self.composer.sender.address, subscriber.email, raw)
         except DeliveryError as err:
             log.warning("welcome to %s not sent: %s", subscriber.email, err)
         language = subscriber.language
         return self.message(
             language,
             self.translate(language, "Subscription confirmed"),
-            self.mailer.renderer.why(subscriber),
+            self.composer.renderer.why(subscriber),
         )
 
     # -- preferences and unsubscribe --------------------------------------------------------
@@ -367,7 +381,7 @@ class SubscriptionPages:
         subscriber_id = self._read(token, purpose, str)
         if subscriber_id is None:
             return None
-        return self.mailer.digests.get_subscriber(subscriber_id)
+        return self.digests.get_subscriber(subscriber_id)
 
     async def preferences_page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
@@ -410,11 +424,13 @@ class SubscriptionPages:
             )
         wanted = self._subscriber(answer.choice.settings())
         # Saving keeps the status: an unsubscribed reader re-subscribes by signing up.
-        saved = self.mailer.digests.save_subscriber(
-            Subscriber(**{**_fields(wanted), "status": subscriber.status}), self.mailer.clock()
+        saved = self.digests.save_subscriber(
+            Subscriber(**{**_fields(wanted), "status": subscriber.status}), self.clock()
         )
         return self.message(
-            saved.language, self.translate(saved.language, "Saved"), self.mailer.renderer.why(saved)
+            saved.language,
+            self.translate(saved.language, "Saved"),
+            self.composer.renderer.why(saved),
         )
 
     async def unsubscribe_page(self, request: Request) -> Response:
@@ -440,9 +456,9 @@ class SubscriptionPages:
         subscriber_id = self._read(token, "unsubscribe", str)
         if subscriber_id is None:
             return self.bad_link(self.language_of(request))
-        found = self.mailer.digests.get_subscriber(subscriber_id)
+        found = self.digests.get_subscriber(subscriber_id)
         if found is not None:
-            self.mailer.digests.set_subscriber_status(found.id, "unsubscribed")
+            self.digests.set_subscriber_status(found.id, "unsubscribed")
         language = found.language if found else self.language_of(request)
         return self.message(
             language,
@@ -455,7 +471,7 @@ class SubscriptionPages:
 
     def _read(self, token: str, purpose: Any, kind: type) -> Any:
         try:
-            data = read_token(self.mailer.secret, token, purpose, self.mailer.clock())
+            data = read_token(self.composer.secret, token, purpose, self.clock())
         except TokenError:
             return None
         return data if isinstance(data, kind) else None
@@ -486,13 +502,23 @@ class SubscriptionPages:
         ]
 
 
-def subscription_routes(mailer: Mailer) -> list[BaseRoute]:
+def subscription_routes(
+    config: Config,
+    composer: DigestComposer,
+    digests: Store,
+    transport: Transport,
+    clock: Clock,
+) -> list[BaseRoute]:
     """The routes to pass to `create_app(..., extra_routes=...)`, with the digests' web copies."""
     from cmsfeed.web.archive import archive_routes
     from cmsfeed.web.second_thoughts import second_thought_routes
 
-    pages = SubscriptionPages(mailer)
-    return [*pages.routes(), *archive_routes(mailer, pages), *second_thought_routes(pages)]
+    pages = SubscriptionPages(config, composer, digests, transport, clock)
+    return [
+        *pages.routes(),
+        *archive_routes(composer, digests, clock, pages),
+        *second_thought_routes(pages),
+    ]
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
