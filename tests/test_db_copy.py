@@ -118,7 +118,7 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
     target = Store.open(store_url)
     assert table_rows(target) == before  # every value, times included, as it was
     digests = target
-    assert digests.status().counts == {
+    assert digests.outbox_status().counts == {
         "queued": 17,
         "sending": 2,
         "sent": 30,

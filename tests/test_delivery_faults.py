@@ -416,4 +416,4 @@ def test_a_maildir_that_cannot_be_written_pauses_like_a_server(
     blocker.unlink()
     clock.now = report.paused.next_probe_at
     assert deliver(delivery, sweep=True).sent == 3
-    assert digests.status().pauses == []
+    assert digests.outbox_status().pauses == []

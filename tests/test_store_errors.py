@@ -52,8 +52,11 @@ CALLS: dict[str, Callable[[Store], object]] = {
     ),
     "available_items": lambda s: s.available_items(T0, T0, ["en"]),
     "claim": lambda s: s.claim(OWNER, T0, 5, timedelta(minutes=1)),
+    "clear_signup_count": lambda s: s.clear_signup_count("signup-client:a"),
+    "clear_signup_counts": lambda s: s.clear_signup_counts(),
     "complained_at": lambda s: s.complained_at(READER.email),
     "content_marker": lambda s: s.content_marker(),
+    "count_signup": lambda s: s.count_signup("signup-client:a", timedelta(hours=1), T0),
     "count_items": lambda s: s.count_items(),
     "covered_items": lambda s: s.covered_items([READER.id], T0),
     "end_pause": lambda s: s.end_pause("smtp:25"),
@@ -92,6 +95,7 @@ CALLS: dict[str, Callable[[Store], object]] = {
     "sent_by_message_id": lambda s: s.sent_by_message_id("<m@example.org>"),
     "sent_message_ids": lambda s: s.sent_message_ids(),
     "set_subscriber_status": lambda s: s.set_subscriber_status(READER.id, "unsubscribed"),
+    "signup_window": lambda s: s.signup_window("signup-client:a", T0),
     "source_state": lambda s: s.source_state("seed"),
     "subscriber_ids_by_email": lambda s: s.subscriber_ids_by_email([READER.email]),
     "suspend_subscriber": lambda s: s.suspend_subscriber(READER.id, "5.1.1", T0),
@@ -104,6 +108,7 @@ NO_DATABASE = {
     "close": "disposes the connection pool",
     "writer": "builds an ItemWriter; its own methods report their failures",
     "copy_into": "takes a second store: test_a_copy_names_the_store_that_failed",
+    "signup_counts_reachable": "the limits library's health check: a failure is its answer False",
 }
 # The first contact with a database says what could not be done in words, and so does the
 # ItemWriter (item_writer.py) that `upsert_items` hands a fetch to.
