@@ -180,7 +180,7 @@ class BounceStore:
         result = connection.execute(
             update(subscribers)
             .where(subscribers.c.id == subscriber_id, subscribers.c.status != "unsubscribed")
-            .values(status="unsubscribed")
+            .values(status="unsubscribed", version=subscribers.c.version + 1)
         )
         return bool(result.rowcount)
 
@@ -192,7 +192,12 @@ class BounceStore:
         result = connection.execute(
             update(subscribers)
             .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
-            .values(status="suspended", suspended_at=at, suspended_reason=reason[:500])
+            .values(
+                status="suspended",
+                suspended_at=at,
+                suspended_reason=reason[:500],
+                version=subscribers.c.version + 1,
+            )
         )
         return bool(result.rowcount)
 

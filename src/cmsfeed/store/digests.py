@@ -26,6 +26,11 @@ from cmsfeed.store.outbox import OutboxRow, _charge
 from cmsfeed.store.outbox_status import OutboxError, OutboxReports, OutboxStatus
 from cmsfeed.store.rows import insert_ignoring_conflicts
 from cmsfeed.store.schema import FORGIVEN, bounces, items, outbox, subscribers
+from cmsfeed.store.subscriber_changes import (
+    confirm_at_version,
+    preferences_at_version,
+    unsubscribe,
+)
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import QueuedDigest, Status, Subscriber
 
@@ -81,6 +86,7 @@ class DigestStore(OutboxReports):
                         last_slot_at=None,
                         covered_until=now,
                     )
+                values["version"] = subscribers.c.version + 1  # a change: older links go stale
                 connection.execute(
                     update(subscribers).where(subscribers.c.id == subscriber.id).values(**values)
                 )
@@ -142,7 +148,9 @@ class DigestStore(OutboxReports):
     def set_status(self, subscriber_id: str, status: Status) -> bool:
         with self.engine.begin() as connection:
             result = connection.execute(
-                update(subscribers).where(subscribers.c.id == subscriber_id).values(status=status)
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .values(status=status, version=subscribers.c.version + 1)
             )
         return bool(result.rowcount)
 
@@ -155,7 +163,12 @@ class DigestStore(OutboxReports):
             result = connection.execute(
                 update(subscribers)
                 .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
-                .values(status="suspended", suspended_at=at, suspended_reason=reason[:500])
+                .values(
+                    status="suspended",
+                    suspended_at=at,
+                    suspended_reason=reason[:500],
+                    version=subscribers.c.version + 1,
+                )
             )
         return bool(result.rowcount)
 
@@ -177,7 +190,13 @@ class DigestStore(OutboxReports):
             result = connection.execute(
                 update(subscribers)
                 .where(subscribers.c.id == subscriber_id, subscribers.c.status == "suspended")
-                .values(status="active", hard_failures=0, suspended_at=None, suspended_reason=None)
+                .values(
+                    status="active",
+                    hard_failures=0,
+                    suspended_at=None,
+                    suspended_reason=None,
+                    version=subscribers.c.version + 1,
+                )
             )
             if not result.rowcount:
                 return None
@@ -342,6 +361,26 @@ class DigestStore(OutboxReports):
             if rows:
                 queued += len(connection.execute(statement, rows).all())
         return queued
+
+    # -- changes bound to a version (subscriptions/service.py; store/subscriber_changes.py) ---
+
+    def confirm_subscriber(
+        self, wanted: Subscriber, version: int, now: datetime
+    ) -> Subscriber | None:
+        return self._change("confirm a subscriber", confirm_at_version, wanted, version, now)
+
+    def save_preferences(self, wanted: Subscriber, version: int) -> Subscriber | None:
+        return self._change("save preferences", preferences_at_version, wanted, version)
+
+    def unsubscribe_subscriber(self, subscriber_id: str) -> Subscriber | None:
+        return self._change("unsubscribe", unsubscribe, subscriber_id)
+
+    def _change(self, what: str, change: Any, *args: Any) -> Subscriber | None:
+        try:
+            with self.engine.begin() as connection:
+                return change(connection, *args)  # type: ignore[no-any-return]
+        except SQLAlchemyError as err:
+            raise self._fail(what, err) from err
 
 
 __all__ = [
