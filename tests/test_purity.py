@@ -91,6 +91,7 @@ PURE_MODULES = [
     row("cmsfeed.bounces.parse", CORE),
     row("cmsfeed.bounces.verp", CORE),
     row("cmsfeed.bounces.match", CORE),
+    row("cmsfeed.subscriptions.choices", CORE),
 ]
 
 
