@@ -25,8 +25,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmsfeed.bounces.match import Kind, Target
 from cmsfeed.delivery import make_mailer
 from cmsfeed.digest.links import make_token, read_token, unsubscribe_link
+from cmsfeed.store.bounces import BounceStore, SoftBouncePolicy
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import subscriber_id
 from cmsfeed.subscriptions.choices import SiteChoices
@@ -200,11 +202,26 @@ def test_operator_and_delivery_changes_make_older_links_stale(site):
     assert site.confirm(site.sign_up()) is Outcome.CONFIRMED
     anna = site.digests.get_subscriber("anna@example.org")
     assert anna is not None
+    bounces = BounceStore(site.digests.store)
+
+    def report(kind: Kind) -> None:
+        target = Target(anna.id, anna.email, kind, "5.1.1", "no such user", "message-id")
+        policy = SoftBouncePolicy(3, timedelta(days=7))
+        assert bounces.apply(f"<{kind}@mx>", target, site.clock(), site.clock(), policy).action in (
+            "suspended",
+            "unsubscribed",
+        )
+
     for change in (
         lambda: site.digests.suspend_subscriber(anna.id, "550 no such user", site.clock()),
         lambda: site.digests.reactivate_subscriber(anna.id, site.clock()),
         lambda: site.digests.save_subscriber(replace(anna, language="en"), site.clock()),
         lambda: site.digests.set_status(anna.id, "active"),
+        lambda: site.digests.record_hard_failure(anna.id, "550 gone", site.clock(), 1),
+        lambda: site.digests.reactivate_subscriber(anna.id, site.clock()),
+        lambda: report("hard"),  # a bounce read by mail suspends
+        lambda: site.digests.reactivate_subscriber(anna.id, site.clock()),
+        lambda: report("complaint"),  # a spam complaint unsubscribes
     ):
         token = site.sign_up()
         before = site.digests.get_subscriber(anna.id)
