@@ -30,7 +30,7 @@ from cmsfeed.delivery import make_mailer
 from cmsfeed.digest.links import make_token, read_token, unsubscribe_link
 from cmsfeed.store.bounces import BounceStore, SoftBouncePolicy
 from cmsfeed.store.digests import DigestStore
-from cmsfeed.subscribers import subscriber_id
+from cmsfeed.subscribers import Subscriber, subscriber_id
 from cmsfeed.subscriptions.choices import SiteChoices
 from cmsfeed.subscriptions.messages import MailerMessages
 from cmsfeed.subscriptions.service import Outcome, SubscriptionService
@@ -378,3 +378,51 @@ def test_an_earlier_confirmation_link_for_a_new_address_confirms(site):
 
 def _preferences_token() -> str:
     return make_token(SECRET, "preferences", subscriber_id("anna@example.org"))
+
+
+def test_subscribers_stored_before_versions_start_at_zero(tmp_path: Path, store_url: str):
+    from sqlalchemy import insert
+
+    from cmsfeed.store import Store, migrate
+    from cmsfeed.store.schema import subscribers
+    from cmsfeed.store.subscriber_rows import subscriber_values
+
+    old = Store.open(store_url, upgrade=False)
+    try:
+        migrate.upgrade(old.engine, "0008")  # the schema before versions
+        anna = Subscriber("anna@example.org", language="ru", topics=("saiga",))
+        with old.engine.begin() as connection:
+            connection.execute(
+                insert(subscribers).values(
+                    **subscriber_values(anna),
+                    status="active",
+                    origin="web",
+                    created_at=FixedClock()(),
+                    hard_failures=0,
+                )
+            )
+        old.upgrade()
+        digests = DigestStore(old)
+        stored = digests.get_subscriber("anna@example.org")
+        assert stored is not None and stored.version == 0 and stored.topics == ("saiga",)
+        # A confirmation link of the earlier format, made before the upgrade, still confirms
+        # (the preferences it asked for) exactly once.
+        clock = FixedClock()
+        mailer = make_mailer(
+            make_config(tmp_path, store_url=store_url), digests, clock, {"CMSFEED_SECRET": "s"}
+        )
+        site = Site(
+            SubscriptionService(digests, MailerMessages(mailer), SECRET, CHOICES, confirm_days=7),
+            digests,
+            clock,
+            tmp_path / "maildir",
+        )
+        data = {**{k: v for k, v in GOOD_CONFIRM.items() if k != "version"}, "topics": []}
+        token = _earlier_token("confirm", data)
+        assert site.confirm(token) is Outcome.CONFIRMED
+        assert site.confirm(token) is Outcome.STALE
+        confirmed = digests.get_subscriber("anna@example.org")
+        assert confirmed is not None and confirmed.version == 1 and confirmed.topics == ()
+        assert site.welcomes_to("anna@example.org") == 1
+    finally:
+        old.close()
