@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -375,10 +375,12 @@ class DigestStore(OutboxReports):
     def unsubscribe_subscriber(self, subscriber_id: str) -> Subscriber | None:
         return self._change("unsubscribe", unsubscribe, subscriber_id)
 
-    def _change(self, what: str, change: Any, *args: Any) -> Subscriber | None:
+    def _change(
+        self, what: str, change: Callable[..., Subscriber | None], *args: Any
+    ) -> Subscriber | None:
         try:
             with self.engine.begin() as connection:
-                return change(connection, *args)  # type: ignore[no-any-return]
+                return change(connection, *args)
         except SQLAlchemyError as err:
             raise self._fail(what, err) from err
 
