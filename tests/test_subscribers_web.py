@@ -233,6 +233,26 @@ def test_a_confirmation_replayed_after_unsubscribe_changes_nothing(site) -> None
         assert len(smtp.handler.to("anna@example.org")) == 2  # confirmation and welcome only
 
 
+def test_the_unsubscribed_page_undoes_it_once(site) -> None:  # type: ignore[no-untyped-def]
+    base, smtp, (_config, _store, digests), _clock = site
+    with httpx.Client(base_url=base) as web:
+        sign_up_and_confirm(web, smtp, base)
+        anna = digests.get_subscriber("anna@example.org")
+        welcome = smtp.handler.to("anna@example.org")[-1]
+        out = web.post(link_in(welcome, "unsubscribe", base))
+        assert out.status_code == 200 and 'action="resubscribe"' in out.text
+        undo = re.search(r'name="token" value="([^"]+)"', out.text).group(1)  # type: ignore[union-attr]
+        back = web.post("/resubscribe", data={"token": undo})
+        assert back.status_code == 200 and "Подписка подтверждена" in back.text
+        again = digests.get_subscriber("anna@example.org")
+        assert anna is not None and again is not None and again.status == "active"
+        assert (again.topics, again.language) == (anna.topics, anna.language)
+        replay = web.post("/resubscribe", data={"token": undo})
+        assert replay.status_code == 409 and digests.get_subscriber(anna.id) == again
+        assert web.post("/resubscribe", data={"token": undo[:-2]}).status_code == 400
+    assert welcomes(smtp, "anna@example.org") == 1
+
+
 def preferences_form(web: httpx.Client, url: str) -> dict[str, str]:
     page = web.get(url)
     assert page.status_code == 200

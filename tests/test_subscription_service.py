@@ -144,6 +144,32 @@ def test_a_confirmation_replayed_after_unsubscribe_does_not_resubscribe(site):
     assert site.welcomes_to("anna@example.org") == 2
 
 
+def test_an_unsubscribe_is_undone_once_and_only_while_nothing_changed_since(site):
+    assert site.confirm(site.sign_up()) is Outcome.CONFIRMED
+    anna = site.digests.get_subscriber("anna@example.org")
+    unsubscribe = unsubscribe_link("http://x/", SECRET, subscriber_id("anna@example.org"))
+    out = site.service.unsubscribe(unsubscribe.split("token=")[1], site.clock())
+    assert out.outcome is Outcome.UNSUBSCRIBED and out.token is not None
+    back = site.service.resubscribe(out.token, site.clock())
+    assert back.outcome is Outcome.RESUBSCRIBED and back.subscriber is not None
+    assert anna is not None and back.subscriber == replace(anna, version=anna.version + 2)
+    assert site.service.resubscribe(out.token, site.clock()).outcome is Outcome.STALE
+    # Out again, then signed up again with other choices: the older undo changes nothing.
+    again = site.service.unsubscribe(unsubscribe.split("token=")[1], site.clock())
+    assert again.token is not None
+    assert site.confirm(site.sign_up(language="en")) is Outcome.CONFIRMED
+    now_state = site.digests.get_subscriber("anna@example.org")
+    stale = site.service.resubscribe(again.token, site.clock())
+    assert stale.outcome is Outcome.STALE and stale.subscriber == now_state
+    # It expires as a confirmation does, and is no unsubscribe or preferences link.
+    third = site.service.unsubscribe(unsubscribe.split("token=")[1], site.clock())
+    assert third.token is not None
+    assert site.service.unsubscribe(third.token, site.clock()).outcome is Outcome.BAD_LINK
+    later = site.clock() + timedelta(days=8)
+    assert site.service.resubscribe(third.token, later).outcome is Outcome.BAD_LINK
+    assert site.welcomes_to("anna@example.org") == 2  # one per confirmation, none for an undo
+
+
 def test_a_confirmation_older_than_saved_preferences_changes_nothing(site):
     assert site.confirm(site.sign_up()) is Outcome.CONFIRMED
     older = site.sign_up(topics=["argali"])  # asked for while subscribed, not yet confirmed
@@ -323,12 +349,18 @@ def test_a_confirmation_link_with_unusable_fields_is_a_bad_link(site, data) -> N
 @pytest.mark.parametrize(
     "data", [None, 5, "", ["id"], {"id": 5, "version": 1}, {"id": "x"}, {"version": 1}]
 )
-def test_preferences_and_unsubscribe_links_with_unusable_fields_are_bad_links(site, data) -> None:  # type: ignore[no-untyped-def]
+def test_preferences_unsubscribe_and_undo_links_with_unusable_fields_are_bad_links(
+    site, data
+) -> None:  # type: ignore[no-untyped-def]
     assert site.confirm(site.sign_up()) is Outcome.CONFIRMED
     anna = site.digests.get_subscriber("anna@example.org")
     now = site.clock()
     preferences = make_token(SECRET, "preferences", data)
     unsubscribe = make_token(SECRET, "unsubscribe", data)
+    undo = make_token(SECRET, "resubscribe", data)
+    assert site.service.resubscribe(undo, now).outcome is Outcome.BAD_LINK
+    unversioned = make_token(SECRET, "resubscribe", subscriber_id("anna@example.org"))
+    assert site.service.resubscribe(unversioned, now).outcome is Outcome.BAD_LINK
     assert site.service.open_preferences(preferences, now).outcome is Outcome.BAD_LINK
     assert site.service.save_preferences(preferences, SIGN_UP, now).outcome is Outcome.BAD_LINK
     assert site.service.read_unsubscribe(unsubscribe, now).outcome is Outcome.BAD_LINK

@@ -9,6 +9,9 @@ pass a clock). Unsubscribe and preferences links never expire (an old email must
 one out); confirmation links do. Tokens say nothing a reader of the email does not already
 know.
 
+The page after an unsubscribe offers to undo it: its `resubscribe` token is bound to the
+subscriber's version then (subscriptions/service.py) and expires like a confirmation.
+
 Links in emails sent before itsdangerous carry the earlier format (`payload.signature`, an
 HMAC-SHA256 cut to 20 bytes over `[purpose, data, expiry]`): `read_token` still reads them,
 so an unsubscribe link in any email ever sent keeps working. A confirmation link of that
@@ -32,7 +35,7 @@ from cmsfeed.errors import TokenError
 from cmsfeed.model import Item
 from cmsfeed.subscribers import Subscriber
 
-Purpose = Literal["confirm", "preferences", "unsubscribe", "view"]
+Purpose = Literal["confirm", "preferences", "unsubscribe", "resubscribe", "view"]
 
 
 def _serializer(secret: bytes, purpose: Purpose) -> URLSafeSerializer:

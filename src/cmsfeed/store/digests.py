@@ -21,16 +21,12 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, u
 from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.model import Item
+from cmsfeed.store import subscriber_changes as changes
 from cmsfeed.store.items import Store
 from cmsfeed.store.outbox import OutboxRow, _charge
 from cmsfeed.store.outbox_status import OutboxError, OutboxReports, OutboxStatus
 from cmsfeed.store.rows import insert_ignoring_conflicts
 from cmsfeed.store.schema import FORGIVEN, bounces, items, outbox, subscribers
-from cmsfeed.store.subscriber_changes import (
-    confirm_at_version,
-    preferences_at_version,
-    unsubscribe,
-)
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import QueuedDigest, Status, Subscriber
 
@@ -367,13 +363,18 @@ class DigestStore(OutboxReports):
     def confirm_subscriber(
         self, wanted: Subscriber, version: int, now: datetime
     ) -> Subscriber | None:
-        return self._change("confirm a subscriber", confirm_at_version, wanted, version, now)
+        return self._change(
+            "confirm a subscriber", changes.confirm_at_version, wanted, version, now
+        )
 
     def save_preferences(self, wanted: Subscriber, version: int) -> Subscriber | None:
-        return self._change("save preferences", preferences_at_version, wanted, version)
+        return self._change("save preferences", changes.preferences_at_version, wanted, version)
 
     def unsubscribe_subscriber(self, subscriber_id: str) -> Subscriber | None:
-        return self._change("unsubscribe", unsubscribe, subscriber_id)
+        return self._change("unsubscribe", changes.unsubscribe, subscriber_id)
+
+    def resubscribe_subscriber(self, subscriber_id: str, version: int) -> Subscriber | None:
+        return self._change("resubscribe", changes.resubscribe_at_version, subscriber_id, version)
 
     def _change(
         self, what: str, change: Callable[..., Subscriber | None], *args: Any

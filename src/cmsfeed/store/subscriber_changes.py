@@ -6,7 +6,8 @@ A confirmation or preferences link names the version the subscriber was at when 
 version, and adds one to it, in one UPDATE ... WHERE version = :made_at: two presses of one
 link, or a link replayed after an unsubscribe, find the version moved on and change nothing,
 on SQLite and on PostgreSQL alike (the second writer re-reads the row and its WHERE fails).
-Unsubscribing is not bound to a version: a link in any email ever sent must let one out.
+Unsubscribing is not bound to a version: a link in any email ever sent must let one out; its
+undo is (`resubscribe_at_version`), so it cannot revive a subscription changed since.
 """
 
 from __future__ import annotations
@@ -77,6 +78,23 @@ def unsubscribe(connection: Connection, subscriber_id: str) -> Subscriber | None
         .values(status="unsubscribed", version=subscribers.c.version + 1)
     )
     return read_subscriber(connection, subscriber_id)
+
+
+def resubscribe_at_version(
+    connection: Connection, subscriber_id: str, version: int
+) -> Subscriber | None:
+    """Undo an unsubscribe, if nothing changed since it (`version`): active again with the
+    same preferences and cursors (the next digest covers the time away); else None."""
+    result = connection.execute(
+        update(subscribers)
+        .where(
+            subscribers.c.id == subscriber_id,
+            subscribers.c.version == version,
+            subscribers.c.status == "unsubscribed",
+        )
+        .values(status="active", version=version + 1)
+    )
+    return read_subscriber(connection, subscriber_id) if result.rowcount else None
 
 
 def read_subscriber(connection: Connection, subscriber_id: str) -> Subscriber | None:

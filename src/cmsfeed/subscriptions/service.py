@@ -55,6 +55,8 @@ class SubscriberStore(Protocol):
 
     def unsubscribe_subscriber(self, subscriber_id: str) -> Subscriber | None: ...
 
+    def resubscribe_subscriber(self, subscriber_id: str, version: int) -> Subscriber | None: ...
+
 
 class SubscriptionMail(Protocol):
     """Sends the two messages of the workflow; raises DeliveryError when one is not sent."""
@@ -73,6 +75,7 @@ class Outcome(Enum):
     CONFIRMED = "confirmed"
     SAVED = "saved"
     UNSUBSCRIBED = "unsubscribed"
+    RESUBSCRIBED = "resubscribed"  # an unsubscribe undone
     STALE = "stale"  # made before the subscriber's last change: nothing done
     BAD_LINK = "bad_link"  # forged, altered, expired, misused, malformed or of nobody
 
@@ -83,7 +86,7 @@ class Result:
     subscriber: Subscriber | None = None  # acted on, asked for, or (STALE) as it is now
     language: str | None = None  # the language to answer in; None: the page's own
     problem: str | None = None  # INVALID: for the form; BAD_LINK: for the log
-    token: str | None = None  # READY, INVALID, STALE preferences: the token the form carries
+    token: str | None = None  # for the form the page offers: preferences, or undo (UNSUBSCRIBED)
 
 
 class SubscriptionService:
@@ -219,12 +222,35 @@ class SubscriptionService:
         return Result(Outcome.READY, found, found.language if found else None)
 
     def unsubscribe(self, token: str, now: datetime) -> Result:
-        """Unsubscribe; pressing again, or for an address no longer stored, changes nothing."""
+        """Unsubscribe; pressing again, or for an address no longer stored, changes nothing.
+        The result carries a token that undoes it while nothing else changes (`resubscribe`)."""
         subscriber_id = self._unsubscribe_id(token, now)
         if isinstance(subscriber_id, Result):
             return subscriber_id
         gone = self.store.unsubscribe_subscriber(subscriber_id)
-        return Result(Outcome.UNSUBSCRIBED, gone, gone.language if gone else None)
+        if gone is None:
+            return Result(Outcome.UNSUBSCRIBED)
+        expires = now + timedelta(days=self.confirm_days)
+        undo = make_token(self.secret, "resubscribe", preferences_data(gone), expires)
+        return Result(Outcome.UNSUBSCRIBED, gone, gone.language, token=undo)
+
+    def resubscribe(self, token: str, now: datetime) -> Result:
+        """Undo an unsubscribe: active again, as before. STALE (nothing done) when the
+        subscriber changed since, e.g. signed up again or undid it already."""
+        data = self._read(token, "resubscribe", now)
+        if isinstance(data, Result):
+            return data
+        try:
+            subscriber_id, version = read_preferences_data(data)
+        except LinkDataError as err:
+            return self._malformed("resubscribe", err, data)
+        if version is None:
+            return self._malformed("resubscribe", LinkDataError("version: missing"), data)
+        back = self.store.resubscribe_subscriber(subscriber_id, version)
+        if back is None:
+            current = self.store.get_subscriber(subscriber_id)
+            return self._stale(current, current.language if current else None)
+        return Result(Outcome.RESUBSCRIBED, back, back.language)
 
     def _unsubscribe_id(self, token: str, now: datetime) -> str | Result:
         data = self._read(token, "unsubscribe", now)
@@ -254,5 +280,5 @@ class SubscriptionService:
             problem=f"{purpose}: {err}",
         )
 
-    def _stale(self, current: Subscriber | None, asked_in: str) -> Result:
+    def _stale(self, current: Subscriber | None, asked_in: str | None) -> Result:
         return Result(Outcome.STALE, current, current.language if current else asked_in)

@@ -211,6 +211,12 @@ class SubscriptionPages(SubscriptionViews):
         result = self.service.unsubscribe(_token(request, fields), self.mailer.clock())
         return self.answer(result, result.language or self.language_of(request))
 
+    async def resubscribe(self, request: Request) -> Response:
+        """The undo offered after an unsubscribe (bound to the version it made)."""
+        fields = await _form(request)
+        result = self.service.resubscribe(_token(request, fields), self.mailer.clock())
+        return self.answer(result, result.language or self.language_of(request))
+
     def answer(self, result: Result, language: str) -> Response:
         """The page that tells what a link did or, for a link older than the subscriber's last
         change (STALE: nothing was done, 409), what the subscription is now."""
@@ -220,7 +226,8 @@ class SubscriptionPages(SubscriptionViews):
             outcome = {"active": Outcome.CONFIRMED, "unsubscribed": Outcome.UNSUBSCRIBED}.get(
                 subscriber.status, outcome
             )
-        if outcome is Outcome.CONFIRMED and subscriber is not None:
+        undo: dict[str, Any] = {}
+        if outcome in (Outcome.CONFIRMED, Outcome.RESUBSCRIBED) and subscriber is not None:
             title = self.translate(language, "Subscription confirmed")
             text = self.mailer.renderer.why(subscriber)
         elif outcome is Outcome.SAVED and subscriber is not None:
@@ -230,9 +237,15 @@ class SubscriptionPages(SubscriptionViews):
             text = self.translate(
                 language, "You will receive no more digests. You can sign up again at any time."
             )
+            if result.token and status == 200:  # one button undoes it, as it was
+                undo = {
+                    "action": "resubscribe",
+                    "token": result.token,
+                    "button": self.translate(language, "Subscribe"),
+                }
         else:  # a bad link, or a stale one whose address is gone or suspended
             return self.bad_link(language, status=400 if status == 200 else status)
-        return self.message(language, title, text, status=status)
+        return self.message(language, title, text, status=status, **undo)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -244,6 +257,7 @@ class SubscriptionPages(SubscriptionViews):
             Route("/preferences", self.preferences, methods=["POST"]),
             Route("/unsubscribe", self.unsubscribe_page, methods=["GET", "HEAD"]),
             Route("/unsubscribe", self.unsubscribe, methods=["POST"]),
+            Route("/resubscribe", self.resubscribe, methods=["POST"]),
         ]
 
 
