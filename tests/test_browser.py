@@ -369,7 +369,7 @@ def test_the_sign_up_form_for_people(
     tab.screenshot(path=str(artifacts / f"unsubscribed-{language}-375.png"), full_page=True)
     assert site.subscriber(address).status == "unsubscribed"  # type: ignore[union-attr]
     tab.get_by_role("button", name=words["undo"]).click()
-    tab.wait_for_url(re.compile(r".*/undo\?token=.*"))
+    tab.wait_for_url(re.compile(r".*/resubscribe\?token=.*"))
     assert tab.locator("h1").inner_text() == words["still"]
     assert site.subscriber(address).status == "active"  # type: ignore[union-attr]
     assert page.layout_problems() == [] and page.errors == []

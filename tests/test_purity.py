@@ -97,6 +97,9 @@ PURE_MODULES = [
     row("cmsfeed.bounces.parse", CORE),
     row("cmsfeed.bounces.verp", CORE),
     row("cmsfeed.bounces.match", CORE),
+    row("cmsfeed.subscriptions.choices", CORE),
+    # Not pure (it acts on the store and sends mail) but handed both: it imports neither.
+    row("cmsfeed.subscriptions.service", CORE),
 ]
 
 

@@ -47,6 +47,7 @@ class Subscriber:
     origin: str = "cli"  # config, web or cli
     suspended_at: datetime | None = None
     suspended_reason: str | None = None  # the refusal that suspended the address
+    version: int = 0  # one more at every change; signed links name the one they were made for
 
     @property
     def id(self) -> str:

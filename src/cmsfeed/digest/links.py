@@ -1,10 +1,21 @@
 """Signed links: confirmation, preferences, unsubscribe and a digest's web copy. Pure: `now`
 is a parameter.
 
-A token is `payload.signature`, both base64url: the payload is compact JSON (purpose, data,
-expiry as a Unix time or 0 for never), the signature an HMAC-SHA256 of it under the site's
-secret. Unsubscribe and preferences links never expire (an old email must still let one
-out); confirmation links do. Tokens say nothing a reader of the email does not already know.
+Tokens are signed by itsdangerous (`URLSafeSerializer`, HMAC-SHA256 under the site's secret,
+salted with the link's purpose, so a token made for one purpose never works for another):
+the payload is `[data, expiry]`, the expiry a Unix time or 0 for never. It is checked
+against the `now` we are given rather than the signer's own clock (tests and the service
+pass a clock). Unsubscribe and preferences links never expire (an old email must still let
+one out); confirmation links do. Tokens say nothing a reader of the email does not already
+know.
+
+The page after an unsubscribe offers to undo it: its `resubscribe` token is bound to the
+subscriber's version then (subscriptions/service.py) and expires like a confirmation.
+
+Links in emails sent before itsdangerous carry the earlier format (`payload.signature`, an
+HMAC-SHA256 cut to 20 bytes over `[purpose, data, expiry]`): `read_token` still reads them,
+so an unsubscribe link in any email ever sent keeps working. A confirmation link of that
+format was made before subscribers had versions, so it is read as made at version 0.
 """
 
 from __future__ import annotations
@@ -18,34 +29,44 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from itsdangerous import BadData, URLSafeSerializer
+
 from cmsfeed.errors import TokenError
 from cmsfeed.model import Item
 from cmsfeed.subscribers import Subscriber
 
-Purpose = Literal["confirm", "preferences", "unsubscribe", "view", "undo"]
+Purpose = Literal["confirm", "preferences", "unsubscribe", "resubscribe", "view"]
 
 
-def _encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _serializer(secret: bytes, purpose: Purpose) -> URLSafeSerializer:
+    return URLSafeSerializer(
+        secret, salt=f"cmsfeed.{purpose}", signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 def make_token(
     secret: bytes, purpose: Purpose, data: Any, expires_at: datetime | None = None
 ) -> str:
     expiry = int(expires_at.timestamp()) if expires_at is not None else 0
-    payload = _encode(
-        json.dumps([purpose, data, expiry], separators=(",", ":"), ensure_ascii=False).encode()
-    )
-    signature = hmac.new(secret, payload.encode("ascii"), hashlib.sha256).digest()
-    return f"{payload}.{_encode(signature[:20])}"
+    return _serializer(secret, purpose).dumps([data, expiry])
 
 
 def read_token(secret: bytes, token: str, purpose: Purpose, now: datetime) -> Any:
     """The data a valid token carries; TokenError when forged, altered, misused or expired."""
+    try:
+        data, expiry = _serializer(secret, purpose).loads(token)
+    except BadData:
+        data, expiry = _read_earlier_format(secret, token, purpose)
+    except (ValueError, TypeError):  # signed by us, but not [data, expiry]
+        raise TokenError(purpose, "this link is not valid (was it copied whole?)") from None
+    if not isinstance(expiry, int):
+        raise TokenError(purpose, "this link is not valid (was it copied whole?)")
+    if expiry and now.timestamp() > expiry:
+        raise TokenError(purpose, "this link has expired; please sign up again")
+    return data
+
+
+def _read_earlier_format(secret: bytes, token: str, purpose: Purpose) -> tuple[Any, Any]:
     payload, _, signature = token.partition(".")
     expected = hmac.new(secret, payload.encode("ascii", "replace"), hashlib.sha256).digest()[:20]
     try:
@@ -57,9 +78,13 @@ def read_token(secret: bytes, token: str, purpose: Purpose, now: datetime) -> An
         raise TokenError(purpose, "this link is not valid (was it copied whole?)") from None
     if found != purpose:
         raise TokenError(purpose, "this link is meant for something else")
-    if expiry and now.timestamp() > expiry:
-        raise TokenError(purpose, "this link has expired; please sign up again")
-    return data
+    if purpose == "confirm" and isinstance(data, dict) and "version" not in data:
+        data = {**data, "version": 0}  # made before versions: every subscriber was at 0
+    return data, expiry
+
+
+def _decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def link(base_url: str, path: str, token: str) -> str:
@@ -72,6 +97,7 @@ def unsubscribe_link(base_url: str, secret: bytes, subscriber_id: str) -> str:
 
 
 def preferences_link(base_url: str, secret: bytes, subscriber_id: str) -> str:
+    """The preferences page; the form it shows is bound to the subscriber's version then."""
     return link(base_url, "preferences", make_token(secret, "preferences", subscriber_id))
 
 

@@ -168,8 +168,14 @@ class SmtpTransport:
     async def _after_refusal(
         self, client: aiosmtplib.SMTP | None, outcome: Outcome
     ) -> aiosmtplib.SMTP | None:
-        """Keep a session that refused only this recipient (after RSET); drop any other."""
-        if client is not None and outcome.verdict is not Verdict.PAUSE and client.is_connected:
+        """Keep a session that refused only this recipient (after RSET); drop any other, and
+        every one when connections are not kept open (their event loop may end next)."""
+        if (
+            self.keep_open
+            and client is not None
+            and outcome.verdict is not Verdict.PAUSE
+            and client.is_connected
+        ):
             try:
                 await client.rset()
                 return client

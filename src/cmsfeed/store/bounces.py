@@ -186,7 +186,7 @@ def _unsubscribe(connection: Connection, subscriber_id: str) -> bool:
     result = connection.execute(
         update(subscribers)
         .where(subscribers.c.id == subscriber_id, subscribers.c.status != "unsubscribed")
-        .values(status="unsubscribed")
+        .values(status="unsubscribed", version=subscribers.c.version + 1)
     )
     return bool(result.rowcount)
 
@@ -197,7 +197,12 @@ def _suspend(connection: Connection, subscriber_id: str, reason: str, at: dateti
     result = connection.execute(
         update(subscribers)
         .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
-        .values(status="suspended", suspended_at=at, suspended_reason=reason[:500])
+        .values(
+            status="suspended",
+            suspended_at=at,
+            suspended_reason=reason[:500],
+            version=subscribers.c.version + 1,
+        )
     )
     return bool(result.rowcount)
 

@@ -161,6 +161,11 @@ def charge_hard_failure(
             subscribers.c.status == "active",
             subscribers.c.hard_failures >= max_hard_failures,
         )
-        .values(status="suspended", suspended_at=now, suspended_reason=error[:500])
+        .values(
+            status="suspended",
+            suspended_at=now,
+            suspended_reason=error[:500],
+            version=subscribers.c.version + 1,
+        )
     )
     return bool(result.rowcount)

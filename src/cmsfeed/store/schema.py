@@ -144,6 +144,8 @@ subscribers = Table(
     Column("hard_failures", Integer, nullable=False),
     Column("suspended_at", UtcDateTime),  # migration 0006
     Column("suspended_reason", Text),
+    # One more at every change (migration 0010): signed links name the version they were made for.
+    Column("version", Integer, nullable=False, server_default="0"),
     Index("ix_subscribers_status", "status"),
 )
 

@@ -41,4 +41,5 @@ def subscriber_from_row(row: Any) -> Subscriber:
         origin=row["origin"],
         suspended_at=row["suspended_at"],
         suspended_reason=row["suspended_reason"],
+        version=row["version"],
     )

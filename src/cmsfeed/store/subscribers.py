@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
+from cmsfeed.store import subscriber_changes as changes
 from cmsfeed.store.engine import StorePart
 from cmsfeed.store.rows import charge_hard_failure, insert_ignoring_conflicts
 from cmsfeed.store.schema import FORGIVEN, bounces, outbox, subscribers
@@ -60,6 +61,7 @@ class SubscriberRecords(StorePart):
                     last_slot_at=None,
                     covered_until=now,
                 )
+            values["version"] = subscribers.c.version + 1  # a change: older links go stale
             connection.execute(
                 update(subscribers).where(subscribers.c.id == subscriber.id).values(**values)
             )
@@ -111,7 +113,9 @@ class SubscriberRecords(StorePart):
     def set_subscriber_status(self, subscriber_id: str, status: Status) -> bool:
         with self.engine.begin() as connection:
             result = connection.execute(
-                update(subscribers).where(subscribers.c.id == subscriber_id).values(status=status)
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .values(status=status, version=subscribers.c.version + 1)
             )
         return bool(result.rowcount)
 
@@ -122,7 +126,12 @@ class SubscriberRecords(StorePart):
             result = connection.execute(
                 update(subscribers)
                 .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
-                .values(status="suspended", suspended_at=at, suspended_reason=reason[:500])
+                .values(
+                    status="suspended",
+                    suspended_at=at,
+                    suspended_reason=reason[:500],
+                    version=subscribers.c.version + 1,
+                )
             )
         return bool(result.rowcount)
 
@@ -144,7 +153,13 @@ class SubscriberRecords(StorePart):
             result = connection.execute(
                 update(subscribers)
                 .where(subscribers.c.id == subscriber_id, subscribers.c.status == "suspended")
-                .values(status="active", hard_failures=0, suspended_at=None, suspended_reason=None)
+                .values(
+                    status="active",
+                    hard_failures=0,
+                    suspended_at=None,
+                    suspended_reason=None,
+                    version=subscribers.c.version + 1,
+                )
             )
             if not result.rowcount:
                 return None
@@ -175,6 +190,26 @@ class SubscriberRecords(StorePart):
                 delete(subscribers).where(subscribers.c.id == subscriber_id)
             )
         return bool(result.rowcount)
+
+    # -- changes bound to a version (subscriptions/service.py; store/subscriber_changes.py) ---
+
+    def confirm_subscriber(
+        self, wanted: Subscriber, version: int, now: datetime
+    ) -> Subscriber | None:
+        with self.engine.begin() as connection:
+            return changes.confirm_at_version(connection, wanted, version, now)
+
+    def save_preferences(self, wanted: Subscriber, version: int) -> Subscriber | None:
+        with self.engine.begin() as connection:
+            return changes.preferences_at_version(connection, wanted, version)
+
+    def unsubscribe_subscriber(self, subscriber_id: str) -> Subscriber | None:
+        with self.engine.begin() as connection:
+            return changes.unsubscribe(connection, subscriber_id)
+
+    def resubscribe_subscriber(self, subscriber_id: str, version: int) -> Subscriber | None:
+        with self.engine.begin() as connection:
+            return changes.resubscribe_at_version(connection, subscriber_id, version)
 
 
 def _subscriber(connection: Connection, subscriber_id: str) -> Subscriber | None:

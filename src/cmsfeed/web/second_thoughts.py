@@ -2,16 +2,15 @@
 
 The unsubscribe page offers a weekly digest instead (`POST /weekly?token=...`, on the page's
 own unsubscribe token: it asks less than unsubscribing, which that token already allows).
-The page after unsubscribing offers an undo (`POST /undo?token=...`) on a token of its own,
-good for a day and handed only to whoever ended an active subscription, so pressing an old
-unsubscribe link again gives nobody a way to sign the reader back up. An undo never brings
-back a subscriber who was suspended or who complained of spam.
+The page after unsubscribing offers an undo (`POST /resubscribe?token=...`): the service's
+resubscribe token, handed only to whoever ended an active subscription and good only while
+nothing changed since (subscriptions/service.py), so pressing an old unsubscribe link again
+gives nobody a way to sign the reader back up.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -19,14 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cmsfeed.digest.links import make_token, read_token
+from cmsfeed.digest.links import read_token
 from cmsfeed.errors import TokenError
 from cmsfeed.subscribers import Subscriber
 
 if TYPE_CHECKING:
     from cmsfeed.web.subscriptions import SubscriptionPages
-
-UNDO_FOR = timedelta(days=1)
 
 
 def weekly_offer(
@@ -45,16 +42,13 @@ def weekly_offer(
     ]
 
 
-def undo_offer(pages: SubscriptionPages, before: Subscriber | None) -> list[dict[str, str]]:
-    """The undo offered after an unsubscribe; `before` is the subscriber as they were."""
-    if before is None or before.status != "active":
-        return []
-    token = make_token(pages.composer.secret, "undo", before.id, pages.clock() + UNDO_FOR)
+def undo_offer(pages: SubscriptionPages, language: str, token: str) -> list[dict[str, str]]:
+    """The undo offered after an unsubscribe, on the service's resubscribe `token`."""
     return [
         {
-            "text": pages.translate(before.language, "Unsubscribed by mistake?"),
-            "action": "undo?" + urlencode({"token": token}),
-            "button": pages.translate(before.language, "Undo"),
+            "text": pages.translate(language, "Unsubscribed by mistake?"),
+            "action": "resubscribe?" + urlencode({"token": token}),
+            "button": pages.translate(language, "Undo"),
         }
     ]
 
@@ -81,21 +75,6 @@ def second_thought_routes(pages: SubscriptionPages) -> list[BaseRoute]:
             language, pages.translate(language, "Saved"), pages.composer.renderer.why(saved)
         )
 
-    async def undo(request: Request) -> Response:
-        found = subscriber_of(request, "undo")
-        if found is None:
-            return pages.bad_link(pages.language_of(request))
-        if found.status == "unsubscribed" and (pages.digests.complained_at(found.email) is None):
-            found = pages.digests.save_subscriber(replace(found, status="active"), pages.clock())
-        if found.status != "active":
-            return pages.bad_link(found.language)
-        return pages.message(
-            found.language,
-            pages.translate(found.language, "You are still subscribed"),
-            pages.composer.renderer.why(found),
-        )
-
     return [
         Route("/weekly", weekly, methods=["POST"]),
-        Route("/undo", undo, methods=["POST"]),
     ]

@@ -1,63 +1,46 @@
-"""Sign-up, confirmation, preferences and unsubscribe pages. Does I/O (store, transport).
+"""Sign-up, confirmation, preferences and unsubscribe routes: forms and HTTP over the
+subscription service (cmsfeed.subscriptions.service), which owns the double opt-in workflow
+and its signed links; pages and CSRF are rendered by web/subscription_views.py. Does I/O
+(HTTP; the store and transport through the service).
 
-Double opt-in: the sign-up form sends a confirmation email whose signed, expiring link carries
-the requested preferences, so nothing is stored before the address is confirmed. Following the
-link shows a page with a button; only the POST confirms (as only a POST unsubscribes), because
-link scanners follow every link in an email. `POST /unsubscribe?token=...` is also the RFC 8058
-one-click target of the List-Unsubscribe header. Every answer to a sign-up is the same whether
-or not the address is known. Sign-ups are limited per client address and confirmation mails
-per target address, counted in the store (`cmsfeed.web.signup_limits`); the form's fields are
-read and checked by `cmsfeed.web.forms`.
-
-Cross-site request forgery: the forms that act without a signed link (sign-up) or change
-what a link allows (preferences) carry a signed double-submit token, HMAC(secret, cookie
-nonce), checked against an HttpOnly SameSite=Strict cookie; a POST whose Origin is another
-site is refused. Confirm and unsubscribe act only on the signed token in their link (and the
-RFC 8058 one-click POST comes without cookies).
+A confirmation link shows a page with a button; only the POST confirms (as only a POST
+unsubscribes), because link scanners follow every link in an email. A link older than the
+subscriber's last change shows the subscription as it is now, with 409, and changes nothing.
+`POST /unsubscribe?token=...` is also the RFC 8058 one-click target of the List-Unsubscribe
+header. Every answer to a sign-up is the same whether or not the address is known; sign-ups
+are limited per client address and confirmation mails per target address, counted in the
+store (web/signup_limits.py). The form's fields are read and checked by web/forms.py, which
+reports every problem at once in the page's language.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import logging
-import secrets
-import zoneinfo
-from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import get_day_names
-from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cmsfeed.config import Config
-from cmsfeed.delivery import subscriber_from_settings
 from cmsfeed.digest.compose import DigestComposer
-from cmsfeed.digest.links import link, make_token, read_token, unsubscribe_link
-from cmsfeed.digest.render import PACKAGE
-from cmsfeed.errors import CmsfeedError, DeliveryError, SubscriberError, TokenError
-from cmsfeed.i18n import babel_locale, gettext_environment
 from cmsfeed.mail import Transport
 from cmsfeed.model import Clock
 from cmsfeed.store import Store
-from cmsfeed.subscribers import WEEKDAYS, Subscriber
+from cmsfeed.subscriptions.choices import SiteChoices, values_of
+from cmsfeed.subscriptions.messages import ComposedMail
+from cmsfeed.subscriptions.service import Outcome, Result, SubscriptionService
+from cmsfeed.web.body_limit import BODY_LIMIT
 from cmsfeed.web.forms import FormAnswer, read_digest_form
 from cmsfeed.web.second_thoughts import undo_offer, weekly_offer
 from cmsfeed.web.signup_limits import SignupLimits, client_address
-
-log = logging.getLogger(__name__)
-TEMPLATES = PACKAGE / "templates" / "web"
-_FORM_LIMIT = 16 * 1024
-CSRF_COOKIE = "cmsfeed_csrf"
+from cmsfeed.web.subscription_views import SubscriptionViews, time_zone_names
 
 
-class SubscriptionPages:
+class SubscriptionPages(SubscriptionViews):
+    """The routes: each reads the request, asks the service, and renders its answer."""
+
     def __init__(
         self,
         config: Config,
@@ -66,11 +49,7 @@ class SubscriptionPages:
         transport: Transport,
         clock: Clock,
     ) -> None:
-        self.config = config
-        self.composer = composer
-        self.digests = digests
-        self.transport = transport
-        self.clock = clock
+        super().__init__(config, composer, digests, transport, clock)
         self.limits = SignupLimits(
             digests,
             clock,
@@ -78,179 +57,39 @@ class SubscriptionPages:
             per_client_hour=config.digests.signups_per_hour,
             per_address_day=config.digests.confirmations_per_day,
         )
-        self._environments: dict[str, Environment] = {}
-
-    # -- rendering --------------------------------------------------------------------------
-
-    def _env(self, language: str) -> Environment:
-        if language not in self._environments:
-            self._environments[language] = gettext_environment(
-                TEMPLATES, self.composer.renderer.translations(language)
-            )
-        return self._environments[language]
-
-    def translate(self, language: str, message: str) -> str:
-        return self.composer.renderer.translate(language, message)
-
-    def page(self, language: str, template: str, status: int = 200, **context: Any) -> Response:
-        site = self.composer.renderer.site  # its base_url is the address served, if not configured
-        # Relative, as the forms' actions are: these pages sit at the top of the site, so the
-        # link works at whatever address the reader came by (a proxy's, or the listening one).
-        home = "./" if language == site.default_language else f"./{language}/"
-        context.setdefault("switcher", [])
-        body = (
-            self._env(language)
-            .get_template(template)
-            .render(
-                language=language,
-                site_title=site.title_in(language),
-                home_url=home,
-                **context,
-            )
-        )
-        return HTMLResponse(
-            body,
-            status_code=status,
-            headers={"cache-control": "no-store", "x-robots-tag": "noindex"},
+        self.choices = SiteChoices(tuple(config.site.languages), tuple(config.topic_ids()))
+        self.service = SubscriptionService(
+            digests,
+            ComposedMail(composer, transport, self.limits.allow_confirmation),
+            composer.secret,
+            self.choices,
+            confirm_days=config.digests.confirm_days,
         )
 
-    def message(
-        self, language: str, title: str, message: str, status: int = 200, **context: Any
-    ) -> Response:
-        return self.page(
-            language, "subscribe_message.html", status, title=title, message=message, **context
-        )
+    # -- sign-up and confirmation ------------------------------------------------------------
 
-    def form(
-        self,
-        language: str,
-        values: dict[str, Any],
-        *,
-        request: Request,
-        action: str,
-        title: str,
-        button: str,
-        token: str | None = None,
-        errors: dict[str, str] | None = None,
-        status: int = 200,
-        subscriber: Subscriber | None = None,
-    ) -> Response:
-        locale = babel_locale(language)
-        languages = [(code, _language_name(code, locale)) for code in self.config.site.languages]
-        days = get_day_names("wide", locale=locale)
-        topics = [{"id": t.id, "name": t.display_name(language)} for t in self.config.topics]
-        nonce = _csrf_nonce(request) or secrets.token_urlsafe(32)
-        switcher = (
-            []
-            if token
-            else [
-                {
-                    "lang": code,
-                    "label": _language_name(code, babel_locale(code)).capitalize(),
-                    "current": code == language,
-                    "href": "subscribe?"
-                    + urlencode(
-                        [("lang", code), *(("topic", topic) for topic in values.get("topics", []))]
-                    ),
-                }
-                for code in self.config.site.languages
-            ]
-        )
-        response = self.page(
+    def _signup_form(self, language: str, values: dict[str, Any], **context: Any) -> Response:
+        return self.form(
             language,
-            "subscribe_form.html",
-            status,
-            title=title,
-            action=action,
-            button=button,
-            token=token,
-            errors=errors or {},
-            values=values,
-            zones=time_zones(),
-            # The browser's own zone is offered (by script) only on a form not yet filled in.
-            guess_zone=subscriber is None and not errors,
-            subscriber=subscriber,
-            unsubscribe_url=(
-                unsubscribe_link("", self.composer.secret, subscriber.id) if subscriber else None
-            ),
-            topics=topics,
-            languages=languages,
-            switcher=switcher,
-            csrf=_csrf_value(self.composer.secret, nonce),
-            weekdays=[(code, days[i]) for i, code in enumerate(WEEKDAYS)],
+            values,
+            action="subscribe",
+            title=self.translate(language, "Subscribe to the news digest"),
+            button=self.translate(language, "Subscribe"),
+            **context,
         )
-        response.set_cookie(
-            CSRF_COOKIE,
-            nonce,
-            httponly=True,
-            samesite="strict",
-            path="/",
-            secure=self.composer.renderer.site.base_url.startswith("https:"),
-        )
-        return response
-
-    def forged(self, request: Request, fields: dict[str, list[str]]) -> bool:
-        """Whether a form POST lacks its double-submit token or comes from another site."""
-        origin = request.headers.get("origin")
-        if (
-            origin is not None
-            and origin != "null"
-            and urlsplit(origin).netloc
-            not in (request.url.netloc, urlsplit(self.composer.renderer.site.base_url).netloc)
-        ):
-            return True
-        nonce = _csrf_nonce(request)
-        given = _first(fields, "csrf") or ""
-        return nonce is None or not hmac.compare_digest(
-            given, _csrf_value(self.composer.secret, nonce)
-        )
-
-    def _forged_answer(self, language: str) -> Response:
-        return self.message(
-            language,
-            self.translate(language, "This form has expired"),
-            self.translate(language, "Please open the form again and send it from there."),
-            status=403,
-            error=True,
-        )
-
-    def language_of(self, request: Request, fallback: str | None = None) -> str:
-        asked = request.query_params.get("lang") or fallback
-        languages = self.config.site.languages
-        return asked if asked in languages else self.config.site.default_language
-
-    def defaults(self, language: str) -> dict[str, Any]:
-        return {
-            "email": "",
-            "topics": [],
-            "language": language,
-            "frequency": "daily",
-            "weekday": "mon",
-            "time": "08:00",
-            "timezone": "UTC",
-        }
-
-    # -- sign-up ----------------------------------------------------------------------------
 
     async def subscribe_form(self, request: Request) -> Response:
         language = self.language_of(request)
         values = self.defaults(language)
-        known = set(self.config.topic_ids())
+        known = set(self.choices.topics)
         values["topics"] = [t for t in request.query_params.getlist("topic") if t in known]
-        return self.form(
-            language,
-            values,
-            request=request,
-            action="subscribe",
-            title=self.translate(language, "Subscribe to the news digest"),
-            button=self.translate(language, "Subscribe"),
-        )
+        return self._signup_form(language, values, request=request)
 
     async def subscribe(self, request: Request) -> Response:
         fields = await _form(request)
         language = self.language_of(request, _first(fields, "language"))
-        if self.forged(request, fields):
-            return self._forged_answer(language)
+        if self.forged(request, _first(fields, "csrf") or ""):
+            return self.forged_answer(language)
         now = self.clock()
         client = client_address(request.scope)
         if not await run_in_threadpool(self.limits.allow_signup, client):
@@ -268,75 +107,32 @@ class SubscriptionPages:
             return refused
         answer = self._read_form(fields, self.defaults(language))
         if answer.choice is None:
-            return self.form(
-                language,
-                answer.values,
-                request=request,
-                action="subscribe",
-                title=self.translate(language, "Subscribe to the news digest"),
-                button=self.translate(language, "Subscribe"),
-                errors=answer.errors,
-                status=400,
+            return self._signup_form(
+                language, answer.values, request=request, errors=answer.errors, status=400
             )
-        subscriber = self._subscriber(answer.choice.settings())
-        # Past its daily allowance an address gets no more mail, and the page says the same
-        # as ever: it must not tell a stranger that someone signed this address up today.
-        if await run_in_threadpool(self.limits.allow_confirmation, subscriber.email):
-            expires = now + timedelta(days=self.config.digests.confirm_days)
-            token = make_token(self.composer.secret, "confirm", answer.choice.settings(), expires)
-            await self._send_confirmation(subscriber, token, now)
-        else:
-            log.warning("confirmation to %s not sent: today's allowance is spent", subscriber.email)
+        result = await self.service.sign_up(answer.choice.settings(), now)
+        if result.outcome is Outcome.INVALID:  # forms.py let through what the service refuses
+            return self._signup_form(
+                language, answer.values, request=request, notice=result.problem, status=400
+            )
+        language = result.language or language
         return self.message(
-            subscriber.language,
-            self.translate(subscriber.language, "Check your inbox"),
+            language,
+            self.translate(language, "Check your inbox"),
             self.translate(
-                subscriber.language,
+                language,
                 "If the address can receive email, a "
                 "message with a confirmation link is on its way. The "
                 "subscription starts when you confirm it.",
             ),
         )
 
-    def _read_form(
-        self, fields: dict[str, list[str]], defaults: dict[str, Any], email: str | None = None
-    ) -> FormAnswer:
-        return read_digest_form(
-            fields,
-            defaults,
-            topics=self.config.topic_ids(),
-            languages=self.config.site.languages,
-            zones=time_zone_names(),
-            email=email,
-        )
-
-    def _subscriber(self, values: dict[str, Any]) -> Subscriber:
-        known = set(self.config.topic_ids())
-        values["topics"] = [t for t in values["topics"] if t in known]
-        if values["language"] not in self.config.site.languages:
-            values["language"] = self.config.site.default_language
-        try:
-            return subscriber_from_settings(values, "web")
-        except CmsfeedError as err:
-            raise SubscriberError(values.get("email") or "(empty)", err.problem) from err
-
-    async def _send_confirmation(self, subscriber: Subscriber, token: str, now: datetime) -> None:
-        url = link(self.composer.renderer.site.base_url, "confirm", token)
-        rendered = self.composer.renderer.confirmation(subscriber.language, url)
-        raw = self.composer.compose(
-            rendered, subscriber.email, f"<confirm.{token[-24:]}@{self.composer.domain}>", now
-        )
-        try:
-            await self.transport.send(self.composer.sender.address, subscriber.email, raw)
-        except DeliveryError as err:  # the same page either way: nothing is revealed
-            log.warning("confirmation to %s not sent: %s", subscriber.email, err)
-
     async def confirm_page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
-        data = self._read(token, "confirm", dict)
-        language = self.language_of(request, data.get("language") if data else None)
-        if data is None:
-            return self.bad_link(language)
+        result = self.service.read_confirmation(token, self.clock())
+        language = result.language or self.language_of(request)
+        if result.outcome is not Outcome.READY:
+            return self.answer(result, language)
         return self.message(
             language,
             self.translate(language, "Confirm your subscription"),
@@ -350,94 +146,70 @@ class SubscriptionPages:
 
     async def confirm(self, request: Request) -> Response:
         fields = await _form(request)
-        data = self._read(_token(request, fields), "confirm", dict)
-        if data is None:
-            return self.bad_link(self.language_of(request))
-        now = self.clock()
-        subscriber = self.digests.save_subscriber(self._subscriber(data), now)
-        personal = self.composer.personal(subscriber)
-        rendered = self.composer.renderer.welcome(subscriber, personal)
-        raw = self.composer.compose(
-            rendered,
-            subscriber.email,
-            f"<welcome.{subscriber.id}.{int(now.timestamp())}@{self.composer.domain}>",
-            now,
-            personal.unsubscribe_url,
-        )
-        try:
-            await self.transport.send(self.composer.sender.address, subscriber.email, raw)
-        except DeliveryError as err:
-            log.warning("welcome to %s not sent: %s", subscriber.email, err)
-        language = subscriber.language
-        return self.message(
-            language,
-            self.translate(language, "Subscription confirmed"),
-            self.composer.renderer.why(subscriber),
-        )
+        result = await self.service.confirm(_token(request, fields), self.clock())
+        return self.answer(result, result.language or self.language_of(request))
 
     # -- preferences and unsubscribe --------------------------------------------------------
 
-    def _known(self, token: str, purpose: Any) -> Subscriber | None:
-        subscriber_id = self._read(token, purpose, str)
-        if subscriber_id is None:
-            return None
-        return self.digests.get_subscriber(subscriber_id)
+    def _preferences_form(self, result: Result, request: Request, **context: Any) -> Response:
+        subscriber = result.subscriber
+        assert subscriber is not None and result.token is not None
+        values = context.pop("values", None) or values_of(subscriber)
+        context.setdefault("subscriber", subscriber)
+        return self.form(
+            subscriber.language,
+            values,
+            request=request,
+            action="preferences",
+            token=result.token,
+            title=self.translate(subscriber.language, "Your digest"),
+            button=self.translate(subscriber.language, "Save"),
+            **context,
+        )
 
     async def preferences_page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
-        subscriber = self._known(token, "preferences")
-        if subscriber is None:
-            return self.bad_link(self.language_of(request))
-        language = subscriber.language
-        return self.form(
-            language,
-            _as_values(subscriber),
-            request=request,
-            action="preferences",
-            token=token,
-            title=self.translate(language, "Your digest"),
-            button=self.translate(language, "Save"),
-            subscriber=subscriber,
-        )
+        result = self.service.open_preferences(token, self.clock())
+        if result.outcome is not Outcome.READY:
+            return self.bad_link(result.language or self.language_of(request))
+        return self._preferences_form(result, request)
 
     async def preferences(self, request: Request) -> Response:
         fields = await _form(request)
         token = _token(request, fields)
-        subscriber = self._known(token, "preferences")
-        if subscriber is None:
-            return self.bad_link(self.language_of(request))
-        if self.forged(request, fields):
-            return self._forged_answer(subscriber.language)
-        answer = self._read_form(fields, _as_values(subscriber), subscriber.email)
+        now = self.clock()
+        opened = self.service.open_preferences(token, now)
+        if opened.subscriber is None:
+            return self.bad_link(opened.language or self.language_of(request))
+        if self.forged(request, _first(fields, "csrf") or ""):
+            return self.forged_answer(opened.subscriber.language)
+        answer = self._read_form(
+            fields, values_of(opened.subscriber), email=opened.subscriber.email
+        )
         if answer.choice is None:
-            return self.form(
-                subscriber.language,
-                answer.values,
-                request=request,
-                action="preferences",
-                token=token,
-                title=self.translate(subscriber.language, "Your digest"),
-                button=self.translate(subscriber.language, "Save"),
-                errors=answer.errors,
-                status=400,
-                subscriber=subscriber,
+            return self._preferences_form(
+                opened, request, values=answer.values, errors=answer.errors, status=400
             )
-        wanted = self._subscriber(answer.choice.settings())
-        # Saving keeps the status: an unsubscribed reader re-subscribes by signing up.
-        saved = self.digests.save_subscriber(
-            Subscriber(**{**_fields(wanted), "status": subscriber.status}), self.clock()
-        )
-        return self.message(
-            saved.language,
-            self.translate(saved.language, "Saved"),
-            self.composer.renderer.why(saved),
-        )
+        result = self.service.save_preferences(token, answer.choice.settings(), now)
+        if result.outcome is Outcome.INVALID:
+            return self._preferences_form(
+                result, request, values=answer.values, notice=result.problem, status=400
+            )
+        if result.outcome is Outcome.STALE:  # changed since the form was opened: as it is now
+            language = opened.subscriber.language
+            return self._preferences_form(
+                result,
+                request,
+                notice=self.translate(language, "This form has expired"),
+                status=409,
+            )
+        return self.answer(result, result.language or self.language_of(request))
 
     async def unsubscribe_page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
-        subscriber = self._known(token, "unsubscribe")
-        language = subscriber.language if subscriber else self.language_of(request)
-        if self._read(token, "unsubscribe", str) is None:
+        result = self.service.read_unsubscribe(token, self.clock())
+        language = result.language or self.language_of(request)
+        if result.outcome is not Outcome.READY:
             return self.bad_link(language)
         return self.message(
             language,
@@ -446,47 +218,58 @@ class SubscriptionPages:
             action="unsubscribe",
             token=token,
             button=self.translate(language, "Unsubscribe"),
-            alternatives=weekly_offer(self, subscriber, token),
+            alternatives=weekly_offer(self, result.subscriber, token),
         )
 
     async def unsubscribe(self, request: Request) -> Response:
         """The one-click target: no login, no confirmation, idempotent."""
         fields = await _form(request)
-        token = _token(request, fields)
-        subscriber_id = self._read(token, "unsubscribe", str)
-        if subscriber_id is None:
-            return self.bad_link(self.language_of(request))
-        found = self.digests.get_subscriber(subscriber_id)
-        if found is not None:
-            self.digests.set_subscriber_status(found.id, "unsubscribed")
-        language = found.language if found else self.language_of(request)
-        return self.message(
-            language,
-            self.translate(language, "Unsubscribed"),
-            self.translate(
+        result = self.service.unsubscribe(_token(request, fields), self.clock())
+        return self.answer(result, result.language or self.language_of(request))
+
+    async def resubscribe(self, request: Request) -> Response:
+        """The undo offered after an unsubscribe (bound to the version it made)."""
+        fields = await _form(request)
+        result = self.service.resubscribe(_token(request, fields), self.clock())
+        return self.answer(result, result.language or self.language_of(request))
+
+    def answer(self, result: Result, language: str) -> Response:
+        """The page that tells what a link did or, for a link older than the subscriber's last
+        change (STALE: nothing was done, 409), what the subscription is now."""
+        subscriber, outcome = result.subscriber, result.outcome
+        status = 409 if outcome is Outcome.STALE else 200
+        if outcome is Outcome.STALE and subscriber is not None:
+            outcome = {"active": Outcome.CONFIRMED, "unsubscribed": Outcome.UNSUBSCRIBED}.get(
+                subscriber.status, outcome
+            )
+        undo: list[dict[str, str]] = []
+        if outcome in (Outcome.CONFIRMED, Outcome.RESUBSCRIBED) and subscriber is not None:
+            title = self.translate(language, "Subscription confirmed")
+            text = self.composer.renderer.why(subscriber)
+        elif outcome is Outcome.SAVED and subscriber is not None:
+            title = self.translate(language, "Saved")
+            text = self.composer.renderer.why(subscriber)
+        elif outcome is Outcome.UNSUBSCRIBED:
+            title = self.translate(language, "Unsubscribed")
+            text = self.translate(
                 language, "You will receive no more digests. You can sign up again at any time."
-            ),
-            alternatives=undo_offer(self, found),
-        )
+            )
+            if result.token and status == 200:  # one button undoes it, as it was
+                undo = undo_offer(self, language, result.token)
+        else:  # a bad link, or a stale one whose address is gone or suspended
+            return self.bad_link(language, status=400 if status == 200 else status)
+        return self.message(language, title, text, status=status, alternatives=undo)
 
-    def _read(self, token: str, purpose: Any, kind: type) -> Any:
-        try:
-            data = read_token(self.composer.secret, token, purpose, self.clock())
-        except TokenError:
-            return None
-        return data if isinstance(data, kind) else None
-
-    def bad_link(self, language: str) -> Response:
-        return self.message(
-            language,
-            self.translate(language, "This link does not work"),
-            self.translate(
-                language,
-                "The link is incomplete, altered or expired. "
-                "Please use the latest email, or sign up again.",
-            ),
-            status=400,
-            error=True,
+    def _read_form(
+        self, fields: dict[str, list[str]], defaults: dict[str, Any], email: str | None = None
+    ) -> FormAnswer:
+        return read_digest_form(
+            fields,
+            defaults,
+            topics=self.config.topic_ids(),
+            languages=self.config.site.languages,
+            zones=time_zone_names(),
+            email=email,
         )
 
     def routes(self) -> list[BaseRoute]:
@@ -499,6 +282,7 @@ class SubscriptionPages:
             Route("/preferences", self.preferences, methods=["POST"]),
             Route("/unsubscribe", self.unsubscribe_page, methods=["GET", "HEAD"]),
             Route("/unsubscribe", self.unsubscribe, methods=["POST"]),
+            Route("/resubscribe", self.resubscribe, methods=["POST"]),
         ]
 
 
@@ -522,8 +306,8 @@ def subscription_routes(
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
-    body = await request.body()
-    if len(body) > _FORM_LIMIT:
+    body = await request.body()  # at most BODY_LIMIT: web/body_limit.py answers 413 past it
+    if len(body) > BODY_LIMIT:
         return {}
     return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
 
@@ -535,46 +319,3 @@ def _first(fields: dict[str, list[str]], name: str) -> str | None:
 
 def _token(request: Request, fields: dict[str, list[str]]) -> str:
     return _first(fields, "token") or request.query_params.get("token", "")
-
-
-@cache
-def time_zones() -> tuple[str, ...]:
-    """The IANA zones a reader chooses from (the system's, else the tzdata package's)."""
-    return tuple(sorted(zoneinfo.available_timezones()))
-
-
-@cache
-def time_zone_names() -> frozenset[str]:
-    return frozenset(time_zones())
-
-
-def _as_values(subscriber: Subscriber) -> dict[str, Any]:
-    return {
-        "email": subscriber.email,
-        "topics": list(subscriber.topics),
-        "language": subscriber.language,
-        "frequency": subscriber.frequency,
-        "weekday": WEEKDAYS[subscriber.weekday],
-        "time": f"{subscriber.send_time:%H:%M}",
-        "timezone": subscriber.timezone,
-    }
-
-
-def _csrf_nonce(request: Request) -> str | None:
-    nonce = request.cookies.get(CSRF_COOKIE, "")
-    return nonce if 20 <= len(nonce) <= 100 and nonce.isascii() else None
-
-
-def _csrf_value(secret: bytes, nonce: str) -> str:
-    return hmac.new(secret, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
-
-
-def _fields(subscriber: Subscriber) -> dict[str, Any]:
-    return {name: getattr(subscriber, name) for name in Subscriber.__dataclass_fields__}
-
-
-def _language_name(code: str, locale: Locale) -> str:
-    try:
-        return locale.languages.get(code) or code
-    except (UnknownLocaleError, ValueError):
-        return code
