@@ -223,13 +223,19 @@ class SubscriptionService:
 
     def unsubscribe(self, token: str, now: datetime) -> Result:
         """Unsubscribe; pressing again, or for an address no longer stored, changes nothing.
-        The result carries a token that undoes it while nothing else changes (`resubscribe`)."""
+        Ending an active subscription, the result carries a token that undoes it while nothing
+        else changes (`resubscribe`)."""
         subscriber_id = self._unsubscribe_id(token, now)
         if isinstance(subscriber_id, Result):
             return subscriber_id
+        before = self.store.get_subscriber(subscriber_id)
         gone = self.store.unsubscribe_subscriber(subscriber_id)
         if gone is None:
             return Result(Outcome.UNSUBSCRIBED)
+        if before is None or before.status != "active":
+            # Only whoever ended an active subscription gets the undo: pressing an old
+            # unsubscribe link again must give nobody a way to sign the reader back up.
+            return Result(Outcome.UNSUBSCRIBED, gone, gone.language)
         expires = now + timedelta(days=self.confirm_days)
         undo = make_token(self.secret, "resubscribe", preferences_data(gone), expires)
         return Result(Outcome.UNSUBSCRIBED, gone, gone.language, token=undo)
