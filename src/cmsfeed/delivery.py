@@ -17,14 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
-
-from pydantic import ValidationError
 
 from cmsfeed import metrics
 from cmsfeed.bounces.verp import verp_address
-from cmsfeed.config import Config, SubscriberConfig
+from cmsfeed.config import Config
 from cmsfeed.digest.links import preferences_link, unsubscribe_link, view_link
 from cmsfeed.digest.message import (
     DkimKey,
@@ -35,21 +32,16 @@ from cmsfeed.digest.message import (
 )
 from cmsfeed.digest.render import EmailRenderer, Personal, RenderedEmail, personalise
 from cmsfeed.digest.select import plan_round, window_start
-from cmsfeed.errors import ConfigError, SubscriberError
+from cmsfeed.errors import ConfigError
 from cmsfeed.mail import MaildirTransport, SmtpTransport, Transport
 from cmsfeed.mail.smtp import SmtpSettings
 from cmsfeed.model import Clock, Item
 from cmsfeed.private_files import private_file
 from cmsfeed.sending import RoundReport, send_outbox
-from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore, OutboxRow
 from cmsfeed.subscribers import (
     Subscriber,
-    check_timezone,
     due_slot,
-    normalize_email,
-    parse_send_time,
-    parse_weekday,
 )
 
 
@@ -245,47 +237,6 @@ def make_mailer(
         secret=site_secret(config, environ),
         dkim_key=load_dkim_key(config),
     )
-
-
-def subscriber_from_settings(
-    settings: SubscriberConfig | Mapping[str, Any], origin: str
-) -> Subscriber:
-    """A subscriber from a [[subscribers]] table (or an imported record), validated."""
-    if not isinstance(settings, SubscriberConfig):
-        try:
-            settings = SubscriberConfig.model_validate(dict(settings))
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "record"
-            raise SubscriberError(
-                str(dict(settings).get("email", "record")), f"{where}: {first['msg']}"
-            ) from err
-    return Subscriber(
-        email=normalize_email(settings.email),
-        language=settings.language,
-        topics=tuple(settings.topics),
-        frequency=settings.frequency,
-        weekday=parse_weekday(settings.weekday),
-        send_time=parse_send_time(settings.time),
-        timezone=check_timezone(settings.timezone),
-        status="active",
-        origin=origin,
-    )
-
-
-def import_configured(config: Config, digests: DigestStore, now: datetime) -> int:
-    """Save the subscribers declared in config.toml; the file wins over the store for their
-    preferences, but not over a subscriber's own unsubscribe, a suspension for bounces or a
-    spam complaint (even after `subscribers remove`)."""
-    for settings in config.subscribers:
-        subscriber = subscriber_from_settings(settings, "config")
-        existing = digests.get_subscriber(subscriber.email)
-        if existing is not None and existing.status in ("unsubscribed", "suspended"):
-            subscriber = replace(subscriber, status=existing.status)
-        elif BounceStore(digests.store).complained_at(subscriber.email) is not None:
-            subscriber = replace(subscriber, status="unsubscribed")  # only they can sign up again
-        digests.save_subscriber(subscriber, now)
-    return len(config.subscribers)
 
 
 __all__ = ["Mailer", "RoundReport", "queue_round", "run_round", "send_outbox"]

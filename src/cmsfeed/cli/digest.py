@@ -13,13 +13,14 @@ import click
 from rich.table import Table
 
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
-from cmsfeed.delivery import Mailer, RoundReport, import_configured, make_mailer, run_round
+from cmsfeed.delivery import Mailer, RoundReport, make_mailer, run_round
 from cmsfeed.digest.select import choose_items, message_id, window_start
 from cmsfeed.errors import SubscriberError
 from cmsfeed.lease_owner import is_running
 from cmsfeed.model import Clock
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.outbox import CAUSES, STATUSES
+from cmsfeed.subscriptions.starting_list import import_configured
 
 FORMATS = click.Choice(["table", "json"])
 

@@ -26,15 +26,17 @@ from cmsfeed.store.outbox import OutboxRow, _charge
 from cmsfeed.store.outbox_status import OutboxError, OutboxReports, OutboxStatus
 from cmsfeed.store.rows import insert_ignoring_conflicts
 from cmsfeed.store.schema import FORGIVEN, bounces, items, outbox, subscribers
+from cmsfeed.store.subscriber_records import SubscriberRecords
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import QueuedDigest, Status, Subscriber
 
 _CHUNK = 500
 
 
-class DigestStore(OutboxReports):
+class DigestStore(OutboxReports, SubscriberRecords):
     """The typed boundary over the `subscribers` and `outbox` tables (sending: store/outbox.py,
-    reports: store/outbox_status.py, pauses: store/pauses.py)."""
+    reports: store/outbox_status.py, pauses: store/pauses.py, the operator's changes and their
+    history: store/subscriber_records.py)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -32,12 +32,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cmsfeed.delivery import Mailer, subscriber_from_settings
+from cmsfeed.delivery import Mailer
 from cmsfeed.digest.links import link, make_token, read_token
 from cmsfeed.digest.render import PACKAGE
 from cmsfeed.errors import CmsfeedError, DeliveryError, SubscriberError, TokenError
 from cmsfeed.i18n import babel_locale, gettext_environment
 from cmsfeed.subscribers import WEEKDAYS, Subscriber
+from cmsfeed.subscriptions.starting_list import subscriber_from_settings
 
 log = logging.getLogger(__name__)
 TEMPLATES = PACKAGE / "templates" / "web"

@@ -1,0 +1,242 @@
+"""What the operator does to subscribers, with its history. Does I/O (the database).
+
+Part of `DigestStore` (a base class, like `OutboxReports`): adding addresses that are new to
+the store without touching known ones (the config file's starting list, imports), changing
+only the preferences given, ending a subscription while keeping its digests' history,
+erasing a person's data for a privacy request, and gathering everything held about an
+address. Each of these writes one transaction, so an import is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, String, cast, delete, func, literal, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from cmsfeed.errors import StoreError
+from cmsfeed.store.items import Store
+from cmsfeed.store.rows import insert_ignoring_conflicts, store_error
+from cmsfeed.store.schema import bounces, outbox, subscriber_events, subscribers
+from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
+from cmsfeed.subscribers import PreferenceChange, Subscriber
+
+# Digests not yet sent when the reader leaves; a row being sent is cancelled too, since a
+# detached row could never be claimed again.
+_UNSENT = ("queued", "sending")
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberEvent:
+    """One thing done to a subscriber: `event` (added, updated, removed) by `actor`."""
+
+    at: datetime
+    event: str
+    actor: str  # config, cli, import
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeldData:
+    """Everything the store holds about one address (`subscribers export`)."""
+
+    subscriber: Subscriber | None
+    events: list[SubscriberEvent]
+    digests: list[dict[str, Any]]  # the address's outbox rows, oldest first
+    bounces: list[dict[str, Any]]  # bounces and complaints matched to the address
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """What `erase_subscriber` deleted, and how many digests it kept without their reader."""
+
+    events: int
+    bounces: int
+    digests_kept: int
+    digests_cancelled: int
+
+
+class SubscriberRecords:
+    store: Store
+    engine: Engine
+
+    def _records_error(self, what: str, err: SQLAlchemyError) -> StoreError:
+        return store_error(self.store.label, what, err)
+
+    def write_subscribers(
+        self,
+        new: Sequence[Subscriber],
+        changes: Sequence[PreferenceChange],
+        now: datetime,
+        actor: str,
+    ) -> list[Subscriber]:
+        """Add `new` subscribers and apply `changes`, in one transaction; return those added.
+
+        An address already in the store is never overwritten by `new` (another process may
+        have added it meanwhile): it is left as it is and not returned. `changes` set only the
+        preferences (language, topics, schedule), never the status or the cursors.
+        """
+        added: list[Subscriber] = []
+        try:
+            with self.engine.begin() as connection:
+                statement = insert_ignoring_conflicts(connection, subscribers)
+                for subscriber in new:
+                    row = self._new_row(subscriber, now)
+                    if connection.execute(statement, [row]).rowcount:
+                        added.append(subscriber)
+                        self._log(connection, subscriber.id, now, "added", actor, _describe(row))
+                for change in changes:
+                    values = subscriber_values(change.subscriber)
+                    del values["id"], values["email"]
+                    connection.execute(
+                        update(subscribers)
+                        .where(subscribers.c.id == change.subscriber.id)
+                        .values(**values)
+                    )
+                    subscriber_id = change.subscriber.id
+                    self._log(connection, subscriber_id, now, "updated", actor, change.detail)
+        except SQLAlchemyError as err:
+            raise self._records_error("save subscribers", err) from err
+        return added
+
+    def _new_row(self, subscriber: Subscriber, now: datetime) -> dict[str, Any]:
+        active = subscriber.status == "active"
+        return {
+            **subscriber_values(subscriber),
+            "status": subscriber.status,
+            "origin": subscriber.origin,
+            "created_at": now,
+            "confirmed_at": now if active else None,
+            "covered_until": None,  # as a sign-up: digest/select.py starts the window
+            "last_slot_at": None,
+            "hard_failures": 0,
+        }
+
+    def end_subscription(self, subscriber_id: str, now: datetime, actor: str) -> int | None:
+        """Unsubscribe (the operator's `remove`), keeping the outbox history; cancel the
+        digests not yet sent. None when the subscriber was already unsubscribed; else how
+        many digests were cancelled."""
+        try:
+            with self.engine.begin() as connection:
+                ended = connection.execute(
+                    update(subscribers)
+                    .where(subscribers.c.id == subscriber_id)
+                    .where(subscribers.c.status != "unsubscribed")
+                    .values(status="unsubscribed")
+                )
+                if not ended.rowcount:
+                    return None
+                cancelled = self._cancel_unsent(connection, subscriber_id, "removed by " + actor)
+                detail = f"{cancelled} digest(s) not yet sent cancelled"
+                self._log(connection, subscriber_id, now, "removed", actor, detail)
+        except SQLAlchemyError as err:
+            raise self._records_error("remove a subscriber", err) from err
+        return cancelled
+
+    def _cancel_unsent(self, connection: Connection, subscriber_id: str, why: str) -> int:
+        result = connection.execute(
+            update(outbox)
+            .where(outbox.c.subscriber_id == subscriber_id, outbox.c.status.in_(_UNSENT))
+            .values(status="cancelled", cause="unsubscribed", last_error=why, lease_until=None)
+        )
+        return int(result.rowcount)
+
+    def erase_subscriber(self, subscriber_id: str, email: str) -> Erased:
+        """Delete everything about a person (privacy request), in one transaction.
+
+        Their digests stay in the outbox, detached (no subscriber, a Message-ID that no longer
+        derives from the address, no server replies that could quote it), so `digest status`
+        still counts them; their history and bounces are deleted, and the subscriber row last.
+        """
+        address = email.lower()
+        try:
+            with self.engine.begin() as connection:
+                cancelled = self._cancel_unsent(connection, subscriber_id, "erased")
+                anonymous_id = literal("<erased.") + cast(outbox.c.id, String) + "@erased.invalid>"
+                kept = connection.execute(
+                    update(outbox)
+                    .where(outbox.c.subscriber_id == subscriber_id)
+                    .values(
+                        subscriber_id=None,
+                        message_id=anonymous_id,
+                        smtp_reply=None,
+                        last_error=None,
+                    )
+                ).rowcount
+                gone_bounces = connection.execute(
+                    delete(bounces).where(
+                        or_(bounces.c.subscriber_id == subscriber_id, bounces.c.email == address)
+                    )
+                ).rowcount
+                gone_events = connection.execute(
+                    delete(subscriber_events).where(
+                        subscriber_events.c.subscriber_id == subscriber_id
+                    )
+                ).rowcount
+                connection.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))
+        except SQLAlchemyError as err:
+            raise self._records_error("erase a subscriber", err) from err
+        return Erased(int(gone_events), int(gone_bounces), int(kept), cancelled)
+
+    def held_data(self, email: str) -> HeldData:
+        """The subscriber row, their history, their digests and their bounces."""
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    select(subscribers).where(func.lower(subscribers.c.email) == email.lower())
+                )
+                .mappings()
+                .first()
+            )
+            subscriber = subscriber_from_row(row) if row else None
+            subscriber_id = subscriber.id if subscriber else ""
+            events = [
+                SubscriberEvent(r.at, r.event, r.actor, r.detail)
+                for r in connection.execute(
+                    select(subscriber_events)
+                    .where(subscriber_events.c.subscriber_id == subscriber_id)
+                    .order_by(subscriber_events.c.at, subscriber_events.c.id)
+                )
+            ]
+            digests = [
+                dict(r)
+                for r in connection.execute(
+                    select(outbox)
+                    .where(outbox.c.subscriber_id == subscriber_id)
+                    .order_by(outbox.c.created_at, outbox.c.id)
+                ).mappings()
+            ]
+            found = connection.execute(
+                select(bounces)
+                .where(
+                    or_(bounces.c.subscriber_id == subscriber_id, bounces.c.email == email.lower())
+                )
+                .order_by(bounces.c.processed_at, bounces.c.key)
+            ).mappings()
+            matched = [dict(r) for r in found]
+        return HeldData(subscriber, events, digests, matched)
+
+    def _log(
+        self,
+        connection: Connection,
+        subscriber_id: str,
+        at: datetime,
+        event: str,
+        actor: str,
+        detail: str,
+    ) -> None:
+        connection.execute(
+            subscriber_events.insert().values(
+                subscriber_id=subscriber_id, at=at, event=event, actor=actor, detail=detail
+            )
+        )
+
+
+def _describe(row: dict[str, Any]) -> str:
+    return (
+        f"status {row['status']}, language {row['language']}, topics {row['topics']}, "
+        f"{row['frequency']} weekday {row['weekday']} {row['send_time']} {row['timezone']}"
+    )
