@@ -43,7 +43,7 @@ class RowProblem:
     problem: Problem
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.problem}"
+        return f"{self.line}: {self.problem}"
 
 
 @dataclass
