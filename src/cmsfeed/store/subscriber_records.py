@@ -82,10 +82,14 @@ class SubscriberRecords:
         added: list[Subscriber] = []
         try:
             with self.engine.begin() as connection:
-                statement = insert_ignoring_conflicts(connection, subscribers)
+                # RETURNING, not rowcount: PostgreSQL's rowcount after ON CONFLICT DO NOTHING
+                # does not say whether the row went in.
+                statement = insert_ignoring_conflicts(connection, subscribers).returning(
+                    subscribers.c.id
+                )
                 for subscriber in new:
                     row = self._new_row(subscriber, now)
-                    if connection.execute(statement, [row]).rowcount:
+                    if connection.execute(statement, row).first() is not None:
                         added.append(subscriber)
                         self._log(connection, subscriber.id, now, "added", actor, _describe(row))
                 for change in changes:

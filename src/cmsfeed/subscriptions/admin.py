@@ -60,6 +60,8 @@ def add_subscriber(
     if email is None or problems:
         raise SubscriberError(address.strip() or "(empty)", "; ".join(map(str, problems)))
     existing = digests.get_subscriber(email)
+    if existing is None or not update:
+        _refuse_complained(digests, email)  # the reason that matters most, known or not
     if existing is not None:
         if not update:
             raise SubscriberError(
@@ -72,7 +74,6 @@ def add_subscriber(
         if detail:
             digests.write_subscribers((), [PreferenceChange(changed, detail)], now, "cli")
         return Added(changed, detail)
-    _refuse_complained(digests, email)
     new = apply_fields(Subscriber(email, offered.languages[0], origin="cli"), fields)
     if not digests.write_subscribers([new], (), now, "cli"):
         raise SubscriberError(email, "added meanwhile by another process; nothing changed")
