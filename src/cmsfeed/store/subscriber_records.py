@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, cast, delete, func, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.errors import StoreError
@@ -79,32 +91,42 @@ class SubscriberRecords:
         have added it meanwhile): it is left as it is and not returned. `changes` set only the
         preferences (language, topics, schedule), never the status or the cursors.
         """
-        added: list[Subscriber] = []
+        rows = [self._new_row(subscriber, now) for subscriber in new]
+        events: list[dict[str, Any]] = []
         try:
             with self.engine.begin() as connection:
-                # RETURNING, not rowcount: PostgreSQL's rowcount after ON CONFLICT DO NOTHING
-                # does not say whether the row went in.
-                statement = insert_ignoring_conflicts(connection, subscribers).returning(
-                    subscribers.c.id
-                )
-                for subscriber in new:
-                    row = self._new_row(subscriber, now)
-                    if connection.execute(statement, row).first() is not None:
-                        added.append(subscriber)
-                        self._log(connection, subscriber.id, now, "added", actor, _describe(row))
-                for change in changes:
-                    values = subscriber_values(change.subscriber)
-                    del values["id"], values["email"]
-                    connection.execute(
-                        update(subscribers)
-                        .where(subscribers.c.id == change.subscriber.id)
-                        .values(**values)
-                    )
-                    subscriber_id = change.subscriber.id
-                    self._log(connection, subscriber_id, now, "updated", actor, change.detail)
+                inserted: set[str] = set()
+                if rows:
+                    # RETURNING, not rowcount: after ON CONFLICT DO NOTHING, PostgreSQL's
+                    # rowcount of a many-row insert does not say which rows went in.
+                    statement = insert_ignoring_conflicts(connection, subscribers)
+                    returning = statement.returning(subscribers.c.id)
+                    inserted = {row.id for row in connection.execute(returning, rows)}
+                events += [
+                    _event(row["id"], now, "added", actor, _describe(row))
+                    for row in rows
+                    if row["id"] in inserted
+                ]
+                if changes:
+                    connection.execute(_PREFERENCES, [_preferences(c.subscriber) for c in changes])
+                events += [
+                    _event(c.subscriber.id, now, "updated", actor, c.detail) for c in changes
+                ]
+                if events:
+                    connection.execute(subscriber_events.insert(), events)
         except SQLAlchemyError as err:
             raise self._records_error("save subscribers", err) from err
-        return added
+        return [subscriber for subscriber in new if subscriber.id in inserted]
+
+    def complained_addresses(self) -> set[str]:
+        """The addresses with a complaint on record (lower case), so that an import asks
+        `BounceStore.complained_at` only about those."""
+        with self.engine.connect() as connection:
+            return set(
+                connection.execute(
+                    select(bounces.c.email).where(bounces.c.kind == "complaint").distinct()
+                ).scalars()
+            )
 
     def _new_row(self, subscriber: Subscriber, now: datetime) -> dict[str, Any]:
         active = subscriber.status == "active"
@@ -135,7 +157,9 @@ class SubscriberRecords:
                     return None
                 cancelled = self._cancel_unsent(connection, subscriber_id, "removed by " + actor)
                 detail = f"{cancelled} digest(s) not yet sent cancelled"
-                self._log(connection, subscriber_id, now, "removed", actor, detail)
+                connection.execute(
+                    subscriber_events.insert(), _event(subscriber_id, now, "removed", actor, detail)
+                )
         except SQLAlchemyError as err:
             raise self._records_error("remove a subscriber", err) from err
         return cancelled
@@ -223,20 +247,29 @@ class SubscriberRecords:
             matched = [dict(r) for r in found]
         return HeldData(subscriber, events, digests, matched)
 
-    def _log(
-        self,
-        connection: Connection,
-        subscriber_id: str,
-        at: datetime,
-        event: str,
-        actor: str,
-        detail: str,
-    ) -> None:
-        connection.execute(
-            subscriber_events.insert().values(
-                subscriber_id=subscriber_id, at=at, event=event, actor=actor, detail=detail
-            )
-        )
+
+# The preferences of a known subscriber, for many at once (never the status or the cursors).
+_PREFERENCE_COLUMNS = ("language", "topics", "frequency", "weekday", "send_time", "timezone")
+_PREFERENCES = (
+    update(subscribers)
+    .where(subscribers.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}") for name in _PREFERENCE_COLUMNS})
+)
+
+
+def _preferences(subscriber: Subscriber) -> dict[str, Any]:
+    values = subscriber_values(subscriber)
+    return {"b_id": subscriber.id, **{f"b_{name}": values[name] for name in _PREFERENCE_COLUMNS}}
+
+
+def _event(subscriber_id: str, at: datetime, event: str, actor: str, detail: str) -> dict[str, Any]:
+    return {
+        "subscriber_id": subscriber_id,
+        "at": at,
+        "event": event,
+        "actor": actor,
+        "detail": detail,
+    }
 
 
 def _describe(row: dict[str, Any]) -> str:
