@@ -36,9 +36,9 @@ from cmsfeed.store.schema import bounces, outbox, subscriber_events, subscribers
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import PreferenceChange, Subscriber
 
-# Digests not yet sent when the reader leaves; a row being sent is cancelled too, since a
-# detached row could never be claimed again.
-_UNSENT = ("queued", "sending")
+
+class _BeingSent(Exception):
+    """Raised inside an erase transaction to roll it back: a digest is being sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +142,9 @@ class SubscriberRecords:
         }
 
     def end_subscription(self, subscriber_id: str, now: datetime, actor: str) -> int | None:
-        """Unsubscribe (the operator's `remove`), keeping the outbox history; cancel the
-        digests not yet sent. None when the subscriber was already unsubscribed; else how
-        many digests were cancelled."""
+        """Unsubscribe (the operator's `remove`), keeping the outbox history, and cancel the
+        queued digests (one already being sent is left to its sender). None when the subscriber
+        was already unsubscribed; else how many digests were cancelled."""
         try:
             with self.engine.begin() as connection:
                 ended = connection.execute(
@@ -167,13 +167,14 @@ class SubscriberRecords:
     def _cancel_unsent(self, connection: Connection, subscriber_id: str, why: str) -> int:
         result = connection.execute(
             update(outbox)
-            .where(outbox.c.subscriber_id == subscriber_id, outbox.c.status.in_(_UNSENT))
+            .where(outbox.c.subscriber_id == subscriber_id, outbox.c.status == "queued")
             .values(status="cancelled", cause="unsubscribed", last_error=why, lease_until=None)
         )
         return int(result.rowcount)
 
-    def erase_subscriber(self, subscriber_id: str, email: str) -> Erased:
-        """Delete everything about a person (privacy request), in one transaction.
+    def erase_subscriber(self, subscriber_id: str, email: str) -> Erased | None:
+        """Delete everything about a person (privacy request), in one transaction; None (and
+        nothing changed) while one of their digests is being sent.
 
         Their digests stay in the outbox, detached (no subscriber, a Message-ID that no longer
         derives from the address, no server replies that could quote it), so `digest status`
@@ -182,7 +183,17 @@ class SubscriberRecords:
         address = email.lower()
         try:
             with self.engine.begin() as connection:
+                # Cancelling first takes the rows (PostgreSQL) or the database (SQLite), so
+                # no sender claims one meanwhile; a row already being sent must end first,
+                # since its sender marks it by id and a detached row is never claimed again.
                 cancelled = self._cancel_unsent(connection, subscriber_id, "erased")
+                sending = connection.execute(
+                    select(func.count())
+                    .select_from(outbox)
+                    .where(outbox.c.subscriber_id == subscriber_id, outbox.c.status == "sending")
+                ).scalar_one()
+                if sending:
+                    raise _BeingSent
                 anonymous_id = literal("<erased.") + cast(outbox.c.id, String) + "@erased.invalid>"
                 kept = connection.execute(
                     update(outbox)
@@ -205,6 +216,8 @@ class SubscriberRecords:
                     )
                 ).rowcount
                 connection.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))
+        except _BeingSent:
+            return None
         except SQLAlchemyError as err:
             raise self._records_error("erase a subscriber", err) from err
         return Erased(int(gone_events), int(gone_bounces), int(kept), cancelled)

@@ -118,7 +118,14 @@ def erase_subscriber(
     held = digests.held_data(email)
     if held.subscriber is None and not held.bounces:
         raise SubscriberError(email, NO_SUCH)
-    return email, digests.erase_subscriber(subscriber_id(email), email)
+    erased = digests.erase_subscriber(subscriber_id(email), email)
+    if erased is None:
+        raise SubscriberError(
+            email,
+            "a digest to this address is being sent (or its sender stopped mid-send); "
+            "nothing erased: try again once `cmsfeed digest status` shows none in flight",
+        )
+    return email, erased
 
 
 @dataclass(frozen=True, slots=True)
