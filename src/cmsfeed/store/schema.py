@@ -197,7 +197,7 @@ subscriber_events = Table(
         nullable=False,
     ),
     Column("at", UtcDateTime, nullable=False),
-    Column("event", String(32), nullable=False),  # added, updated, removed, reactivated
+    Column("event", String(32), nullable=False),  # added, updated, removed
     Column("actor", String(16), nullable=False),  # config, cli, import
     Column("detail", Text, nullable=False),  # what changed, e.g. "frequency: daily -> weekly"
     Index("ix_subscriber_events_subscriber_id_at", "subscriber_id", "at"),

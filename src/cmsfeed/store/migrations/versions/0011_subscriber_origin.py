@@ -1,7 +1,7 @@
 """Subscribers' history, and digests that outlive an erased reader.
 
 `subscriber_events` records what the operator, the config file's starting list and imports
-did to a subscriber (added, updated, removed, reactivated), for `subscribers export`.
+did to a subscriber (added, updated, removed), for `subscribers export`.
 `outbox.subscriber_id` may be null: `subscribers erase` detaches a reader's digests from them
 instead of deleting the rows, so `digest status` keeps counting them, anonymously.
 
