@@ -17,9 +17,9 @@ from cmsfeed.bounces.verp import verp_address
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
 from cmsfeed.config import SubscriberConfig
-from cmsfeed.delivery import import_configured
 from cmsfeed.store.schema import bounces
 from cmsfeed.subscribers import Subscriber
+from cmsfeed.subscriptions.starting_list import import_configured
 from digest_support import T0, make_item, write_config
 
 EVERY_FIXTURE = sorted(path.name for path in DATA.iterdir())

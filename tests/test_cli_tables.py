@@ -51,7 +51,7 @@ def test_tables_fit_80_columns_and_cut_no_key(config_path: Path):
     assert "unchanged" in ingest.stdout and "warnings" in ingest.stdout
     # An address may fold onto a second line, but never loses a character.
     assert "…" not in subscribers
-    assert LONG_ADDRESS in "".join(line.split()[0] for line in subscribers.splitlines()[2:4])
+    assert LONG_ADDRESS in "".join(line.split()[0] for line in subscribers.splitlines()[2:5])
     # Every item id whole on its row; a title is the one thing cut, to one line.
     listed = run(config_path, "items", "list", "--format", "plain").stdout.splitlines()
     ids = [line.split("\t")[0] for line in listed]
@@ -63,7 +63,7 @@ def test_tables_fit_80_columns_and_cut_no_key(config_path: Path):
 def test_plain_format_is_one_tab_separated_line_per_row(config_path: Path):
     run(config_path, "subscribers", "add", LONG_ADDRESS, "--lang", "ru", "--topic", "argali")
     plain = run(config_path, "subscribers", "list", "--format", "plain", columns=40).stdout
-    assert plain.splitlines() == [f"{LONG_ADDRESS}\tru\targali\tdaily 08:00 UTC\tactive"]
+    assert plain.splitlines() == [f"{LONG_ADDRESS}\tru\targali\tdaily 08:00 UTC\tactive\tcli"]
 
 
 class Ticks:

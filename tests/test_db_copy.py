@@ -74,7 +74,11 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     bounces.apply_bounce(
         "mid:<arf@mx>", target, clock(), clock(), SoftBouncePolicy(3, timedelta(3))
     )
-    store.count_signup("signup-client:abc", timedelta(hours=1), clock())
+    # The operator removes one Russian reader (history kept) and erases another, whose sent
+    # digest stays in the outbox without its reader; neither had a digest queued.
+    assert digests.end_subscription(Subscriber("reader0@example.org").id, clock(), "cli") == 0
+    erased = digests.erase_subscriber(Subscriber("reader3@example.org").id, "reader3@example.org")
+    assert (erased.digests_kept, erased.digests_cancelled) == (1, 0)
     return clock
 
 

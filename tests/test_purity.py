@@ -68,6 +68,8 @@ PURE_MODULES = [
     row("cmsfeed.identity", CORE),
     row("cmsfeed.i18n", CORE),
     row("cmsfeed.subscribers", CORE),
+    row("cmsfeed.subscriptions.options", CORE),
+    row("cmsfeed.subscriptions.import_file", CORE),
     row("cmsfeed.smtp_outcome", CORE),
     row("cmsfeed.feeds", CORE + FEED_WRITERS),
     row("cmsfeed.feeds.urls", CORE + FEED_WRITERS),

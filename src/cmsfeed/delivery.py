@@ -12,29 +12,18 @@ around a real SMTP server. A change to how digests are queued or sent starts her
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from pydantic import ValidationError
 
 from cmsfeed import metrics
-from cmsfeed.config import Config, SubscriberConfig
 from cmsfeed.digest.compose import DigestComposer
 from cmsfeed.digest.select import plan_round, window_start
-from cmsfeed.errors import SubscriberError
 from cmsfeed.mail import Transport
 from cmsfeed.model import Clock
 from cmsfeed.sending import RoundReport, send_outbox
 from cmsfeed.store import Store
 from cmsfeed.subscribers import (
-    Subscriber,
-    check_timezone,
     due_slot,
-    normalize_email,
-    parse_send_time,
-    parse_weekday,
 )
 
 
@@ -98,47 +87,6 @@ async def run_round(
     """One round: queue what is due at `now` (default: the clock), then send the outbox."""
     report = queue_round(delivery, now or delivery.clock())
     return await send_outbox(delivery, report, stop=stop)
-
-
-def subscriber_from_settings(
-    settings: SubscriberConfig | Mapping[str, Any], origin: str
-) -> Subscriber:
-    """A subscriber from a [[subscribers]] table (or an imported record), validated."""
-    if not isinstance(settings, SubscriberConfig):
-        try:
-            settings = SubscriberConfig.model_validate(dict(settings))
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "record"
-            raise SubscriberError(
-                str(dict(settings).get("email", "record")), f"{where}: {first['msg']}"
-            ) from err
-    return Subscriber(
-        email=normalize_email(settings.email),
-        language=settings.language,
-        topics=tuple(settings.topics),
-        frequency=settings.frequency,
-        weekday=parse_weekday(settings.weekday),
-        send_time=parse_send_time(settings.time),
-        timezone=check_timezone(settings.timezone),
-        status="active",
-        origin=origin,
-    )
-
-
-def import_configured(config: Config, digests: Store, now: datetime) -> int:
-    """Save the subscribers declared in config.toml; the file wins over the store for their
-    preferences, but not over a subscriber's own unsubscribe, a suspension for bounces or a
-    spam complaint (even after `subscribers remove`)."""
-    for settings in config.subscribers:
-        subscriber = subscriber_from_settings(settings, "config")
-        existing = digests.get_subscriber(subscriber.email)
-        if existing is not None and existing.status in ("unsubscribed", "suspended"):
-            subscriber = replace(subscriber, status=existing.status)
-        elif digests.complained_at(subscriber.email) is not None:
-            subscriber = replace(subscriber, status="unsubscribed")  # only they can sign up again
-        digests.save_subscriber(subscriber, now)
-    return len(config.subscribers)
 
 
 __all__ = ["Delivery", "DeliverySettings", "RoundReport", "queue_round", "run_round", "send_outbox"]

@@ -58,6 +58,14 @@ class Subscriber:
 
 
 @dataclass(frozen=True, slots=True)
+class PreferenceChange:
+    """New preferences for a known subscriber, and what changed, in words, for its history."""
+
+    subscriber: Subscriber
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class QueuedDigest:
     """A decision of a round: queue `item_ids` for `subscriber`'s `slot` (or, with no
     message_id, only advance the cursor: nothing new and nothing to send)."""

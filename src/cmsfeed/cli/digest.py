@@ -13,12 +13,13 @@ import click
 from rich.table import Table
 
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
-from cmsfeed.delivery import Delivery, RoundReport, import_configured, run_round
+from cmsfeed.delivery import Delivery, RoundReport, run_round
 from cmsfeed.digest.select import choose_items, message_id, window_start
 from cmsfeed.errors import SubscriberError
 from cmsfeed.lease_owner import is_running
 from cmsfeed.model import Clock
 from cmsfeed.store.outbox import CAUSES, STATUSES
+from cmsfeed.subscriptions.starting_list import import_configured
 from cmsfeed.wiring import build_delivery
 
 FORMATS = click.Choice(["table", "json"])

@@ -16,10 +16,11 @@ from cmsfeed.bounce_mailbox import read_bounce_maildir
 from cmsfeed.cli.app import Context, cli, pass_context, reports_errors
 from cmsfeed.cli.ingest import print_report, run_ingest
 from cmsfeed.config import Config
-from cmsfeed.delivery import Delivery, import_configured, run_round, send_outbox
+from cmsfeed.delivery import Delivery, run_round, send_outbox
 from cmsfeed.jobs import ingest_and_publish
 from cmsfeed.log import configure_logging, fields
 from cmsfeed.scheduler import Scheduler, schedule_keys
+from cmsfeed.subscriptions.starting_list import import_configured
 from cmsfeed.web.address import listening_base, mismatch_warning, proxied_emails_warning
 from cmsfeed.wiring import build_delivery, build_ingester
 
@@ -56,7 +57,7 @@ def run(context: Context, host: str | None, port: int | None) -> None:
         if smtp.host
         else f"the Maildir {context.config.digests.maildir}"
     )
-    context.out.print(f"{count} subscriber(s) from config.toml; digests go to {where}")
+    context.out.print(f"{count} new subscriber(s) from config.toml; digests go to {where}")
     for warning in (
         mismatch_warning(configured, served),
         proxied_emails_warning(configured, context.config.web.trusted_proxies, served),

@@ -36,6 +36,7 @@ def fitting_table(
     widths = [
         _width(header, kind, [row[i] for row in rows]) for i, (header, kind) in enumerate(columns)
     ]
+    widths = _narrow_keys(columns, widths, width)
     # What the other columns and the two spaces between columns leave for the text.
     spare = width - sum(w for w, (_, kind) in zip(widths, columns, strict=True) if kind != TEXT)
     spare -= 2 * (len(columns) - 1)
@@ -54,6 +55,23 @@ def fitting_table(
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def _narrow_keys(columns: Sequence[tuple[str, Kind]], widths: list[int], width: int) -> list[int]:
+    """Keys give up width (they fold, never lose a character) when the other columns would
+    not fit beside them otherwise; down to 20 characters or their header."""
+    text = 10 if any(kind == TEXT for _, kind in columns) else 0
+    over = sum(w for w, (_, kind) in zip(widths, columns, strict=True) if kind != TEXT)
+    over += text + 2 * (len(columns) - 1) - width
+    narrowed = list(widths)
+    for i, (header, kind) in enumerate(columns):
+        if over <= 0 or kind != KEY:
+            continue
+        given = min(over, narrowed[i] - max(20, len(header)))
+        if given > 0:
+            narrowed[i] -= given
+            over -= given
+    return narrowed
 
 
 def _width(header: str, kind: Kind, values: Sequence[str]) -> int:

@@ -10,6 +10,8 @@ label and the row helpers of store/rows.py:
     SourceStates             what is remembered of each source between fetches (sources.py)
     FeedStates, FeedStats    published feed hashes and WebSub pings; the index's counts
     SubscriberRecords        subscribers, suspension and reactivation (subscribers.py)
+    SubscriberAdmin          the operator's writes with their history: add, remove, erase,
+                             export (subscriber_admin.py)
     OutboxQueue, OutboxSending, OutboxReports, DeliveryPauses
                              the digest outbox: queueing, leased sending, what the operator
                              sees, mail servers at fault (outbox_*.py, pauses.py)
@@ -40,6 +42,7 @@ from cmsfeed.store.pauses import DeliveryPauses
 from cmsfeed.store.rows import first_line
 from cmsfeed.store.signup_counts import SignupCounts
 from cmsfeed.store.sources import SourceStates
+from cmsfeed.store.subscriber_admin import SubscriberAdmin
 from cmsfeed.store.subscribers import SubscriberRecords
 
 
@@ -51,6 +54,7 @@ class Store(
     FeedStates,
     FeedStats,
     SubscriberRecords,
+    SubscriberAdmin,
     OutboxQueue,
     OutboxSending,
     OutboxReports,

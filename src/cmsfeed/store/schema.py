@@ -157,7 +157,7 @@ outbox = Table(
         "subscriber_id",
         String(16),
         ForeignKey("subscribers.id", ondelete="CASCADE"),
-        nullable=False,
+        nullable=True,  # migration 0011: null once `subscribers erase` detached the reader
     ),
     Column("period", String(32), nullable=False),
     Column("message_id", Text, nullable=False),
@@ -184,6 +184,25 @@ outbox = Table(
     Index("ix_outbox_subscriber_id_created_at", "subscriber_id", "created_at"),
     # Migration 0008: an id is never given twice (a VERP token names it), on SQLite too.
     sqlite_autoincrement=True,
+)
+
+# What the operator, the config file's starting list and imports did to a subscriber
+# (migration 0011), for `subscribers export`; erased with the subscriber.
+subscriber_events = Table(
+    "subscriber_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        String(16),
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("event", String(32), nullable=False),  # added, updated, removed
+    Column("actor", String(16), nullable=False),  # config, cli, import
+    Column("detail", Text, nullable=False),  # what changed, e.g. "frequency: daily -> weekly"
+    Index("ix_subscriber_events_subscriber_id_at", "subscriber_id", "at"),
 )
 
 # A mail server at fault (migration 0006): sending pauses until a probe gets through.

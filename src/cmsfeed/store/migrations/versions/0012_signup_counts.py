@@ -10,7 +10,7 @@ from alembic import op
 from cmsfeed.store.schema import UtcDateTime
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 
 
 def upgrade() -> None:
