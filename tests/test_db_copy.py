@@ -79,6 +79,7 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     assert digests.end_subscription(Subscriber("reader0@example.org").id, clock(), "cli") == 0
     erased = digests.erase_subscriber(Subscriber("reader3@example.org").id, "reader3@example.org")
     assert (erased.digests_kept, erased.digests_cancelled) == (1, 0)
+    store.count_signup("signup-client:abc", timedelta(hours=1), clock())
     return clock
 
 

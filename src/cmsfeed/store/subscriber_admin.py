@@ -26,11 +26,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
-from cmsfeed.errors import StoreError
 from cmsfeed.store.engine import StorePart
-from cmsfeed.store.failures import database_failure
 from cmsfeed.store.rows import insert_ignoring_conflicts
 from cmsfeed.store.schema import bounces, outbox, subscriber_events, subscribers
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
@@ -72,9 +69,6 @@ class Erased:
 
 
 class SubscriberAdmin(StorePart):
-    def _records_error(self, what: str, err: SQLAlchemyError) -> StoreError:
-        return database_failure(self, what, err)
-
     def write_subscribers(
         self,
         new: Sequence[Subscriber],
@@ -90,29 +84,24 @@ class SubscriberAdmin(StorePart):
         """
         rows = [self._new_row(subscriber, now) for subscriber in new]
         events: list[dict[str, Any]] = []
-        try:
-            with self.engine.begin() as connection:
-                inserted: set[str] = set()
-                if rows:
-                    # RETURNING, not rowcount: after ON CONFLICT DO NOTHING, PostgreSQL's
-                    # rowcount of a many-row insert does not say which rows went in.
-                    statement = insert_ignoring_conflicts(connection, subscribers)
-                    returning = statement.returning(subscribers.c.id)
-                    inserted = {row.id for row in connection.execute(returning, rows)}
-                events += [
-                    _event(row["id"], now, "added", actor, _describe(row))
-                    for row in rows
-                    if row["id"] in inserted
-                ]
-                if changes:
-                    connection.execute(_PREFERENCES, [_preferences(c.subscriber) for c in changes])
-                events += [
-                    _event(c.subscriber.id, now, "updated", actor, c.detail) for c in changes
-                ]
-                if events:
-                    connection.execute(subscriber_events.insert(), events)
-        except SQLAlchemyError as err:
-            raise self._records_error("save subscribers", err) from err
+        with self.engine.begin() as connection:
+            inserted: set[str] = set()
+            if rows:
+                # RETURNING, not rowcount: after ON CONFLICT DO NOTHING, PostgreSQL's
+                # rowcount of a many-row insert does not say which rows went in.
+                statement = insert_ignoring_conflicts(connection, subscribers)
+                returning = statement.returning(subscribers.c.id)
+                inserted = {row.id for row in connection.execute(returning, rows)}
+            events += [
+                _event(row["id"], now, "added", actor, _describe(row))
+                for row in rows
+                if row["id"] in inserted
+            ]
+            if changes:
+                connection.execute(_PREFERENCES, [_preferences(c.subscriber) for c in changes])
+            events += [_event(c.subscriber.id, now, "updated", actor, c.detail) for c in changes]
+            if events:
+                connection.execute(subscriber_events.insert(), events)
         return [subscriber for subscriber in new if subscriber.id in inserted]
 
     def complained_addresses(self) -> set[str]:
@@ -142,23 +131,20 @@ class SubscriberAdmin(StorePart):
         """Unsubscribe (the operator's `remove`), keeping the outbox history, and cancel the
         queued digests (one already being sent is left to its sender). None when the subscriber
         was already unsubscribed; else how many digests were cancelled."""
-        try:
-            with self.engine.begin() as connection:
-                ended = connection.execute(
-                    update(subscribers)
-                    .where(subscribers.c.id == subscriber_id)
-                    .where(subscribers.c.status != "unsubscribed")
-                    .values(status="unsubscribed")
-                )
-                if not ended.rowcount:
-                    return None
-                cancelled = self._cancel_unsent(connection, subscriber_id, "removed by " + actor)
-                detail = f"{cancelled} digest(s) not yet sent cancelled"
-                connection.execute(
-                    subscriber_events.insert(), _event(subscriber_id, now, "removed", actor, detail)
-                )
-        except SQLAlchemyError as err:
-            raise self._records_error("remove a subscriber", err) from err
+        with self.engine.begin() as connection:
+            ended = connection.execute(
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .where(subscribers.c.status != "unsubscribed")
+                .values(status="unsubscribed")
+            )
+            if not ended.rowcount:
+                return None
+            cancelled = self._cancel_unsent(connection, subscriber_id, "removed by " + actor)
+            detail = f"{cancelled} digest(s) not yet sent cancelled"
+            connection.execute(
+                subscriber_events.insert(), _event(subscriber_id, now, "removed", actor, detail)
+            )
         return cancelled
 
     def _cancel_unsent(self, connection: Connection, subscriber_id: str, why: str) -> int:
@@ -215,8 +201,6 @@ class SubscriberAdmin(StorePart):
                 connection.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))
         except _BeingSent:
             return None
-        except SQLAlchemyError as err:
-            raise self._records_error("erase a subscriber", err) from err
         return Erased(int(gone_events), int(gone_bounces), int(kept), cancelled)
 
     def held_data(self, email: str) -> HeldData:
