@@ -214,6 +214,7 @@ STORE_COMMANDS = [
     ("subscribers", "list"),
     ("digest", "status"),
     ("digest", "retry"),
+    ("digest", "send"),
     ("bounces", "import", "{tmp}"),
     ("check",),  # prints what is valid on stdout first; the failure is still one line
 ]
