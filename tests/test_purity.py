@@ -88,6 +88,7 @@ PURE_MODULES = [
     row("cmsfeed.classify.language", CORE),
     row("cmsfeed.classify.kyrgyz", CORE),
     row("cmsfeed.classify.topics", CORE),
+    row("cmsfeed.classify.stemming", CORE),
     row("cmsfeed.bounces.parse", CORE),
     row("cmsfeed.bounces.verp", CORE),
     row("cmsfeed.bounces.match", CORE),
