@@ -15,6 +15,7 @@ from cmsfeed.store.items import hide_password
 STARTER_FILES = {
     "config.toml": "config.toml",
     "sample/cms-cami-news.txt": "sample/cms-cami-news.txt",
+    "sample/cms-cami-news-fr-es.txt": "sample/cms-cami-news-fr-es.txt",
 }
 
 
