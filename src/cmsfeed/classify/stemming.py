@@ -81,12 +81,12 @@ def normalizer_for(language: str) -> Normalizer:
 
     @lru_cache(maxsize=200_000)
     def stemmed(word: str) -> Forms:
-        word = contractions.get(word, word)
         spellings = {word, without_accents(word)}
         if lemmatized:
             lemma = simplemma.lemmatize(word, lang=language).lower()
             spellings |= {lemma, without_accents(lemma)}
-        return frozenset(map(stem, spellings))
+        # (after the accents go: "aú" written for "au" is still a contraction)
+        return frozenset(stem(contractions.get(s, s)) for s in spellings)
 
     return stemmed
 
