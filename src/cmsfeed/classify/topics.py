@@ -141,4 +141,3 @@ def _inside(hit: Span, names: list[Span]) -> bool:
     """Whether a term's occurrence lies within an excluded name of the same topic."""
     start, end, topic_id = hit
     return any(t == topic_id and s <= start and end <= e for s, e, t in names)
-
