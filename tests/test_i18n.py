@@ -39,6 +39,7 @@ from cmsfeed.digest.render import EmailRenderer
 from cmsfeed.errors import ConfigError
 from cmsfeed.feeds.site import render_pages
 from cmsfeed.i18n import DOMAIN, LOCALES, translations
+from cmsfeed.ingest.feed import parse_feed
 from cmsfeed.model import SiteInfo
 from digest_support import Received, SmtpServer
 from feeds_support import make_site
@@ -311,6 +312,11 @@ def test_a_reader_signs_up_confirms_reads_a_digest_and_leaves_in_their_language(
     site, words = running_site, READERS[language]
     address = f"lecteur-{language}@example.org"
     with httpx.Client(base_url=site.base) as web:
+        # Each language's index at /{lang}/ (the first language's at / as well), in it.
+        index = web.get(f"/{language}/")
+        assert index.status_code == 200 and f'<html lang="{language}">' in index.text
+        assert english_left_in(index.text, language) == []
+        assert web.get("/en/").text == web.get("/").text
         form = web.get(f"/subscribe?lang={language}&topic=saiga")
         assert form.status_code == 200 and f'<html lang="{language}">' in form.text
         assert words["form"] in form.text and words["topic"] in form.text
@@ -458,3 +464,17 @@ terms = { en = ["saiga"], kk = ["киік", "киіктер", "киіктің"] 
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert story in text
     assert "Жазылымнан бас тарту:" in text and "Бұл дайджестті браузерде ашу:" in text
+
+
+def test_a_feed_date_feedparser_cannot_read_is_read_in_the_sites_languages() -> None:
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>CMS</title>'
+        "<item><title>Les saïgas</title><link>https://www.cms.int/fr/saiga</link>"
+        "<pubDate>14 mai 2025</pubDate></item></channel></rss>"
+    ).encode()
+    read = parse_feed(rss, "cms-fr", locales=("en", "fr", "es", "ru"))
+    assert [story.published_at.date().isoformat() for story in read.stories] == ["2025-05-14"]
+    unread = parse_feed(rss, "cms-fr", locales=("en",))
+    assert unread.stories == [] and [str(p) for p in unread.problems] == [
+        "cms-fr: entry 1: rejected: bad date: '14 mai 2025': unknown month name 'mai' for en"
+    ]
