@@ -7,7 +7,8 @@ loading pymorphy3's Russian dictionary once.
   them ("leopard" for "léopard", "kulan" for "kulán", "saiga" for "saïga"), and, where
   simplemma has a dictionary of the language, the stem of the word's lemma: Snowball leaves
   short words alone ("asnos" stays "asnos", "asno" "asno"), the dictionary does not ("asnos"
-  → "asno", "chevaux" → "cheval").
+  → "asno", "chevaux" → "cheval"). English is left to Snowball, which reads its plurals
+  well: its dictionary would cost 25 MB and a lookup per new word of every English story.
 - French and Spanish fold the prepositions that contract with an article into the bare
   preposition ("du", "des" → "de"; "del" → "de"; "au", "aux" → "à"; "al" → "a"), so one
   term "ours de Gobi" also names "l'ours du Gobi" and "oso del Gobi".
@@ -55,6 +56,9 @@ SNOWBALL_NAMES = {
     "uk": "ukrainian",
 }
 
+# Languages whose inflections Snowball reads well enough without simplemma's dictionary.
+SNOWBALL_SUFFICES = frozenset({"en"})
+
 # Contractions of a preposition with an article, read as the preposition alone.
 CONTRACTIONS: dict[str, dict[str, str]] = {
     "fr": {"du": "de", "des": "de", "d": "de", "au": "à", "aux": "à"},
@@ -77,7 +81,7 @@ def normalizer_for(language: str) -> Normalizer:
     if language == "ru":
         return _russian_normalizer(stem)
     contractions = CONTRACTIONS.get(language, {})
-    lemmatized = language in SUPPORTED_LANGUAGES
+    lemmatized = language in SUPPORTED_LANGUAGES and language not in SNOWBALL_SUFFICES
 
     @lru_cache(maxsize=200_000)
     def stemmed(word: str) -> Forms:
