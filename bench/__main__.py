@@ -2,11 +2,12 @@
 
 Runs bench_ingest, bench_feeds, bench_serve, bench_digest, bench_scale, bench_bounces and
 bench_topics, each in its own processes and each beside its own baseline measured in the same
-run, then prints one table (figure, baseline, ratio, peak memory) and writes it as JSON (`--json`, default
-bench/results.json). `--quick` uses small sizes (a smoke run of a few minutes); the default
-sizes are those of the earlier issues plus the scale row: 100,000 subscribers on PostgreSQL
-with 2 workers. `--only ingest,feeds` picks benchmarks. A benchmark that cannot run here
-(no wrk or nginx, no PostgreSQL) is listed as skipped with the reason, not fatal.
+run, then prints one table (figure, baseline, ratio, peak memory) and writes it as JSON
+(`--json`, default bench/results.json). `--quick` uses small sizes (a smoke run of a few
+minutes); the default sizes are those of the earlier issues plus the scale row: 100,000
+subscribers on PostgreSQL with 2 workers. `--only ingest,feeds` picks benchmarks. A benchmark
+that cannot run here (no wrk or nginx, no PostgreSQL) is listed as skipped with the reason,
+not fatal.
 """
 
 from __future__ import annotations
