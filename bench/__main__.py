@@ -1,12 +1,13 @@
 """Every benchmark in one run, one table: `bench/run` (or `python -m bench` from the repository).
 
-Runs bench_ingest, bench_feeds, bench_serve, bench_digest, bench_scale and bench_bounces, each
-in its own processes and each beside its own baseline measured in the same run, then prints one
-table (figure, baseline, ratio, peak memory) and writes it as JSON (`--json`, default
-bench/results.json). `--quick` uses small sizes (a smoke run of a few minutes); the default
-sizes are those of the earlier issues plus the scale row: 100,000 subscribers on PostgreSQL
-with 2 workers. `--only ingest,feeds` picks benchmarks. A benchmark that cannot run here
-(no wrk or nginx, no PostgreSQL) is listed as skipped with the reason, not fatal.
+Runs bench_ingest, bench_feeds, bench_serve, bench_digest, bench_scale, bench_bounces and
+bench_topics, each in its own processes and each beside its own baseline measured in the same
+run, then prints one table (figure, baseline, ratio, peak memory) and writes it as JSON
+(`--json`, default bench/results.json). `--quick` uses small sizes (a smoke run of a few
+minutes); the default sizes are those of the earlier issues plus the scale row: 100,000
+subscribers on PostgreSQL with 2 workers. `--only ingest,feeds` picks benchmarks. A benchmark
+that cannot run here (no wrk or nginx, no PostgreSQL) is listed as skipped with the reason,
+not fatal.
 """
 
 from __future__ import annotations
@@ -240,6 +241,25 @@ def bench_bounces(quick: bool) -> list[Row]:
     return rows
 
 
+def bench_topics(quick: bool) -> list[Row]:
+    stories = 2_000 if quick else 20_000
+    out = run([str(BENCH / "bench_topics.py"), "--stories", str(stories)], 1800)
+    return [
+        Row(
+            "topics",
+            f"tag {row['stories']:,} {row['language']} stories, 17 topics",
+            float(row["rate"]),
+            "stories/s",
+            "word split + set lookup",
+            float(row["floor_rate"]),
+            float(row["rate"]) / float(row["floor_rate"]),
+            f"{float(row['peak_mib']):.0f}",
+            f"setup {float(row['setup_seconds']):.1f} s",
+        )
+        for row in json.loads(out.strip().splitlines()[-1])
+    ]
+
+
 BENCHMARKS = {
     "ingest": bench_ingest,
     "feeds": bench_feeds,
@@ -247,6 +267,7 @@ BENCHMARKS = {
     "digest": bench_digest,
     "scale": bench_scale,
     "bounces": bench_bounces,
+    "topics": bench_topics,
 }
 
 

@@ -25,6 +25,43 @@ from digest_support import SmtpServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
+# What each language's reader sees, word for word (from the bundled catalogs and config).
+WORDS = {
+    "en": {
+        "digest": "Email digest",
+        "copied": "Copied",
+        "empty": "No stories yet",
+        "size": r"\d+ stor(y|ies) · newest \w",
+        "argali": "Argali",
+        "saiga": "Saiga antelope",
+    },
+    "fr": {
+        "digest": "Lettre d’information",
+        "copied": "Copié",
+        "empty": "Aucun article pour l’instant",
+        "size": r"\d+ articles? · le plus récent\u00a0: \w",
+        "argali": "Argali",
+        "saiga": "Antilope saïga",
+    },
+    "es": {
+        "digest": "Boletín por correo",
+        "copied": "Copiado",
+        "empty": "Todavía no hay noticias",
+        "size": r"\d+ noticias? · la más reciente: \w",
+        "argali": "Argalí",
+        "saiga": "Antílope saiga",
+    },
+    "ru": {
+        "digest": "Новости на почту",
+        "copied": "Скопировано",
+        "empty": "Материалов пока нет",
+        "size": r"\d+ материал\w* · последний — \w",
+        "argali": "Аргали",
+        "saiga": "Сайгак",
+    },
+}
+LANGUAGES = list(WORDS)  # the bundled config's site.languages
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
@@ -51,30 +88,45 @@ def page(browser: Any) -> Iterator[Watched]:
     page.close()
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize(("language", "path"), [("en", "/"), ("ru", "/ru/")])
+@pytest.mark.parametrize(
+    ("language", "path", "width"),
+    [
+        *(
+            (language, path, width)
+            for language, path in (("en", "/"), ("ru", "/ru/"))
+            for width in WIDTHS
+        ),
+        # French and Spanish at the narrow width, where their longer words would overflow.
+        ("fr", "/fr/", WIDTHS[0]),
+        ("es", "/es/", WIDTHS[0]),
+    ],
+)
 def test_index_fits_the_window_without_errors(
     site: Site, page: Watched, artifacts: Path, language: str, path: str, width: int
 ) -> None:
+    words = WORDS[language]
     page.page.set_viewport_size({"width": width, "height": 900})
     page.page.goto(site.base + path)
     page.page.screenshot(path=str(artifacts / f"index-{language}-{width}.png"), full_page=True)
     assert page.page.locator("html").get_attribute("lang") == language
     assert page.layout_problems() == []
     assert page.errors == []
-    # Species names in both languages, a sign-up button per topic, a copyable feed address.
+    # Species names in every language, a sign-up button per topic, a copyable feed address.
     argali = page.page.locator("#topic-argali")
-    assert "Argali" in argali.inner_text() and "Аргали" in argali.inner_text()
-    assert argali.get_by_role(
-        "link", name="Новости на почту" if language == "ru" else "Email digest"
-    ).is_visible()
+    assert all(WORDS[other]["argali"] in argali.inner_text() for other in LANGUAGES)
+    assert argali.get_by_role("link", name=words["digest"]).is_visible()
+    # The language switch offers all four, the page's own one marked as current.
+    switch = page.page.get_by_role("navigation")
+    assert switch.locator("li").count() == len(LANGUAGES)
+    assert switch.locator("[aria-current=page]").get_attribute("lang") == language
     # The page's language is shown; the other languages are one tap away.
     assert argali.locator("input.url:visible").count() == 1
     visible = argali.locator("input.url").first
     assert visible.input_value() == f"{site.base}/feeds/argali/{language}.atom"
     more = argali.locator("details.more > summary")
     more.click()
-    assert argali.locator("input.url:visible").count() == 3  # en, ru and all languages
+    # every language and all languages
+    assert argali.locator("input.url:visible").count() == len(LANGUAGES) + 1
     visible.focus()  # selected on focus, ready to copy
     assert (
         page.page.evaluate(
@@ -88,14 +140,14 @@ def test_index_fits_the_window_without_errors(
     assert copy.is_visible()
     copy.click()
     # (the label changes once the clipboard has answered: waited for, not slept for)
-    playwright_api.expect(copy).to_contain_text("Скопировано" if language == "ru" else "Copied")
+    playwright_api.expect(copy).to_contain_text(words["copied"])
     copied = page.page.evaluate("navigator.clipboard.readText().catch(() => null)")
     assert copied in (None, f"{site.base}/feeds/argali/{language}.atom")  # None: http, no API
     # Each card tells how many stories it holds and the newest one's date; empty ones say so.
-    size = page.page.locator("#topic-bukhara-deer > p.size").inner_text()
-    assert re.match(r"^\d+ (stories|материал\w*) · (newest|последний — ) ?\w", size), size
-    empty = "Материалов пока нет" if language == "ru" else "No stories yet"
-    assert page.page.locator("#topic-kulan > p.size").inner_text() == empty
+    size = page.page.locator("#topic-argali > p.size").inner_text()
+    assert re.match(words["size"], size), size
+    # (the sample has no story about the wild yak)
+    assert page.page.locator("#topic-wild-yak > p.size").inner_text() == words["empty"]
     # OPML is explained where the main button leads.
     assert page.page.locator("a[href$='feeds.opml']").count() == 1
     assert "OPML" in page.page.locator("#opml + p").inner_text()
@@ -119,6 +171,26 @@ def test_language_switch_and_feed_page(site: Site, page: Watched, artifacts: Pat
     page.page.get_by_role("navigation").get_by_role("link", name="English").click()
     page.page.wait_for_url(f"{site.base}/feeds/bukhara-deer/en.html")
     assert page.page.locator("html").get_attribute("lang") == "en"
+    assert page.layout_problems() == []
+    # French and Spanish: the same topic's page in each, its words and the stories in it.
+    page.page.get_by_role("navigation").get_by_role("link", name="Français").click()
+    page.page.wait_for_url(f"{site.base}/feeds/bukhara-deer/fr.html")
+    assert page.page.locator("html").get_attribute("lang") == "fr"
+    assert page.page.get_by_role("link", name="← Tous les flux").is_visible()
+    page.page.screenshot(path=str(artifacts / "feed-bukhara-deer-fr-375.png"), full_page=True)
+    assert page.layout_problems() == []
+    page.page.get_by_role("navigation").get_by_role("link", name="Español").click()
+    page.page.wait_for_url(f"{site.base}/feeds/bukhara-deer/es.html")
+    page.page.get_by_role("link", name="← Todos los canales").click()
+    page.page.wait_for_url(f"{site.base}/es/")
+    page.page.locator("#topic-kulan").get_by_role("link", name="Leer").first.click()
+    page.page.wait_for_url(f"{site.base}/feeds/kulan/es.html")
+    assert page.page.locator("html").get_attribute("lang") == "es"
+    story = page.page.locator("article")
+    assert story.count() == 1 and story.first.get_attribute("lang") == "es"
+    assert "kulanes" in story.first.inner_text()  # the sample's Spanish story
+    assert re.search(r"\d+ de marzo de 2025", story.first.locator("time").inner_text())
+    page.page.screenshot(path=str(artifacts / "feed-kulan-es-375.png"), full_page=True)
     assert page.layout_problems() == []
     assert page.errors == []
 
@@ -184,16 +256,19 @@ def test_digest_as_received_fits_a_narrow_window(
     blind.close()
 
 
-def test_sign_up_for_argali_in_russian_confirm_change_and_unsubscribe(
-    site: Site, page: Watched, artifacts: Path
+@pytest.mark.parametrize("language", ["ru", "fr", "es"])
+def test_sign_up_for_argali_confirm_change_and_unsubscribe_in_one_language(
+    site: Site, page: Watched, artifacts: Path, language: str
 ) -> None:
-    address = "olga@example.org"
+    address = {"ru": "olga@example.org"}.get(language, f"reader-{language}@example.org")
+    words = WORDS[language]
     browser_page = page.page
     browser_page.set_viewport_size({"width": 375, "height": 800})
 
     def looks_right(name: str) -> None:
-        browser_page.screenshot(path=str(artifacts / f"{name}-375.png"), full_page=True)
-        assert browser_page.locator("html").get_attribute("lang") == "ru"
+        shot = name if language == "ru" else f"{name}-{language}"  # README shows the Russian
+        browser_page.screenshot(path=str(artifacts / f"{shot}-375.png"), full_page=True)
+        assert browser_page.locator("html").get_attribute("lang") == language
         assert page.layout_problems() == []
         assert page.errors == []
         unlabelled = browser_page.evaluate("""[...document.querySelectorAll(
@@ -201,14 +276,14 @@ def test_sign_up_for_argali_in_russian_confirm_change_and_unsubscribe(
             && !e.getAttribute('aria-label')).map(e => e.name)""")
         assert unlabelled == []
 
-    # From the Russian index, the Argali card's button leads to a form already filled in.
-    browser_page.goto(site.base + "/ru/")
-    browser_page.locator("#topic-argali").get_by_role("link", name="Новости на почту").click()
-    browser_page.wait_for_url(f"{site.base}/subscribe?lang=ru&topic=argali")
+    # From the index in that language, the Argali card's button leads to a form filled in.
+    browser_page.goto(f"{site.base}/{language}/")
+    browser_page.locator("#topic-argali").get_by_role("link", name=words["digest"]).click()
+    browser_page.wait_for_url(f"{site.base}/subscribe?lang={language}&topic=argali")
     looks_right("signup-form")
-    assert browser_page.get_by_role("checkbox", name="Аргали").is_checked()
-    assert not browser_page.get_by_role("checkbox", name="Сайгак").is_checked()
-    assert browser_page.locator("select#language").input_value() == "ru"
+    assert browser_page.get_by_role("checkbox", name=words["argali"]).is_checked()
+    assert not browser_page.get_by_role("checkbox", name=words["saiga"]).is_checked()
+    assert browser_page.locator("select#language").input_value() == language
     browser_page.locator("#email").fill(address)
     browser_page.locator("#email").press("Enter")
     browser_page.wait_for_url(f"{site.base}/subscribe")
@@ -225,14 +300,14 @@ def test_sign_up_for_argali_in_russian_confirm_change_and_unsubscribe(
     looks_right("confirmed")
     subscriber = site.subscriber(address)
     assert subscriber is not None and subscriber.status == "active"
-    assert subscriber.topics == ("argali",) and subscriber.language == "ru"
+    assert subscriber.topics == ("argali",) and subscriber.language == language
 
     # The welcome email links to the preferences: weekly, and the saiga too.
     welcome = site.mail_to(address, 2)[1].message
     browser_page.goto(site.local(link_in(welcome, "preferences")))
     looks_right("preferences")
     browser_page.locator("select#frequency").select_option("weekly")
-    browser_page.get_by_role("checkbox", name="Сайгак").check()
+    browser_page.get_by_role("checkbox", name=words["saiga"]).check()
     browser_page.get_by_role("button").click()
     browser_page.wait_for_url(f"{site.base}/preferences")
     looks_right("preferences-saved")

@@ -49,14 +49,9 @@ def test_build_writes_every_feed_page_and_opml(make_config, store, clock, tmp_pa
         for s in standard_selections(site)
         for fmt in ("atom", "rss", "json", "html")
     }
-    expected |= {
-        "index.html",
-        "ru/index.html",
-        "feeds.opml",
-        "feeds.en.opml",
-        "feeds.ru.opml",
-        MANIFEST,
-    }
+    expected |= {"index.html", "feeds.opml", MANIFEST}
+    expected |= {f"{language}/index.html" for language in site.languages}  # /en/ too
+    expected |= {f"feeds.{language}.opml" for language in site.languages}
     assert set(files_in(outdir)) == expected
     assert f"{len(expected) - 1} written, 0 unchanged" in output
     for path in expected:
@@ -72,7 +67,7 @@ def test_build_writes_every_feed_page_and_opml(make_config, store, clock, tmp_pa
 
 
 def test_a_rebuild_rewrites_only_changed_files(make_config, store, clock, tmp_path):
-    make_config()
+    config = make_config()
     store.upsert_items(sample_items(), clock())
     outdir = tmp_path / "site"
     build(tmp_path / "config.toml", outdir)
@@ -99,7 +94,9 @@ def test_a_rebuild_rewrites_only_changed_files(make_config, store, clock, tmp_pa
         for topic in ("kulan", "all")
         for language in ("ru", "all")
         for fmt in ("atom", "rss", "json", "html")
-    } | {"index.html", "ru/index.html"}  # their cards count the stories
+    }
+    # Every index page counts the stories on its cards (Russian and all languages among them).
+    touched |= {"index.html"} | {f"{lang}/index.html" for lang in config.site.languages}
     assert rewritten == touched
     assert not [p for p in files_in(outdir) if Path(p).name.startswith(".") and p != MANIFEST]
 
@@ -122,7 +119,7 @@ def test_feeds_of_removed_topics_are_deleted_and_other_files_kept(
     report = write_site(outdir, render_site(fewer, store))
     assert sorted(report.removed) == sorted(
         f"feeds/saiga/{language}.{fmt}"
-        for language in ("all", "en", "ru")
+        for language in ("all", *site.languages)
         for fmt in ("atom", "rss", "json", "html")
     )
     assert not (outdir / "feeds" / "saiga").exists()
@@ -162,12 +159,14 @@ def test_the_sample_builds_feeds_the_w3c_validator_finds_nothing_in(
 
     from cmsfeed.ingest.run import Ingester
 
-    assert Ingester(make_config(), store, clock).ingest().ok
+    config = make_config()
+    assert Ingester(config, store, clock).ingest().ok
     outdir = tmp_path / "site"
     build(tmp_path / "config.toml", outdir)
     atom = "{http://www.w3.org/2005/Atom}"
     feeds = sorted(outdir.rglob("*.atom"))
-    assert len(feeds) == 9 * 3  # (all topics + eight) × (all languages, en, ru)
+    # (all topics + each topic) × (all languages + each language)
+    assert len(feeds) == (1 + len(config.topics)) * (1 + len(config.site.languages))
     for path in feeds:
         root = etree.parse(path).getroot()
         updated = [e.findtext(f"{atom}updated") for e in root.iter(f"{atom}entry")]
@@ -178,4 +177,5 @@ def test_the_sample_builds_feeds_the_w3c_validator_finds_nothing_in(
         channel = etree.parse(path).getroot().find("channel")
         assert channel.find("language") is None
         for item in channel.iter("item"):
-            assert item.findtext("{http://purl.org/dc/elements/1.1/}language") in ("en", "ru")
+            language = item.findtext("{http://purl.org/dc/elements/1.1/}language")
+            assert language in config.site.languages

@@ -65,7 +65,7 @@ def problems_of(path: Path, environ: dict[str, str] | None = None) -> list[str]:
 
 def test_the_bundled_config_is_valid(tmp_path: Path):
     config = load_config(BUNDLED, {})
-    assert config.site.languages == ["en", "ru"]
+    assert config.site.languages == ["en", "fr", "es", "ru"]
     assert "bukhara-deer" in config.topic_ids()
     assert config.sources[0].path == str(BUNDLED.parent / "sample" / "cms-cami-news.txt")
 

@@ -1,4 +1,4 @@
-"""Languages: stories in languages outside the site's identified as what they are (French,
+"""Languages: stories in languages outside the site's identified as what they are (German,
 Kazakh, Kyrgyz, Uzbek ...), kept or skipped, and only in the all-languages feeds; short texts
 falling back to the declared language (JSON, feed, page, source) or marked uncertain; the
 operator's correction kept. Splitting stories into versions: test_language_versions.py."""
@@ -101,7 +101,8 @@ def test_a_short_text_is_never_certain():
 
 
 def french_and_short_config(make_config, other: str = "keep", language: str | None = None):
-    """A source with the bilingual, the French and the short story of `write_multi`."""
+    """A source with the bilingual, the French, the short and the German story of
+    `write_multi` (the bundled site's languages are English, French, Spanish and Russian)."""
     line = f'language = "{language}"\n' if language else ""
     return make_config(
         sources=f'[[sources]]\nid = "multi"\nkind = "listing"\npath = "multi.txt"\n{line}',
@@ -112,8 +113,17 @@ def french_and_short_config(make_config, other: str = "keep", language: str | No
 def write_multi(tmp_path: Path) -> None:
     text = (DATA / "bilingual.txt").read_text(encoding="utf-8") + (
         "\nSaiga news\n\nСайгаки в степи\n\n16 June 2024\n"
+        f"\n{GERMAN_TITLE}\n\n{GERMAN_SUMMARY}\n\n17 June 2024\n"
     )
     (tmp_path / "multi.txt").write_text(text, encoding="utf-8")
+
+
+GERMAN_TITLE = "Saiga-Kälber auf dem Ustjurt-Plateau gezählt"  # line 20 of write_multi's file
+GERMAN_SUMMARY = (
+    "Die Ranger des Schutzgebiets zählten in diesem Jahr mehr als zweihundert Saigas "
+    "(Saiga tatarica), so viele wie nie seit Beginn der Zählungen. Fachleute führen den "
+    "Erfolg auf den Kampf gegen die Wilderei zurück."
+)
 
 
 def test_a_story_in_another_language_is_kept_under_its_code_and_only_in_all_feeds(
@@ -123,11 +133,11 @@ def test_a_story_in_another_language_is_kept_under_its_code_and_only_in_all_feed
     config = french_and_short_config(make_config)
     report = Ingester(config, store, clock).ingest()
     [source] = report.sources
-    assert report.ok and dict(source.other_languages) == {"fr": 1}
-    [french] = store.list_items(language="fr")
-    # No French terms are configured; its Latin name still tags it.
-    assert french.title.startswith("Les saïgas") and french.topics == ("saiga",)
-    assert not french.language_uncertain
+    assert report.ok and dict(source.other_languages) == {"de": 1}
+    [german] = store.list_items(language="de")
+    # No German terms are configured; its Latin name still tags it.
+    assert german.title == GERMAN_TITLE and german.topics == ("saiga",)
+    assert not german.language_uncertain
 
     files = {f.path: f.body for f in render_site(config.site_info(), store)}
     titles = {
@@ -135,23 +145,24 @@ def test_a_story_in_another_language_is_kept_under_its_code_and_only_in_all_feed
         for path, body in files.items()
         if path.endswith(".atom")
     }
-    assert french.title in titles["feeds/all/all.atom"]
-    assert french.title in titles["feeds/saiga/all.atom"]
-    for language in ("en", "ru"):
-        assert french.title not in titles[f"feeds/all/{language}.atom"]
-        assert french.title not in titles[f"feeds/saiga/{language}.atom"]
+    assert german.title in titles["feeds/all/all.atom"]
+    assert german.title in titles["feeds/saiga/all.atom"]
+    for language in config.site.languages:
+        assert german.title not in titles[f"feeds/all/{language}.atom"]
+        assert german.title not in titles[f"feeds/saiga/{language}.atom"]
     # Nor does a digest in a site language include it.
-    for language in ("en", "ru"):
+    for language in config.site.languages:
         subscriber = Subscriber(
             "a@example.org", language=language, created_at=clock.now - timedelta(days=1)
         )
         chosen = choose_items(subscriber, store.list_items(), set(), clock.now)
-        assert chosen and all(item.language == language for item in chosen)
+        assert all(item.language == language for item in chosen)
+        assert bool(chosen) == (language != "es")  # the file has no Spanish story
 
     result = CliRunner().invoke(
-        cmsfeed, ["--config", str(tmp_path / "config.toml"), "items", "list", "--lang", "fr"]
+        cmsfeed, ["--config", str(tmp_path / "config.toml"), "items", "list", "--lang", "de"]
     )
-    assert result.exit_code == 0 and "Les saïgas" in result.output
+    assert result.exit_code == 0 and "Saiga-Kälber" in result.output
 
 
 def test_other_languages_skip_reports_and_stores_nothing(tmp_path, make_config, store, clock):
@@ -159,18 +170,18 @@ def test_other_languages_skip_reports_and_stores_nothing(tmp_path, make_config, 
     config = french_and_short_config(make_config, other="skip")
     report = Ingester(config, store, clock).ingest()
     [source] = report.sources
-    assert report.ok and dict(source.skipped_languages) == {"fr": 1}
+    assert report.ok and dict(source.skipped_languages) == {"de": 1}
     assert [str(p) for p in report.problems] == [
-        "multi: line 8: warning: not stored: in 'fr', a language outside site.languages "
+        "multi: line 20: warning: not stored: in 'de', a language outside site.languages "
         "(ingest.other_languages = 'skip')"
     ]
-    assert {item.language for item in store.list_items()} == {"en", "ru"}
+    assert {item.language for item in store.list_items()} == {"en", "fr", "ru"}
     result = CliRunner().invoke(
         cmsfeed,
         ["--config", str(tmp_path / "config.toml"), "ingest"],
         env={"CMSFEED_INGEST__OTHER_LANGUAGES": "skip"},
     )
-    assert "multi: skipped 1 in languages outside site.languages: fr 1" in result.output
+    assert "multi: skipped 1 in languages outside site.languages: de 1" in result.output
 
 
 def test_a_short_story_takes_the_declared_language_or_is_marked_uncertain(

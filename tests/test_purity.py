@@ -96,6 +96,7 @@ PURE_MODULES = [
     row("cmsfeed.classify.kyrgyz", CORE),
     row("cmsfeed.classify.topics", CORE),
     row("cmsfeed.bounces", CORE),
+    row("cmsfeed.classify.stemming", CORE),
     row("cmsfeed.bounces.parse", CORE),
     row("cmsfeed.bounces.verp", CORE),
     row("cmsfeed.bounces.match", CORE),

@@ -1,8 +1,8 @@
 """Tagging texts with topics by matching configured terms as stemmed phrases. Pure.
 
-Terms and texts are reduced to the same normal forms for the text's language (lemmas from
-the pymorphy3 analyser for Russian, Snowball stems from PyStemmer otherwise), so
-"бухарских оленей" matches the term "бухарский олень" and "saigas" matches "saiga".
+Terms and texts are reduced to the same normal forms for the text's language (see
+`stemming`: pymorphy3 lemmas for Russian, Snowball stems otherwise), so "бухарских оленей"
+matches the term "бухарский олень", "saigas" "saiga" and "léopards de Perse" "léopard de Perse".
 A term is a phrase: every word must appear, in order and adjacent, and within one sentence,
 so neither "Bukhara region" nor "...in Bukhara. Deer..." matches "Bukhara deer". Latin
 names (terms under `la`) match in texts of any language, word for word without stemming.
@@ -22,40 +22,15 @@ from itertools import compress, count
 from operator import attrgetter
 from typing import NamedTuple
 
-import pymorphy3
-import Stemmer
-
+from cmsfeed.classify.stemming import Forms, Normalizer, normalizer_for
 from cmsfeed.model import LATIN, TopicDefinition
 
 _WORD = re.compile(r"\w+")
 # Words, and the characters a phrase never spans: sentence ends, brackets, line breaks.
 _BOUNDARY_CHARACTERS = frozenset(".!?;\n()[]{}")
 _TOKEN = re.compile(r"\w+|[.!?;\n()\[\]{}]")
-_SNOWBALL_NAMES = {
-    "ar": "arabic",
-    "da": "danish",
-    "de": "german",
-    "el": "greek",
-    "en": "english",
-    "es": "spanish",
-    "fi": "finnish",
-    "fr": "french",
-    "hu": "hungarian",
-    "hy": "armenian",
-    "it": "italian",
-    "nl": "dutch",
-    "no": "norwegian",
-    "pt": "portuguese",
-    "ro": "romanian",
-    "ru": "russian",
-    "sv": "swedish",
-    "tr": "turkish",
-    "uk": "ukrainian",
-}
 
-Forms = frozenset[str]
 Phrase = tuple[Forms, ...]
-Normalizer = Callable[[str], Forms]
 # language -> one normal form of a phrase's first word -> [(phrase, topic id)]
 PhraseIndex = dict[str, list[tuple[Phrase, str]]]
 Span = tuple[int, int, str]  # first token, token after the last, topic id
@@ -162,46 +137,7 @@ def _spans(entries: list[_Entry], kind: str) -> list[Span]:
     return spans
 
 
-def normalizer_for(language: str) -> Normalizer:
-    """A word's normal forms: its lemmas for Russian (pymorphy3), its Snowball stem otherwise.
-
-    Russian needs the morphological analyser: stems alone split one word's forms
-    ("кулан" → "кула", "куланов" → "кулан"). Every lemma of every reading is kept, and
-    their stems too, so an ambiguous form ("баранов": a surname or "sheep", genitive
-    plural) still matches the term it can mean.
-    """
-    if language == LATIN:
-        return _exact
-    snowball = _SNOWBALL_NAMES.get(language)
-    stem = Stemmer.Stemmer(snowball).stemWord if snowball else str
-    if language == "ru":
-        morph = _russian_morphology()
-
-        @lru_cache(maxsize=200_000)
-        def russian(word: str) -> Forms:
-            lemmas = {parse.normal_form.replace("ё", "е") for parse in morph.parse(word)}
-            return frozenset(lemmas | {stem(lemma) for lemma in lemmas} | {stem(word)})
-
-        return russian
-
-    @lru_cache(maxsize=200_000)
-    def stemmed(word: str) -> Forms:
-        return frozenset((stem(word),))
-
-    return stemmed
-
-
 def _inside(hit: Span, names: list[Span]) -> bool:
     """Whether a term's occurrence lies within an excluded name of the same topic."""
     start, end, topic_id = hit
     return any(t == topic_id and s <= start and end <= e for s, e, t in names)
-
-
-@lru_cache(maxsize=1)
-def _russian_morphology() -> pymorphy3.MorphAnalyzer:
-    return pymorphy3.MorphAnalyzer(lang="ru")
-
-
-@lru_cache(maxsize=200_000)
-def _exact(word: str) -> Forms:
-    return frozenset((word,))

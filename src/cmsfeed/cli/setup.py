@@ -14,6 +14,7 @@ from cmsfeed.store import Store, hide_password, migrate
 STARTER_FILES = {
     "config.toml": "config.toml",
     "sample/cms-cami-news.txt": "sample/cms-cami-news.txt",
+    "sample/cms-cami-news-fr-es.txt": "sample/cms-cami-news-fr-es.txt",
 }
 
 

@@ -76,9 +76,14 @@ def personalise(rendered: RenderedEmail, personal: Personal) -> RenderedEmail:
     return RenderedEmail(rendered.subject, fill(rendered.text, False), fill(rendered.html, True))
 
 
+# No-break spaces stay in a header: French writes one before ':' and inside « ».
+_NO_BREAK_SPACES = "\u00a0\u202f"
+
+
 def header_text(text: str) -> str:
     """Text safe for a header: no CR, LF or other control characters, one line."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    cleaned = "".join(c if c.isprintable() or c in _NO_BREAK_SPACES else " " for c in text)
+    return " ".join(part for part in cleaned.split(" ") if part)
 
 
 class EmailRenderer:
@@ -146,7 +151,11 @@ class EmailRenderer:
         }
         _ = self.translations(language)
         if len(items) == 1:
-            subject = f"{site.title_in(language)}: {items[0].title}"
+            # The colon is the catalog's: French writes a non-breaking space before it.
+            subject = _.gettext("%(site)s: %(title)s") % {
+                "site": site.title_in(language),
+                "title": items[0].title,
+            }
         else:
             topics = ", ".join(group["name"] for group in groups)
             subject = _.ngettext(

@@ -66,4 +66,12 @@ def render_pages(site: SiteInfo, counts: FeedCounts | None = None) -> list[Rende
     files += [
         rendered(urls.opml_path(lang), render_opml(site, lang), "opml") for lang in site.languages
     ]
+    # The first language's index is at / and, like every other language's, at /{lang}/ too,
+    # so that an address written by hand (/en/) finds it; pages link to /.
+    default = urls.index_path(site.default_language, site.default_language)
+    files += [
+        rendered(f"{site.default_language}/index.html", page.body, "html")
+        for page in files
+        if page.path == default
+    ]
     return files

@@ -8,6 +8,7 @@ malformed one whose entries could still be read is a warning, and one bad entry 
 from __future__ import annotations
 
 from calendar import timegm
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from time import struct_time
 from typing import Any
@@ -19,7 +20,14 @@ from cmsfeed.errors import DateError, SourceError
 from cmsfeed.model import ParseResult, Problem, Story, language_code
 
 
-def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> ParseResult:
+def parse_feed(
+    data: bytes,
+    source_id: str,
+    *,
+    feed_url: str | None = None,
+    locales: Sequence[str] = ("en",),
+) -> ParseResult:
+    """`locales`: the languages whose month names a date feedparser cannot read may use."""
     # Without a content type feedparser flags every document as doubtful; XML is what we expect.
     # Its own sanitizer stays off: `prepare` cleans every summary with nh3 and reports what it
     # removed (a `javascript:` link, a script), which it could not see once feedparser had.
@@ -48,14 +56,16 @@ def parse_feed(data: bytes, source_id: str, *, feed_url: str | None = None) -> P
     for number, entry in enumerate(parsed.entries, start=1):
         position = f"entry {number}"
         try:
-            published_at = _entry_time(entry, "published") or _entry_time(entry, "updated")
+            published_at = _entry_time(entry, "published", locales) or _entry_time(
+                entry, "updated", locales
+            )
         except DateError as err:
             problems.append(Problem(source_id, position, f"bad date: {err}"))
             continue
         if published_at is None:
             problems.append(Problem(source_id, position, "no published or updated date"))
             continue
-        updated_at = _safe_time(entry, "updated")
+        updated_at = _safe_time(entry, "updated", locales)
         link = entry.get("link")
         stories.append(
             Story(
@@ -84,7 +94,7 @@ def _declared_language(entry: Any, feed: Any) -> str | None:
     return language_code(str(feed.get("language") or ""))
 
 
-def _entry_time(entry: Any, name: str) -> datetime | None:
+def _entry_time(entry: Any, name: str, locales: Sequence[str]) -> datetime | None:
     # `in` before reading: feedparser answers a missing "updated" with "published" (and a
     # DeprecationWarning); an entry that was never updated has no updated time.
     parsed: struct_time | None = (
@@ -96,13 +106,13 @@ def _entry_time(entry: Any, name: str) -> datetime | None:
         return datetime.fromtimestamp(timegm(parsed), UTC)
     raw = entry[name] if name in entry else None  # noqa: SIM401  (see above)
     if raw:  # feedparser could not read it; ours reports why instead of guessing
-        return parse_date(raw, locales=("en", "ru"))
+        return parse_date(raw, locales=locales)
     return None
 
 
-def _safe_time(entry: Any, name: str) -> datetime | None:
+def _safe_time(entry: Any, name: str, locales: Sequence[str]) -> datetime | None:
     try:
-        return _entry_time(entry, name)
+        return _entry_time(entry, name, locales)
     except DateError:
         return None
 

@@ -296,7 +296,7 @@ def parse_bytes(
     if kind == "json":
         return parse_json_items(data, source_id, locales=options.locales, zone=options.zone)
     if kind == "feed":
-        return parse_feed(data, source_id, feed_url=options.page_url)
+        return parse_feed(data, source_id, feed_url=options.page_url, locales=options.locales)
     if options.selectors is None:
         raise SourceError(source_id, "an html source needs [sources.selectors]")
     return parse_html_page(
