@@ -23,6 +23,7 @@ import sqlalchemy
 
 from cmsfeed.config import Config, load_config
 from cmsfeed.store import Store
+from support.digest import OPENED
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "src" / "cmsfeed" / "data" / "sample" / "cms-cami-news.txt"
@@ -119,12 +120,10 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _close_opened_stores() -> Iterator[None]:
-    """Close the stores digest_support.open_stores opened during the test."""
+    """Close the stores support.digest.open_stores opened during the test."""
     yield
-    import digest_support
-
-    while digest_support.OPENED:
-        digest_support.OPENED.pop().close()
+    while OPENED:
+        OPENED.pop().close()
 
 
 @pytest.fixture

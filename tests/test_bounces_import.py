@@ -12,7 +12,6 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bounce_support import DATA, ENV, RECIPIENTS, about, deliver, setup
 from cmsfeed.bounces.verp import verp_address
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
@@ -20,7 +19,8 @@ from cmsfeed.config import SubscriberConfig
 from cmsfeed.delivery import import_configured
 from cmsfeed.store.schema import bounces
 from cmsfeed.subscribers import Subscriber
-from digest_support import T0, make_item, write_config
+from support.bounce import DATA, ENV, RECIPIENTS, about, deliver, setup
+from support.digest import T0, make_item, write_config
 
 EVERY_FIXTURE = sorted(path.name for path in DATA.iterdir())
 OTHERS = ["bystander@example.org"]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bounce_support import about, deliver, setup
 from cmsfeed.bounces.verp import outbox_id_of
-from digest_support import SmtpServer
+from support.bounce import about, deliver, setup
+from support.digest import SmtpServer
 
 READERS = ["reader.gone@example.org", "anna@example.org", "boris@example.org"]
 

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from bounce_support import DATA, ENV, about, deliver, setup
 from cmsfeed.bounce_mailbox import bounce_settings, import_bounces, read_bounce_maildir
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
@@ -26,7 +25,8 @@ from cmsfeed.store import Store
 from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from digest_support import T0, make_item, write_config
+from support.bounce import DATA, ENV, about, deliver, setup
+from support.digest import T0, make_item, write_config
 from test_subscribers_web import ENV as WEB_ENV
 from test_subscribers_web import signup, site  # noqa: F401  (the uvicorn fixture)
 

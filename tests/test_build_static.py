@@ -13,7 +13,7 @@ from cmsfeed.cli.app import cli
 from cmsfeed.feeds.document import standard_selections
 from cmsfeed.publish import render_site, write_site
 from cmsfeed.publish.static import MANIFEST
-from feeds_support import CHECKS, make_item, sample_items
+from support.feeds import CHECKS, make_item, sample_items
 
 OLD = 1_000_000_000  # an mtime in 2001: a file rewritten by a build gets a newer one
 

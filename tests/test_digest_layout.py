@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 import cmsfeed
 from cmsfeed.digest.render import EmailRenderer, Personal, personalise
 from cmsfeed.subscribers import Subscriber
-from digest_support import T0, make_config, make_item
+from support.digest import T0, make_config, make_item
 
 STYLE = Path(cmsfeed.__file__).parent / "templates" / "web" / "style.css"
 PERSONAL = Personal("http://127.0.0.1:8080/u", "http://127.0.0.1:8080/p", "why")

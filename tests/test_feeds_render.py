@@ -12,7 +12,7 @@ from cmsfeed.feeds.document import EMPTY_FEED_UPDATED_AT, make_document, standar
 from cmsfeed.feeds.site import render_feed, render_pages
 from cmsfeed.feeds.urls import Selection, entry_id, feed_url
 from cmsfeed.model import Item
-from feeds_support import (
+from support.feeds import (
     BASE_URL,
     CHECKS,
     HOSTILE_SUMMARY,

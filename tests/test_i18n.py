@@ -26,7 +26,7 @@ from cmsfeed.errors import ConfigError
 from cmsfeed.feeds.site import render_pages
 from cmsfeed.i18n import DOMAIN, LOCALES
 from cmsfeed.model import SiteInfo
-from feeds_support import make_site
+from support.feeds import make_site
 
 GERMAN = {
     "All topics": "Alle Themen",

@@ -14,7 +14,7 @@ import pytest
 from cmsfeed.delivery import Mailer, make_mailer, run_round
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
+from support.digest import FixedClock, SmtpServer, make_config, make_item, open_stores
 
 ENV = {"CMSFEED_SECRET": "s3cret"}
 

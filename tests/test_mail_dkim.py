@@ -18,7 +18,7 @@ import pytest
 from cmsfeed.delivery import load_dkim_key, make_mailer, run_round
 from cmsfeed.errors import ConfigError
 from cmsfeed.subscribers import Subscriber
-from digest_support import (
+from support.digest import (
     SECRET,
     FixedClock,
     SmtpServer,

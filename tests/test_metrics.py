@@ -20,9 +20,9 @@ from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
-from digest_support import FixedClock, make_item
-from digest_support import make_config as make_digest_config
-from feeds_support import running
+from support.digest import FixedClock, make_item
+from support.digest import make_config as make_digest_config
+from support.feeds import running
 
 
 def value(name: str, **labels: str) -> float:

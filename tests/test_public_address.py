@@ -38,8 +38,8 @@ from cmsfeed.web.address import (
     mismatch_warning,
     proxied_emails_warning,
 )
-from feeds_support import free_port, make_site, sample_items
 from support.cli import CMSFEED
+from support.feeds import free_port, make_site, sample_items
 
 BUNDLED = Path(cmsfeed.__file__).parent / "data" / "config.toml"
 

@@ -19,7 +19,7 @@ from cmsfeed.delivery import make_mailer, run_round
 from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
-from digest_support import FixedClock, SmtpServer, free_port, make_config, make_item, open_stores
+from support.digest import FixedClock, SmtpServer, free_port, make_config, make_item, open_stores
 
 ENV = {"CMSFEED_SECRET": "web-secret"}
 

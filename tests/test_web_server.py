@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from cmsfeed.web import create_app
-from feeds_support import CHECKS, make_item, parse_back, running, sample_items
+from support.feeds import CHECKS, make_item, parse_back, running, sample_items
 
 ENVIRON = {"CMSFEED_FEEDS__MAX_AGE_SECONDS": "120", "CMSFEED_FEEDS__TTL_MINUTES": "45"}
 

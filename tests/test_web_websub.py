@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from cmsfeed.publish import refresh_feeds
 from cmsfeed.store.feed_states import pending_pings
-from feeds_support import make_item, running, sample_items
+from support.feeds import make_item, running, sample_items
 
 
 class Hub:

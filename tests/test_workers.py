@@ -37,10 +37,11 @@ from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.schema import subscribers
 from cmsfeed.subscribers import subscriber_id
-from digest_support import free_port
 from support.cli import CMSFEED
+from support.digest import free_port
 
 REPO = Path(__file__).resolve().parent.parent
+SMTP_SINK = Path(__file__).parent / "support" / "smtp_sink.py"
 BUNDLED = REPO / "src" / "cmsfeed" / "data" / "config.toml"
 SEED = REPO / "src" / "cmsfeed" / "data" / "sample" / "cms-cami-news.txt"
 SUBSCRIBERS = int(os.environ.get("CMSFEED_TEST_WORKER_SUBSCRIBERS", "5000"))
@@ -53,7 +54,7 @@ ROUND_TIMEOUT = 240.0
 def smtp_sink(log: Path) -> Iterator[int]:
     port = free_port()
     with subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("smtp_sink.py")), str(port), str(log)],
+        [sys.executable, str(SMTP_SINK), str(port), str(log)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

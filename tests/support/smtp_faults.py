@@ -11,7 +11,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from digest_support import Handler, free_port
+from support.digest import Handler, free_port
 
 USER, PASSWORD = "cmsfeed", "right password"
 

@@ -16,9 +16,9 @@ from cmsfeed.mail import Transport
 from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from digest_support import FixedClock, make_config, make_item, open_stores
+from support.digest import FixedClock, make_config, make_item, open_stores
 
-DATA = Path(__file__).parent / "data" / "bounces"
+DATA = Path(__file__).resolve().parents[1] / "data" / "bounces"
 FIXTURE_DIGEST_ID = "<digest.0123456789abcdef01234567@cmsfeed.example>"
 ENV = {"CMSFEED_SECRET": "s3cret"}
 # The address each fixture reports, so that a test can make it a subscriber.

@@ -27,7 +27,7 @@ import pytest
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from digest_support import Received, SmtpServer, free_port
+from support.digest import Received, SmtpServer, free_port
 
 CHROMIUM = os.environ.get("CMSFEED_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
