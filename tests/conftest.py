@@ -15,7 +15,6 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ import sqlalchemy
 
 from cmsfeed.config import Config, load_config
 from cmsfeed.store import Store
+from support.clock import FixedClock
 from support.digest import OPENED
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,21 +62,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("store_url", backends, ids=backends, indirect=True)
 
 
-FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: datetime = FIXED_NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FixedClock:
+    """The tests' one clock (support.clock), at T0 until the test moves it."""
     return FixedClock()
 
 

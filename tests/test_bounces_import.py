@@ -20,7 +20,8 @@ from cmsfeed.delivery import import_configured
 from cmsfeed.store.schema import bounces
 from cmsfeed.subscribers import Subscriber
 from support.bounce import DATA, ENV, RECIPIENTS, about, deliver, setup
-from support.digest import T0, make_item, write_config
+from support.clock import T0
+from support.digest import make_item, write_config
 
 EVERY_FIXTURE = sorted(path.name for path in DATA.iterdir())
 OTHERS = ["bystander@example.org"]

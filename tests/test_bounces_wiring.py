@@ -26,7 +26,8 @@ from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.bounce import DATA, ENV, about, deliver, setup
-from support.digest import T0, make_item, write_config
+from support.clock import T0
+from support.digest import make_item, write_config
 from test_subscribers_web import ENV as WEB_ENV
 from test_subscribers_web import signup, site  # noqa: F401  (the uvicorn fixture)
 

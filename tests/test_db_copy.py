@@ -23,7 +23,8 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.feed_states import mark_pinged, record_hashes
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
-from support.digest import FixedClock, make_config, make_item
+from support.clock import FixedClock
+from support.digest import make_config, make_item
 
 
 def fill(store: Store, tmp_path: Path) -> FixedClock:

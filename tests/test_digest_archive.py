@@ -20,7 +20,8 @@ from cmsfeed.mail import MaildirTransport
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
-from support.digest import T0, FixedClock, make_config, make_item, open_stores
+from support.clock import T0, FixedClock
+from support.digest import make_config, make_item, open_stores
 from support.feeds import running
 
 ENV = {"CMSFEED_SECRET": "archive-secret"}

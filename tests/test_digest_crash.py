@@ -24,7 +24,8 @@ from cmsfeed.lease_owner import is_running
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from support.digest import T0, SmtpServer, make_item, write_config
+from support.clock import T0
+from support.digest import SmtpServer, make_item, write_config
 
 SUBSCRIBERS = 120
 CONCURRENCY = 4

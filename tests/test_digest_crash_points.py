@@ -30,7 +30,8 @@ from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.schema import outbox
 from cmsfeed.subscribers import Subscriber
-from support.digest import T0, Handler, SmtpServer, make_item, open_stores, write_config
+from support.clock import T0
+from support.digest import Handler, SmtpServer, make_item, open_stores, write_config
 from test_digest_crash import CONCURRENCY, send, wait_for
 
 RNG = random.Random(20241202)  # the mid-send kill points, the same on every run

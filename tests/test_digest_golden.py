@@ -24,7 +24,8 @@ from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
 from cmsfeed.config import load_config
 from cmsfeed.store import Store
-from support.digest import T0, make_item, write_config
+from support.clock import T0
+from support.digest import make_item, write_config
 
 GOLDEN = Path(__file__).parent / "data" / "digests"
 ENV = {"CMSFEED_SECRET": "golden-digest-secret"}

@@ -18,7 +18,8 @@ from cmsfeed.digest.message import Sender, build_message, message_bytes
 from cmsfeed.digest.render import EmailRenderer, Personal, personalise
 from cmsfeed.i18n import LOCALES
 from cmsfeed.subscribers import Subscriber
-from support.digest import T0, make_config, make_item
+from support.clock import T0
+from support.digest import make_config, make_item
 
 PERSONAL = Personal(
     "http://127.0.0.1:8080/unsubscribe?token=u",

@@ -18,7 +18,8 @@ from cmsfeed.lease_owner import LeaseOwner, is_running, start_token, this_proces
 from cmsfeed.sending import dead_leases
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from support.digest import FixedClock, SmtpServer, make_config, make_item, open_stores
+from support.clock import FixedClock
+from support.digest import SmtpServer, make_config, make_item, open_stores
 
 LEASE = timedelta(minutes=5)
 

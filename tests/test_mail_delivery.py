@@ -14,7 +14,8 @@ import pytest
 from cmsfeed.delivery import Mailer, make_mailer, run_round
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from support.digest import FixedClock, SmtpServer, make_config, make_item, open_stores
+from support.clock import FixedClock
+from support.digest import SmtpServer, make_config, make_item, open_stores
 
 ENV = {"CMSFEED_SECRET": "s3cret"}
 

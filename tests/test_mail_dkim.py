@@ -18,15 +18,8 @@ import pytest
 from cmsfeed.delivery import load_dkim_key, make_mailer, run_round
 from cmsfeed.errors import ConfigError
 from cmsfeed.subscribers import Subscriber
-from support.digest import (
-    SECRET,
-    FixedClock,
-    SmtpServer,
-    make_config,
-    make_item,
-    open_stores,
-    write_config,
-)
+from support.clock import FixedClock
+from support.digest import SECRET, SmtpServer, make_config, make_item, open_stores, write_config
 
 SELECTOR = "digest2024"
 DOMAIN = "cmsfeed.example"

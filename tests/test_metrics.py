@@ -20,8 +20,9 @@ from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
-from support.digest import FixedClock, make_item
+from support.clock import FixedClock
 from support.digest import make_config as make_digest_config
+from support.digest import make_item
 from support.feeds import running
 
 

@@ -14,7 +14,8 @@ from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
 from cmsfeed.config import load_config
 from cmsfeed.store import Store
-from support.digest import T0, make_item, write_config
+from support.clock import T0
+from support.digest import make_item, write_config
 
 
 def invoke(config: Path, *args: str) -> str:

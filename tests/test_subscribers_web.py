@@ -19,7 +19,8 @@ from cmsfeed.delivery import make_mailer, run_round
 from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
-from support.digest import FixedClock, SmtpServer, free_port, make_config, make_item, open_stores
+from support.clock import FixedClock
+from support.digest import SmtpServer, free_port, make_config, make_item, open_stores
 
 ENV = {"CMSFEED_SECRET": "web-secret"}
 

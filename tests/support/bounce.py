@@ -16,7 +16,8 @@ from cmsfeed.mail import Transport
 from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from support.digest import FixedClock, make_config, make_item, open_stores
+from support.clock import FixedClock
+from support.digest import make_config, make_item, open_stores
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bounces"
 FIXTURE_DIGEST_ID = "<digest.0123456789abcdef01234567@cmsfeed.example>"

@@ -1,5 +1,5 @@
 """Helpers for the digest, mail, subscriber and scheduler tests: a real SMTP server
-(aiosmtpd on 127.0.0.1), a fixed clock, a store with items and a config to match."""
+(aiosmtpd on 127.0.0.1), a store with items and a config to match."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,23 +21,9 @@ from cmsfeed.config import Config
 from cmsfeed.model import Item, make_item_id
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
+from support.clock import T0
 
 SECRET = "test-secret-for-links"
-T0 = datetime(2024, 12, 2, 6, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    """A clock the test moves by hand; nothing ever sleeps to wait for it."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @dataclass
