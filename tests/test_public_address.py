@@ -39,7 +39,8 @@ from cmsfeed.web.address import (
     proxied_emails_warning,
 )
 from support.cli import CMSFEED
-from support.feeds import free_port, make_site, sample_items
+from support.feeds import make_site, sample_items
+from support.ports import free_port
 
 BUNDLED = Path(cmsfeed.__file__).parent / "data" / "config.toml"
 

@@ -20,7 +20,8 @@ from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
 from support.clock import FixedClock
-from support.digest import SmtpServer, free_port, make_config, make_item, open_stores
+from support.digest import SmtpServer, make_config, make_item, open_stores
+from support.ports import free_port
 
 ENV = {"CMSFEED_SECRET": "web-secret"}
 

@@ -38,7 +38,7 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.schema import subscribers
 from cmsfeed.subscribers import subscriber_id
 from support.cli import CMSFEED
-from support.digest import free_port
+from support.ports import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SMTP_SINK = Path(__file__).parent / "support" / "smtp_sink.py"

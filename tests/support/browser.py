@@ -27,7 +27,8 @@ import pytest
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from support.digest import Received, SmtpServer, free_port
+from support.digest import Received, SmtpServer
+from support.ports import free_port
 
 CHROMIUM = os.environ.get("CMSFEED_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from cmsfeed.model import Item, make_item_id
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from support.clock import T0
+from support.ports import free_port
 
 SECRET = "test-secret-for-links"
 
@@ -99,12 +99,6 @@ class SmtpServer:
     @property
     def port(self) -> int:
         return int(self.controller.port)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def smtp_server() -> Iterator[SmtpServer]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,6 +18,7 @@ import uvicorn
 from lxml import etree
 
 from cmsfeed.model import Item, SiteInfo, make_item_id
+from support.ports import free_port
 
 BASE_URL = "http://news.example.org/cms/"
 PUBLISHED = datetime(2024, 12, 2, 9, 30, tzinfo=UTC)
@@ -385,12 +385,6 @@ def rfc822(text: str) -> datetime:
 
 
 # -- a real server ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -11,7 +11,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from support.digest import Handler, free_port
+from support.digest import Handler
+from support.ports import free_port
 
 USER, PASSWORD = "cmsfeed", "right password"
 
