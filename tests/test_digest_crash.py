@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -26,16 +25,14 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
 from support.digest import SmtpServer, make_item, write_config
+from support.waiting import wait_until
 
 SUBSCRIBERS = 120
 CONCURRENCY = 4
 
 
 def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
+    wait_until(condition, "the condition", timeout=timeout, interval=0.01)
 
 
 def send(config: Path, now: str) -> subprocess.Popen[bytes]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from cmsfeed.web.subscriptions import subscription_routes
 from support.clock import FixedClock
 from support.digest import SmtpServer, make_config, make_item, open_stores
 from support.ports import free_port
+from support.waiting import wait_until
 
 ENV = {"CMSFEED_SECRET": "web-secret"}
 
@@ -43,10 +43,7 @@ def site(tmp_path: Path, store_url: str) -> Iterator[tuple[str, SmtpServer, obje
         )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_until(lambda: server.started, "uvicorn to start", timeout=20, interval=0.01)
         try:
             yield f"http://127.0.0.1:{port}", smtp, (config, store, digests), clock
         finally:

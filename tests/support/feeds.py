@@ -7,7 +7,6 @@ import contextlib
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -19,6 +18,7 @@ from lxml import etree
 
 from cmsfeed.model import Item, SiteInfo, make_item_id
 from support.ports import free_port
+from support.waiting import wait_until
 
 BASE_URL = "http://news.example.org/cms/"
 PUBLISHED = datetime(2024, 12, 2, 9, 30, tzinfo=UTC)
@@ -396,11 +396,12 @@ def running(app: Any) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
+
+    def started() -> bool:
+        assert thread.is_alive(), "uvicorn stopped before it started"
+        return bool(server.started)
+
+    wait_until(started, "uvicorn to start", timeout=10)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
