@@ -194,7 +194,7 @@ def test_feeds_are_rendered_once_per_change(server, client, store, clock):
                 "argali-new",
                 title="New argali census",
                 url="https://www.cms.int/en/news/census",
-                published_at=clock.now - timedelta(days=1),
+                published_at=clock.now - timedelta(hours=1),
             )
         ],
         clock(),
