@@ -28,8 +28,8 @@ from cmsfeed.subscribers import Subscriber
 from support.bounce import DATA, ENV, about, deliver, setup
 from support.clock import T0
 from support.digest import make_item, write_config
-from test_subscribers_web import ENV as WEB_ENV
-from test_subscribers_web import signup, site  # noqa: F401  (the uvicorn fixture)
+from support.signup_site import ENV as WEB_ENV
+from support.signup_site import signup, signup_site  # noqa: F401  (the `site` fixture)
 
 
 def test_cli_import_prints_one_line_per_message_and_json(tmp_path: Path, store_url: str) -> None:
@@ -154,7 +154,7 @@ def test_run_schedules_the_bounce_read_only_when_a_maildir_is_set() -> None:
     assert "bounces" not in asyncio.run(jobs(None))
 
 
-def test_after_a_complaint_only_signing_up_again_brings_digests_back(site) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_after_a_complaint_only_signing_up_again_brings_digests_back(site) -> None:  # type: ignore[no-untyped-def]
     base, smtp, (config, store, digests), clock = site
     reader = "anna@example.org"
     digests.save_subscriber(Subscriber(reader), clock())

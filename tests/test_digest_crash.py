@@ -5,11 +5,8 @@ messages in flight at the kill go out again, with the same Message-ID."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -25,24 +22,10 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
 from support.digest import SmtpServer, make_item, write_config
+from support.digest_sender import CONCURRENCY, send
 from support.waiting import wait_until
 
 SUBSCRIBERS = 120
-CONCURRENCY = 4
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    wait_until(condition, "the condition", timeout=timeout, interval=0.01)
-
-
-def send(config: Path, now: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "cmsfeed", "--config", str(config), "digest", "send", "--now", now],
-        cwd=config.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "CMSFEED_SECRET": "s"},
-    )
 
 
 def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
@@ -74,7 +57,11 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
         )
         now = (T0 + timedelta(minutes=10)).isoformat()
         first = send(config_path, now)
-        wait_for(lambda: len(server.handler.received) >= SUBSCRIBERS // 3)
+        wait_until(
+            lambda: len(server.handler.received) >= SUBSCRIBERS // 3,
+            "a third of the round delivered",
+            interval=0.01,
+        )
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
         assert first.returncode == -signal.SIGKILL

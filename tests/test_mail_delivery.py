@@ -3,7 +3,6 @@ happens when the server refuses, defers or drops the connection."""
 
 from __future__ import annotations
 
-import asyncio
 import mailbox
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,54 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from cmsfeed.delivery import Mailer, make_mailer, run_round
-from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from support.clock import FixedClock
-from support.digest import SmtpServer, make_config, make_item, open_stores
-
-ENV = {"CMSFEED_SECRET": "s3cret"}
+from support.digest import SmtpServer
+from support.mail_round import send_round, setup
 
 
 @pytest.fixture
 def server() -> Iterator[SmtpServer]:
     with SmtpServer() as running:
         yield running
-
-
-def setup(
-    tmp_path: Path,
-    store_url: str,
-    port: int | None,
-    subscribers: list[Subscriber],
-    **digests: object,
-) -> tuple[Mailer, DigestStore, FixedClock]:
-    config = make_config(tmp_path, port, store_url=store_url, **digests)
-    store, digest_store = open_stores(config)
-    clock = FixedClock()
-    for sub in subscribers:
-        digest_store.save_subscriber(sub, clock())
-    clock.advance(hours=1)
-    store.upsert_items(
-        [
-            make_item("Argali survey", topics=("argali",)),
-            make_item("Saiga calving", topics=("saiga",)),
-            make_item("Сайгаки: отёл", topics=("saiga",), language="ru"),
-        ],
-        clock(),
-    )
-    clock.advance(days=1)
-    return make_mailer(config, digest_store, clock, ENV), digest_store, clock
-
-
-def send_round(mailer: Mailer) -> object:
-    async def go() -> object:
-        try:
-            return await run_round(mailer)
-        finally:
-            await mailer.transport.close()
-
-    return asyncio.run(go())
 
 
 def test_digests_arrive_with_headers_and_content(

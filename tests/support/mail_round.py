@@ -1,0 +1,50 @@
+"""The mail delivery tests' starting point: a mailer over a store holding subscribers and
+three items, the clock a day on; and one digest round run to its end."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from cmsfeed.delivery import Mailer, make_mailer, run_round
+from cmsfeed.store.digests import DigestStore
+from cmsfeed.subscribers import Subscriber
+from support.clock import FixedClock
+from support.digest import make_config, make_item, open_stores
+
+ENV = {"CMSFEED_SECRET": "s3cret"}
+
+
+def setup(
+    tmp_path: Path,
+    store_url: str,
+    port: int | None,
+    subscribers: list[Subscriber],
+    **digests: object,
+) -> tuple[Mailer, DigestStore, FixedClock]:
+    config = make_config(tmp_path, port, store_url=store_url, **digests)
+    store, digest_store = open_stores(config)
+    clock = FixedClock()
+    for sub in subscribers:
+        digest_store.save_subscriber(sub, clock())
+    clock.advance(hours=1)
+    store.upsert_items(
+        [
+            make_item("Argali survey", topics=("argali",)),
+            make_item("Saiga calving", topics=("saiga",)),
+            make_item("Сайгаки: отёл", topics=("saiga",), language="ru"),
+        ],
+        clock(),
+    )
+    clock.advance(days=1)
+    return make_mailer(config, digest_store, clock, ENV), digest_store, clock
+
+
+def send_round(mailer: Mailer) -> object:
+    async def go() -> object:
+        try:
+            return await run_round(mailer)
+        finally:
+            await mailer.transport.close()
+
+    return asyncio.run(go())
