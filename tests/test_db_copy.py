@@ -24,7 +24,8 @@ from cmsfeed.store.feed_states import mark_pinged, record_hashes
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.digest import make_config, make_item
+from support.digest import make_config
+from support.items import make_item
 
 
 def fill(store: Store, tmp_path: Path) -> FixedClock:

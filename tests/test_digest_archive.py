@@ -21,8 +21,9 @@ from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
 from support.clock import T0, FixedClock
-from support.digest import make_config, make_item, open_stores
+from support.digest import make_config, open_stores
 from support.feeds import running
+from support.items import make_item
 
 ENV = {"CMSFEED_SECRET": "archive-secret"}
 VIEW_LINE = re.compile(

@@ -21,8 +21,9 @@ from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
-from support.digest import SmtpServer, make_item, write_config
+from support.digest import SmtpServer, write_config
 from support.digest_sender import CONCURRENCY, send
+from support.items import make_item
 from support.waiting import wait_until
 
 SUBSCRIBERS = 120

@@ -31,8 +31,9 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.schema import outbox
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
-from support.digest import Handler, SmtpServer, make_item, open_stores, write_config
+from support.digest import Handler, SmtpServer, open_stores, write_config
 from support.digest_sender import CONCURRENCY, send
+from support.items import make_item
 from support.waiting import wait_until
 
 RNG = random.Random(20241202)  # the mid-send kill points, the same on every run

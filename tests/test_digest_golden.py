@@ -25,7 +25,8 @@ from cmsfeed.cli.app import cli
 from cmsfeed.config import load_config
 from cmsfeed.store import Store
 from support.clock import T0
-from support.digest import make_item, write_config
+from support.digest import write_config
+from support.items import make_item
 
 GOLDEN = Path(__file__).parent / "data" / "digests"
 ENV = {"CMSFEED_SECRET": "golden-digest-secret"}

@@ -14,7 +14,8 @@ import cmsfeed
 from cmsfeed.digest.render import EmailRenderer, Personal, personalise
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
-from support.digest import make_config, make_item
+from support.digest import make_config
+from support.items import make_item
 
 STYLE = Path(cmsfeed.__file__).parent / "templates" / "web" / "style.css"
 PERSONAL = Personal("http://127.0.0.1:8080/u", "http://127.0.0.1:8080/p", "why")

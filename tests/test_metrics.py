@@ -22,8 +22,8 @@ from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
 from support.clock import FixedClock
 from support.digest import make_config as make_digest_config
-from support.digest import make_item
 from support.feeds import running
+from support.items import make_item
 
 
 def value(name: str, **labels: str) -> float:

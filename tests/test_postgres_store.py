@@ -22,7 +22,7 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.feed_states import record_hashes
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
-from support.digest import make_item
+from support.items import make_item
 
 T0 = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
 

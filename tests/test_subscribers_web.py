@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 
 from cmsfeed.delivery import make_mailer, run_round
-from support.digest import make_item
+from support.items import make_item
 from support.signup_site import ENV, signup, signup_site  # noqa: F401  (the `site` fixture)
 
 

@@ -8,7 +8,6 @@ import email
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,10 +16,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from cmsfeed.config import Config
-from cmsfeed.model import Item, make_item_id
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
-from support.clock import T0
 from support.ports import free_port
 
 SECRET = "test-secret-for-links"
@@ -141,30 +138,6 @@ def make_config(
                 **digests,
             },
         }
-    )
-
-
-def make_item(
-    title: str,
-    *,
-    topics: tuple[str, ...] = ("argali",),
-    language: str = "en",
-    published_at: datetime = T0,
-    url: str | None = None,
-    summary: str = "<p>Rangers counted the herd.</p>",
-) -> Item:
-    key = f"test:{language}:{title}"
-    return Item(
-        id=make_item_id(key),
-        key=key,
-        source_id="test",
-        title=title,
-        summary=summary,
-        language=language,
-        published_at=published_at,
-        updated_at=published_at,
-        topics=topics,
-        url=url or f"https://news.example/{make_item_id(key)}",
     )
 
 
