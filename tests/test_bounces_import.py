@@ -21,7 +21,7 @@ from cmsfeed.store.schema import bounces
 from cmsfeed.subscribers import Subscriber
 from support.bounce import DATA, ENV, RECIPIENTS, about, deliver, setup
 from support.clock import T0
-from support.digest import write_config
+from support.config import write_config
 from support.items import make_item
 
 EVERY_FIXTURE = sorted(path.name for path in DATA.iterdir())

@@ -27,7 +27,7 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.bounce import DATA, ENV, about, deliver, setup
 from support.clock import T0
-from support.digest import write_config
+from support.config import write_config
 from support.items import make_item
 from support.signup_site import ENV as WEB_ENV
 from support.signup_site import signup, signup_site  # noqa: F401  (the `site` fixture)

@@ -24,7 +24,7 @@ from cmsfeed.store.feed_states import mark_pinged, record_hashes
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.digest import make_config
+from support.config import make_config
 from support.items import make_item
 
 

@@ -34,7 +34,8 @@ from cmsfeed.sending import REFUSAL_STREAK
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.digest import make_config, open_stores, write_config
+from support.config import make_config, write_config
+from support.digest import open_stores
 from support.items import make_item
 from support.smtp_faults import PASSWORD, USER, FaultyServer
 

@@ -21,7 +21,8 @@ from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
 from support.clock import T0, FixedClock
-from support.digest import make_config, open_stores
+from support.config import make_config
+from support.digest import open_stores
 from support.feeds import running
 from support.items import make_item
 

@@ -21,7 +21,8 @@ from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
-from support.digest import SmtpServer, write_config
+from support.config import write_config
+from support.digest import SmtpServer
 from support.digest_sender import CONCURRENCY, send
 from support.items import make_item
 from support.waiting import wait_until

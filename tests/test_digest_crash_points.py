@@ -31,7 +31,8 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.store.schema import outbox
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
-from support.digest import Handler, SmtpServer, open_stores, write_config
+from support.config import write_config
+from support.digest import Handler, SmtpServer, open_stores
 from support.digest_sender import CONCURRENCY, send
 from support.items import make_item
 from support.waiting import wait_until

@@ -25,7 +25,7 @@ from cmsfeed.cli.app import cli
 from cmsfeed.config import load_config
 from cmsfeed.store import Store
 from support.clock import T0
-from support.digest import write_config
+from support.config import write_config
 from support.items import make_item
 
 GOLDEN = Path(__file__).parent / "data" / "digests"
@@ -123,6 +123,9 @@ def test_golden_digest_headers(language: str) -> None:
     assert message["Date"] == format_datetime(NOW)
     assert re.fullmatch(r"<digest\.[0-9a-f]{24}@cmsfeed\.example>", message["Message-ID"])
     assert parseaddr(message["From"])[1] == "news@cmsfeed.example"
+    # The sender's Cyrillic name (smtp.from_name) travels RFC 2047-encoded too.
+    assert raw_header(raw, "From").lower().startswith("=?utf-8?"), raw_header(raw, "From")
+    assert re.search("[а-яё]", message["From"].addresses[0].display_name, re.IGNORECASE)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert re.fullmatch(
         r"<http://127\.0\.0\.1:8080/unsubscribe\?token=[\w.-]+>", message["List-Unsubscribe"]

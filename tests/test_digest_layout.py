@@ -14,7 +14,7 @@ import cmsfeed
 from cmsfeed.digest.render import EmailRenderer, Personal, personalise
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
-from support.digest import make_config
+from support.config import make_config
 from support.items import make_item
 
 STYLE = Path(cmsfeed.__file__).parent / "templates" / "web" / "style.css"

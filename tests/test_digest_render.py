@@ -19,7 +19,7 @@ from cmsfeed.digest.render import EmailRenderer, Personal, personalise
 from cmsfeed.i18n import LOCALES
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
-from support.digest import make_config
+from support.config import make_config
 from support.items import make_item
 
 PERSONAL = Personal(

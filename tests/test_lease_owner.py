@@ -18,7 +18,8 @@ from cmsfeed.sending import dead_leases
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.digest import SmtpServer, make_config, open_stores
+from support.config import make_config
+from support.digest import SmtpServer, open_stores
 from support.items import make_item
 from support.waiting import wait_until
 

@@ -19,7 +19,8 @@ from cmsfeed.delivery import load_dkim_key, make_mailer, run_round
 from cmsfeed.errors import ConfigError
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.digest import SECRET, SmtpServer, make_config, open_stores, write_config
+from support.config import make_config, write_config
+from support.digest import SECRET, SmtpServer, open_stores
 from support.items import make_item
 
 SELECTOR = "digest2024"

@@ -21,7 +21,7 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
 from support.clock import FixedClock
-from support.digest import make_config as make_digest_config
+from support.config import make_config as make_digest_config
 from support.feeds import running
 from support.items import make_item
 

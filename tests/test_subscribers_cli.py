@@ -15,7 +15,7 @@ from cmsfeed.cli.app import cli
 from cmsfeed.config import load_config
 from cmsfeed.store import Store
 from support.clock import T0
-from support.digest import write_config
+from support.config import write_config
 from support.items import make_item
 
 

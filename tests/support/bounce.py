@@ -17,7 +17,8 @@ from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.digest import make_config, open_stores
+from support.config import make_config
+from support.digest import open_stores
 from support.items import make_item
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bounces"

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -103,44 +102,6 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield server
 
 
-TOPICS = [
-    {"id": "argali", "name": {"en": "Argali", "ru": "Аргали"}, "terms": {"en": ["argali"]}},
-    {"id": "saiga", "name": {"en": "Saiga antelope", "ru": "Сайгак"}, "terms": {"en": ["saiga"]}},
-    {
-        "id": "bukhara-deer",
-        "name": {"en": "Bukhara deer", "ru": "Бухарский олень"},
-        "terms": {"en": ["Bukhara deer"]},
-    },
-]
-
-
-def make_config(
-    tmp_path: Path, smtp_port: int | None = None, *, store_url: str | None = None, **digests: Any
-) -> Config:
-    """A config on `store_url` (the conftest fixture: SQLite or PostgreSQL), else SQLite."""
-    smtp: dict[str, Any] = {"from_address": "news@cmsfeed.example", "from_name": "ЦАМИ новости"}
-    if smtp_port is not None:
-        smtp.update(host="127.0.0.1", port=smtp_port, security="none")
-    return Config.model_validate(
-        {
-            "site": {
-                "title": {"en": "CAMI news", "ru": "Новости CAMI"},
-                "base_url": "http://127.0.0.1:8080/",
-                "languages": ["en", "ru"],
-            },
-            "store": {"url": store_url or f"sqlite:///{tmp_path / 'store.db'}"},
-            "topics": TOPICS,
-            "smtp": smtp,
-            "digests": {
-                "maildir": str(tmp_path / "maildir"),
-                "secret_path": str(tmp_path / "secret.key"),
-                "retry_seconds": 60,
-                **digests,
-            },
-        }
-    )
-
-
 # Stores opened by `open_stores`; conftest closes them after each test, so no database
 # connection outlives its test (psycopg warns about those, and warnings are errors).
 OPENED: list[Store] = []
@@ -150,26 +111,3 @@ def open_stores(config: Config) -> tuple[Store, DigestStore]:
     store = Store.open(config.store.url)
     OPENED.append(store)
     return store, DigestStore(store)
-
-
-def write_config(
-    tmp_path: Path, smtp_port: int | None, extra: str = "", store_url: str = "sqlite:///store.db"
-) -> Path:
-    """A config.toml for running the CLI in a subprocess."""
-    smtp = f'host = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n' if smtp_port else ""
-    topics = "".join(
-        f'[[topics]]\nid = "{t["id"]}"\nname = {{ en = "{t["name"]["en"]}", '
-        f'ru = "{t["name"]["ru"]}" }}\nterms.en = ["{t["terms"]["en"][0]}"]\n\n'
-        for t in TOPICS
-    )
-    path = tmp_path / "config.toml"
-    path.write_text(
-        '[site]\ntitle = "CAMI news"\nbase_url = "http://127.0.0.1:8080/"\n'
-        'languages = ["en", "ru"]\n\n'
-        f'[store]\nurl = "{store_url}"\n\n'
-        f'[smtp]\n{smtp}from_address = "news@cmsfeed.example"\nfrom_name = "CAMI"\n\n'
-        '[digests]\nmaildir = "maildir"\nsecret_path = "secret.key"\n'
-        f"rate_per_second = 10000\n{extra}\n\n" + topics,
-        encoding="utf-8",
-    )
-    return path

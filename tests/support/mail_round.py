@@ -10,7 +10,8 @@ from cmsfeed.delivery import Mailer, make_mailer, run_round
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.digest import make_config, open_stores
+from support.config import make_config
+from support.digest import open_stores
 from support.items import make_item
 
 ENV = {"CMSFEED_SECRET": "s3cret"}

@@ -18,7 +18,8 @@ from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
 from support.clock import FixedClock
-from support.digest import SmtpServer, make_config, open_stores
+from support.config import make_config
+from support.digest import SmtpServer, open_stores
 from support.ports import free_port
 from support.waiting import wait_until
 
