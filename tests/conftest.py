@@ -24,6 +24,8 @@ from cmsfeed.store import Store
 from support.clock import FixedClock
 from support.config import write_bundled_config
 from support.digest import OPENED
+from support.smtp_faults import FaultyServer
+from support.smtp_server import SmtpServer
 
 POSTGRES_URL = os.environ.get("CMSFEED_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -56,6 +58,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store_url" in metafunc.fixturenames:
         backends = selected_backends(metafunc.config)
         metafunc.parametrize("store_url", backends, ids=backends, indirect=True)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd on 127.0.0.1) recording what arrives: support.smtp_server."""
+    with SmtpServer() as running:
+        yield running
+
+
+@pytest.fixture
+def faulty_smtp_server() -> Iterator[FaultyServer]:
+    """A real SMTP server that misbehaves on demand, stage by stage: support.smtp_faults."""
+    with FaultyServer() as running:
+        yield running
 
 
 @pytest.fixture

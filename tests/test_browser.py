@@ -21,7 +21,7 @@ from support.browser import (
     link_in,
     start_site,
 )
-from support.digest import SmtpServer
+from support.smtp_server import SmtpServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

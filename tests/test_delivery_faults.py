@@ -16,7 +16,7 @@ import json
 import logging
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +43,8 @@ READERS = [f"reader{n}@example.org" for n in range(6)]
 
 
 @pytest.fixture
-def server() -> Iterator[FaultyServer]:
-    with FaultyServer() as running:
-        yield running
+def server(faulty_smtp_server: FaultyServer) -> FaultyServer:
+    return faulty_smtp_server
 
 
 def transport(server: FaultyServer, *, password: str = PASSWORD, security: str = "none") -> Any:

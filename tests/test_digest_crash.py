@@ -22,9 +22,9 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
 from support.config import write_config
-from support.digest import SmtpServer
 from support.digest_sender import CONCURRENCY, send
 from support.items import make_item
+from support.smtp_server import SmtpServer
 from support.waiting import wait_until
 
 SUBSCRIBERS = 120

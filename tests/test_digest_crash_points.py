@@ -32,9 +32,10 @@ from cmsfeed.store.schema import outbox
 from cmsfeed.subscribers import Subscriber
 from support.clock import T0
 from support.config import write_config
-from support.digest import Handler, SmtpServer, open_stores
+from support.digest import open_stores
 from support.digest_sender import CONCURRENCY, send
 from support.items import make_item
+from support.smtp_server import Handler, SmtpServer
 from support.waiting import wait_until
 
 RNG = random.Random(20241202)  # the mid-send kill points, the same on every run

@@ -19,8 +19,9 @@ from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
 from support.config import make_config
-from support.digest import SmtpServer, open_stores
+from support.digest import open_stores
 from support.items import make_item
+from support.smtp_server import SmtpServer
 from support.waiting import wait_until
 
 LEASE = timedelta(minutes=5)

@@ -4,21 +4,19 @@ happens when the server refuses, defers or drops the connection."""
 from __future__ import annotations
 
 import mailbox
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from cmsfeed.subscribers import Subscriber
-from support.digest import SmtpServer
 from support.mail_round import send_round, setup
+from support.smtp_server import SmtpServer
 
 
 @pytest.fixture
-def server() -> Iterator[SmtpServer]:
-    with SmtpServer() as running:
-        yield running
+def server(smtp_server: SmtpServer) -> SmtpServer:
+    return smtp_server
 
 
 def test_digests_arrive_with_headers_and_content(

@@ -20,8 +20,9 @@ from cmsfeed.errors import ConfigError
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
 from support.config import make_config, write_config
-from support.digest import SECRET, SmtpServer, open_stores
+from support.digest import SECRET, open_stores
 from support.items import make_item
+from support.smtp_server import SmtpServer
 
 SELECTOR = "digest2024"
 DOMAIN = "cmsfeed.example"

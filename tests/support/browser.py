@@ -26,8 +26,8 @@ import pytest
 from cmsfeed.store import Store
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
-from support.digest import Received, SmtpServer
 from support.ports import free_port
+from support.smtp_server import Received, SmtpServer
 from support.waiting import wait_until
 
 CHROMIUM = os.environ.get("CMSFEED_CHROMIUM", "/usr/bin/chromium")

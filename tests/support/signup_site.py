@@ -19,8 +19,9 @@ from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
 from support.clock import FixedClock
 from support.config import make_config
-from support.digest import SmtpServer, open_stores
+from support.digest import open_stores
 from support.ports import free_port
+from support.smtp_server import SmtpServer
 from support.waiting import wait_until
 
 ENV = {"CMSFEED_SECRET": "web-secret"}
