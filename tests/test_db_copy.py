@@ -24,7 +24,7 @@ from cmsfeed.store.feed_states import mark_pinged, record_hashes
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.config import make_config
+from support.config import digest_config
 from support.items import make_item
 
 
@@ -52,7 +52,7 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     record_hashes(store, {"feeds/argali/en.atom": "h1", "feeds/all/ru.rss": "h2"}, clock())
     mark_pinged(store, "feeds/argali/en.atom", clock())
     clock.advance(minutes=5)
-    mailer = make_mailer(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
+    mailer = make_mailer(digest_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
     asyncio.run(run_round(mailer))  # 30 sent
     clock.advance(minutes=1)
     store.upsert_items(
@@ -144,7 +144,7 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
         ).scalar_one()
     assert new_id > max(row["id"] for row in before["outbox"])
     # The cursors came along: nothing already sent or queued is queued again.
-    mailer = make_mailer(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
+    mailer = make_mailer(digest_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
     assert queue_round(mailer, clock() + timedelta(minutes=1)).queued == 0
     target.close()
 

@@ -34,7 +34,7 @@ from cmsfeed.sending import REFUSAL_STREAK
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.config import make_config, write_config
+from support.config import digest_config, write_config
 from support.digest import open_stores
 from support.items import make_item
 from support.smtp_faults import PASSWORD, USER, FaultyServer
@@ -60,7 +60,7 @@ def transport(server: FaultyServer, *, password: str = PASSWORD, security: str =
 def setup(
     tmp_path: Path, store_url: str, server: FaultyServer, readers: list[str] = READERS
 ) -> tuple[Mailer, DigestStore, FixedClock]:
-    config = make_config(tmp_path, server.port, store_url=store_url, max_hard_failures=1)
+    config = digest_config(tmp_path, server.port, store_url=store_url, max_hard_failures=1)
     store, digests = open_stores(config)
     clock = FixedClock()
     for address in readers:
@@ -396,7 +396,7 @@ def test_each_reader_gets_exactly_what_their_own_reply_earns(fates: list[str]) -
 def test_a_maildir_that_cannot_be_written_pauses_like_a_server(
     tmp_path: Path, store_url: str
 ) -> None:
-    config = make_config(tmp_path, None, store_url=store_url, max_hard_failures=1)
+    config = digest_config(tmp_path, None, store_url=store_url, max_hard_failures=1)
     store, digests = open_stores(config)
     clock = FixedClock()
     for address in READERS[:3]:

@@ -18,7 +18,7 @@ from cmsfeed.sending import dead_leases
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.config import make_config
+from support.config import digest_config
 from support.digest import open_stores
 from support.items import make_item
 from support.smtp_server import SmtpServer
@@ -30,7 +30,7 @@ LEASE = timedelta(minutes=5)
 def queued_round(
     tmp_path: Path, store_url: str, readers: int, port: int | None = None, **digests: Any
 ) -> tuple[Mailer, DigestStore, FixedClock]:
-    config = make_config(tmp_path, port, store_url=store_url, **digests)
+    config = digest_config(tmp_path, port, store_url=store_url, **digests)
     store, digest_store = open_stores(config)
     clock = FixedClock()
     for n in range(readers):

@@ -17,7 +17,7 @@ from cmsfeed.store.bounces import BounceStore
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.config import make_config
+from support.config import digest_config
 from support.digest import open_stores
 from support.items import make_item
 
@@ -83,7 +83,7 @@ def setup(
     **bounces: Any,
 ) -> Setup:
     """Subscribers for `emails`, an item for them, one digest round sent; a bounce Maildir."""
-    config = make_config(tmp_path, smtp_port, store_url=store_url, rate_per_second=10_000)
+    config = digest_config(tmp_path, smtp_port, store_url=store_url, rate_per_second=10_000)
     config = config.model_copy(update={"bounces": BouncesConfig.model_validate(bounces)})
     store, digests = open_stores(config)
     clock = FixedClock()

@@ -1,7 +1,7 @@
 """The tests' one config builder: config.toml written to a test's folder, then loaded by the
 same `load_config` the CLI uses (so relative paths, secrets and every check apply as in use).
 
-Two starting points, one writer: `write_config` / `make_config` (a file, or the Config loaded
+Two starting points, one writer: `write_config` / `digest_config` (a file, or the Config loaded
 from it) hold an English and Russian site with three topics (argali, saiga, Bukhara deer),
 SMTP to 127.0.0.1 when given a port (else a Maildir) and `digests` settings as keywords;
 `write_bundled_config` holds the bundled config's site and topics with the sample listing (the
@@ -74,7 +74,7 @@ def write_config(
     return path
 
 
-def make_config(
+def digest_config(
     folder: Path, smtp_port: int | None = None, *, store_url: str | None = None, **digests: Any
 ) -> Config:
     """The Config of `write_config`, on `store_url` (the conftest fixture: SQLite or

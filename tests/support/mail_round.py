@@ -10,7 +10,7 @@ from cmsfeed.delivery import Mailer, make_mailer, run_round
 from cmsfeed.store.digests import DigestStore
 from cmsfeed.subscribers import Subscriber
 from support.clock import FixedClock
-from support.config import make_config
+from support.config import digest_config
 from support.digest import open_stores
 from support.items import make_item
 
@@ -24,7 +24,7 @@ def setup(
     subscribers: list[Subscriber],
     **digests: object,
 ) -> tuple[Mailer, DigestStore, FixedClock]:
-    config = make_config(tmp_path, port, store_url=store_url, **digests)
+    config = digest_config(tmp_path, port, store_url=store_url, **digests)
     store, digest_store = open_stores(config)
     clock = FixedClock()
     for sub in subscribers:

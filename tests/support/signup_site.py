@@ -18,7 +18,7 @@ from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
 from support.clock import FixedClock
-from support.config import make_config
+from support.config import digest_config
 from support.digest import open_stores
 from support.ports import free_port
 from support.smtp_server import SmtpServer
@@ -32,7 +32,7 @@ def signup_site(
     tmp_path: Path, store_url: str
 ) -> Iterator[tuple[str, SmtpServer, object, FixedClock]]:
     with SmtpServer() as smtp:
-        config = make_config(tmp_path, smtp.port, store_url=store_url, signups_per_hour=3)
+        config = digest_config(tmp_path, smtp.port, store_url=store_url, signups_per_hour=3)
         store, digests = open_stores(config)
         clock = FixedClock()
         web_transport = SmtpTransport(
