@@ -11,11 +11,9 @@ worker processes on one database) takes the `postgres_url` fixture and is skippe
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,11 +21,12 @@ import sqlalchemy
 
 from cmsfeed.config import Config, load_config
 from cmsfeed.store import Store
+from support.clock import FixedClock
+from support.config import write_bundled_config
+from support.digest import OPENED
+from support.smtp_faults import FaultyServer
+from support.smtp_server import SmtpServer
 
-REPO = Path(__file__).resolve().parent.parent
-SEED = REPO / "src" / "cmsfeed" / "data" / "sample" / "cms-cami-news.txt"
-BASE_URL_LINE = 'base_url = "http://127.0.0.1:8080/"'
-BUNDLED_CONFIG = REPO / "src" / "cmsfeed" / "data" / "config.toml"
 POSTGRES_URL = os.environ.get("CMSFEED_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
@@ -61,21 +60,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("store_url", backends, ids=backends, indirect=True)
 
 
-FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd on 127.0.0.1) recording what arrives: support.smtp_server."""
+    with SmtpServer() as running:
+        yield running
 
 
-class FixedClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: datetime = FIXED_NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def faulty_smtp_server() -> Iterator[FaultyServer]:
+    """A real SMTP server that misbehaves on demand, stage by stage: support.smtp_faults."""
+    with FaultyServer() as running:
+        yield running
 
 
 @pytest.fixture
 def clock() -> FixedClock:
+    """The tests' one clock (support.clock), at T0 until the test moves it."""
     return FixedClock()
 
 
@@ -119,12 +120,10 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _close_opened_stores() -> Iterator[None]:
-    """Close the stores digest_support.open_stores opened during the test."""
+    """Close the stores support.digest.open_stores opened during the test."""
     yield
-    import digest_support
-
-    while digest_support.OPENED:
-        digest_support.OPENED.pop().close()
+    while OPENED:
+        OPENED.pop().close()
 
 
 @pytest.fixture
@@ -136,31 +135,12 @@ def store(store_url: str) -> Iterator[Store]:
 
 @pytest.fixture
 def make_config(tmp_path: Path, store_url: str) -> Callable[..., Config]:
-    """Write config.toml (the bundled topics and site, plus `extra` TOML) and load it.
-
-    The site's base_url is http://127.0.0.1:8080/ (the bundled file leaves it unset).
-
-    `sources` is TOML for [[sources]] tables; by default the bundled sample listing.
-    """
+    """Write config.toml (the bundled topics and site, plus `extra` TOML) and load it: see
+    support.config.write_bundled_config. `sources` is TOML for [[sources]] tables."""
 
     def make(
         sources: str | None = None, extra: str = "", environ: dict[str, str] | None = None
     ) -> Config:
-        shutil.copy(SEED, tmp_path / "seed.txt")
-        bundled = BUNDLED_CONFIG.read_text(encoding="utf-8")
-        head, _, topics = bundled.partition("\n[[topics]]")
-        head = head.split("\n[[sources]]")[0]
-        head = head.replace('url = "sqlite:///var/cmsfeed.db"', f'url = "{store_url}"')
-        # The bundled config leaves base_url unset (links follow the address served); these
-        # tests build files and emails outside a server, which need one.
-        head = head.replace('# base_url = "https://news.example.org/"', BASE_URL_LINE)
-        default_sources = '[[sources]]\nid = "seed"\nkind = "listing"\npath = "seed.txt"\n'
-        text = (
-            f"{head}\n{extra}\n{sources if sources is not None else default_sources}\n"
-            f"[[topics]]{topics}"
-        )
-        path = tmp_path / "config.toml"
-        path.write_text(text, encoding="utf-8")
-        return load_config(path, environ or {})
+        return load_config(write_bundled_config(tmp_path, store_url, sources, extra), environ or {})
 
     return make

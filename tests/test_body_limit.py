@@ -13,8 +13,10 @@ import pytest
 
 from cmsfeed.store import Store
 from cmsfeed.web.body_limit import BODY_LIMIT, BodyLimit
-from digest_support import FixedClock, SmtpServer, make_config
-from signup_support import csrf_of, serving, signup_app
+from support.clock import FixedClock
+from support.config import digest_config
+from support.signup import csrf_of, serving, signup_app
+from support.smtp_server import SmtpServer
 
 MIB = 1024 * 1024
 CHUNK = 16 * 1024
@@ -86,7 +88,7 @@ def test_a_declared_length_past_the_limit_is_refused_unread() -> None:
 def test_ten_mebibytes_to_the_sign_up_form_cost_no_memory(tmp_path: Path) -> None:
     clock = FixedClock()
     with SmtpServer() as smtp:
-        config = make_config(tmp_path, smtp.port)
+        config = digest_config(tmp_path, smtp.port)
         store = Store.open(config.store.url)
         with (
             serving(signup_app(config, store, clock, smtp.port)) as base,

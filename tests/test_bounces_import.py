@@ -12,7 +12,6 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bounce_support import DATA, ENV, RECIPIENTS, about, deliver, setup
 from cmsfeed.bounces.verp import verp_address
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
@@ -20,7 +19,10 @@ from cmsfeed.config import SubscriberConfig
 from cmsfeed.store.schema import bounces
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.subscriptions.starting_list import import_configured
-from digest_support import T0, make_item, write_config
+from support.bounce import DATA, ENV, RECIPIENTS, about, deliver, setup
+from support.clock import T0
+from support.config import write_config
+from support.items import make_item
 
 EVERY_FIXTURE = sorted(path.name for path in DATA.iterdir())
 OTHERS = ["bystander@example.org"]

@@ -4,22 +4,20 @@ digest and its subscriber, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bounce_support import about, deliver, setup
 from cmsfeed.bounces.verp import outbox_id_of
-from digest_support import SmtpServer
+from support.bounce import about, deliver, setup
+from support.smtp_server import SmtpServer
 
 READERS = ["reader.gone@example.org", "anna@example.org", "boris@example.org"]
 
 
 @pytest.fixture
-def server() -> Iterator[SmtpServer]:
-    with SmtpServer() as running:
-        yield running
+def server(smtp_server: SmtpServer) -> SmtpServer:
+    return smtp_server
 
 
 def test_mail_from_names_the_digest_and_its_bounce_comes_home(

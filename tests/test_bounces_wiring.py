@@ -14,7 +14,6 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from bounce_support import DATA, ENV, about, deliver, setup
 from cmsfeed.bounce_mailbox import bounce_settings, import_bounces, read_bounce_maildir
 from cmsfeed.cli import main  # noqa: F401  (registers every command)
 from cmsfeed.cli.app import cli
@@ -25,9 +24,12 @@ from cmsfeed.scheduler import Scheduler
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.wiring import build_delivery
-from digest_support import T0, make_item, write_config
-from test_subscribers_web import ENV as WEB_ENV
-from test_subscribers_web import signup, site  # noqa: F401  (the uvicorn fixture)
+from support.bounce import DATA, ENV, about, deliver, setup
+from support.clock import T0
+from support.config import write_config
+from support.items import make_item
+from support.signup_site import ENV as WEB_ENV
+from support.signup_site import signup, signup_site  # noqa: F401  (the `site` fixture)
 
 
 def test_cli_import_prints_one_line_per_message_and_json(tmp_path: Path, store_url: str) -> None:
@@ -156,7 +158,7 @@ def test_run_schedules_the_bounce_read_only_when_a_maildir_is_set() -> None:
     assert "bounces" not in asyncio.run(jobs(None))
 
 
-def test_after_a_complaint_only_signing_up_again_brings_digests_back(site) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_after_a_complaint_only_signing_up_again_brings_digests_back(site) -> None:  # type: ignore[no-untyped-def]
     base, smtp, (config, store, digests), clock = site
     reader = "anna@example.org"
     digests.save_subscriber(Subscriber(reader), clock())

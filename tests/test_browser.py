@@ -1,6 +1,6 @@
 """What people see, in a real browser: headless Chromium (Debian's package) driven by
 Playwright, against a real `cmsfeed run` on 127.0.0.1 with the bundled sample and a real SMTP
-server (aiosmtpd). Screenshots are kept as artifacts (see browser_support)."""
+server (aiosmtpd). Screenshots are kept as artifacts (see support/browser.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from browser_support import (
+from support.browser import (
     WIDTHS,
     Site,
     Watched,
@@ -21,7 +21,7 @@ from browser_support import (
     link_in,
     start_site,
 )
-from digest_support import SmtpServer
+from support.smtp_server import SmtpServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

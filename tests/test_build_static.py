@@ -13,7 +13,8 @@ from cmsfeed.cli.app import cli
 from cmsfeed.feeds.document import standard_selections
 from cmsfeed.publish import render_site, write_site
 from cmsfeed.publish.static import MANIFEST
-from feeds_support import CHECKS, make_item, sample_items
+from support.feeds import CHECKS, sample_items
+from support.items import make_item
 
 OLD = 1_000_000_000  # an mtime in 2001: a file rewritten by a build gets a newer one
 
@@ -77,12 +78,13 @@ def test_a_rebuild_rewrites_only_changed_files(make_config, store, clock, tmp_pa
     store.upsert_items(
         [
             make_item(
-                "kulan-ru",
-                title="Куланы вернулись",
+                "Куланы вернулись",
+                key="kulan-ru",
                 language="ru",
                 topics=("kulan",),
                 url="https://www.cms.int/ru/kulan",
                 published_at=clock.now - timedelta(days=1),
+                summary="<p>Text.</p>",
             )
         ],
         clock(),

@@ -22,7 +22,9 @@ from cmsfeed.store.bounces import SoftBouncePolicy
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.wiring import build_delivery
-from digest_support import FixedClock, make_config, make_item
+from support.clock import FixedClock
+from support.config import digest_config
+from support.items import make_item
 
 
 def fill(store: Store, tmp_path: Path) -> FixedClock:
@@ -49,7 +51,7 @@ def fill(store: Store, tmp_path: Path) -> FixedClock:
     store.record_hashes({"feeds/argali/en.atom": "h1", "feeds/all/ru.rss": "h2"}, clock())
     store.mark_pinged("feeds/argali/en.atom", clock())
     clock.advance(minutes=5)
-    delivery = build_delivery(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
+    delivery = build_delivery(digest_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
     asyncio.run(run_round(delivery))  # 30 sent
     clock.advance(minutes=1)
     store.upsert_items(
@@ -149,7 +151,7 @@ def test_copy_moves_every_row_and_the_copy_carries_on(tmp_path: Path, store_url:
         ).scalar_one()
     assert new_id > max(row["id"] for row in before["outbox"])
     # The cursors came along: nothing already sent or queued is queued again.
-    delivery = build_delivery(make_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
+    delivery = build_delivery(digest_config(tmp_path), digests, clock, {"CMSFEED_SECRET": "s"})
     assert queue_round(delivery, clock() + timedelta(minutes=1)).queued == 0
     target.close()
 

@@ -16,7 +16,7 @@ import json
 import logging
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +34,18 @@ from cmsfeed.sending import REFUSAL_STREAK
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.wiring import build_delivery
-from digest_support import FixedClock, make_config, make_item, open_stores, write_config
-from smtp_faults import PASSWORD, USER, FaultyServer
+from support.clock import FixedClock
+from support.config import digest_config, write_config
+from support.digest import open_stores
+from support.items import make_item
+from support.smtp_faults import PASSWORD, USER, FaultyServer
 
 READERS = [f"reader{n}@example.org" for n in range(6)]
 
 
 @pytest.fixture
-def server() -> Iterator[FaultyServer]:
-    with FaultyServer() as running:
-        yield running
+def server(faulty_smtp_server: FaultyServer) -> FaultyServer:
+    return faulty_smtp_server
 
 
 def transport(server: FaultyServer, *, password: str = PASSWORD, security: str = "none") -> Any:
@@ -59,7 +61,7 @@ def transport(server: FaultyServer, *, password: str = PASSWORD, security: str =
 def setup(
     tmp_path: Path, store_url: str, server: FaultyServer, readers: list[str] = READERS
 ) -> tuple[Delivery, Store, FixedClock]:
-    config = make_config(tmp_path, server.port, store_url=store_url, max_hard_failures=1)
+    config = digest_config(tmp_path, server.port, store_url=store_url, max_hard_failures=1)
     store, digests = open_stores(config)
     clock = FixedClock()
     for address in readers:
@@ -397,7 +399,7 @@ def test_each_reader_gets_exactly_what_their_own_reply_earns(fates: list[str]) -
 def test_a_maildir_that_cannot_be_written_pauses_like_a_server(
     tmp_path: Path, store_url: str
 ) -> None:
-    config = make_config(tmp_path, None, store_url=store_url, max_hard_failures=1)
+    config = digest_config(tmp_path, None, store_url=store_url, max_hard_failures=1)
     store, digests = open_stores(config)
     clock = FixedClock()
     for address in READERS[:3]:

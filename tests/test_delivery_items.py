@@ -11,7 +11,7 @@ import pytest
 from cmsfeed import sending
 from cmsfeed.delivery import queue_round, send_outbox
 from cmsfeed.subscribers import Subscriber
-from test_mail_delivery import setup
+from support.mail_round import setup
 
 
 def test_items_loaded_by_an_earlier_batch_still_reach_later_digests(

@@ -20,8 +20,11 @@ from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
 from cmsfeed.wiring import build_delivery
-from digest_support import T0, FixedClock, make_config, make_item, open_stores
-from feeds_support import running
+from support.clock import T0, FixedClock
+from support.config import digest_config
+from support.digest import open_stores
+from support.feeds import running
+from support.items import make_item
 
 ENV = {"CMSFEED_SECRET": "archive-secret"}
 VIEW_LINE = re.compile(
@@ -31,7 +34,7 @@ VIEW_LINE = re.compile(
 
 @pytest.fixture
 def site(tmp_path: Path, store_url: str) -> Iterator[tuple[str, Any, Any]]:
-    config = make_config(tmp_path, store_url=store_url)
+    config = digest_config(tmp_path, store_url=store_url)
     store, digests = open_stores(config)
     clock = FixedClock()
     delivery = build_delivery(
@@ -118,7 +121,7 @@ def test_bad_misused_and_orphaned_links_do_not_work(site) -> None:  # type: igno
 def test_a_message_without_a_web_copy_has_no_dangling_line(tmp_path: Path) -> None:
     from cmsfeed.digest.render import VIEW, EmailRenderer, Personal, personalise
 
-    config = make_config(tmp_path)
+    config = digest_config(tmp_path)
     renderer = EmailRenderer(config.site_info(), confirm_days=7)
     body = renderer.digest(Subscriber("a@example.org"), [make_item("Saiga")], T0)
     plain = personalise(body, Personal("http://u", "http://p", "why"))

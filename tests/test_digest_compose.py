@@ -17,7 +17,8 @@ from cmsfeed.digest.message import Sender
 from cmsfeed.digest.render import EmailRenderer
 from cmsfeed.model import SiteInfo
 from cmsfeed.subscribers import Subscriber
-from digest_support import T0, make_item
+from support.clock import T0
+from support.items import make_item
 
 SECRET = b"compose-secret"
 SITE = SiteInfo(

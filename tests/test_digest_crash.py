@@ -5,12 +5,8 @@ messages in flight at the kill go out again, with the same Message-ID."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -23,27 +19,14 @@ from cmsfeed.config import load_config
 from cmsfeed.lease_owner import is_running
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
-from digest_support import T0, SmtpServer, make_item, write_config
+from support.clock import T0
+from support.config import write_config
+from support.digest_sender import CONCURRENCY, send
+from support.items import make_item
+from support.smtp_server import SmtpServer
+from support.waiting import wait_until
 
 SUBSCRIBERS = 120
-CONCURRENCY = 4
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
-def send(config: Path, now: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "cmsfeed", "--config", str(config), "digest", "send", "--now", now],
-        cwd=config.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "CMSFEED_SECRET": "s"},
-    )
 
 
 def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
@@ -75,7 +58,11 @@ def test_sigkill_mid_round_loses_nothing_and_repeats_only_in_flight(
         )
         now = (T0 + timedelta(minutes=10)).isoformat()
         first = send(config_path, now)
-        wait_for(lambda: len(server.handler.received) >= SUBSCRIBERS // 3)
+        wait_until(
+            lambda: len(server.handler.received) >= SUBSCRIBERS // 3,
+            "a third of the round delivered",
+            interval=0.01,
+        )
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
         assert first.returncode == -signal.SIGKILL

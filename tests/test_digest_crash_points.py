@@ -29,8 +29,13 @@ from cmsfeed.config import load_config
 from cmsfeed.store import Store
 from cmsfeed.store.schema import outbox
 from cmsfeed.subscribers import Subscriber
-from digest_support import T0, Handler, SmtpServer, make_item, open_stores, write_config
-from test_digest_crash import CONCURRENCY, send, wait_for
+from support.clock import T0
+from support.config import write_config
+from support.digest import open_stores
+from support.digest_sender import CONCURRENCY, send
+from support.items import make_item
+from support.smtp_server import Handler, SmtpServer
+from support.waiting import wait_until
 
 RNG = random.Random(20241202)  # the mid-send kill points, the same on every run
 
@@ -90,7 +95,9 @@ def kill_when(round_: Round, condition: Callable[[], bool]) -> None:
     """Start a round, SIGKILL it once `condition` holds; it must not have finished first."""
     process = send(round_.config_path, (T0 + timedelta(minutes=10)).isoformat())
     try:
-        wait_for(lambda: condition() or process.poll() is not None)
+        wait_until(
+            lambda: condition() or process.poll() is not None, "the crash point", interval=0.01
+        )
         assert process.poll() is None, "the round ended before the kill moment"
     finally:
         process.send_signal(signal.SIGKILL)

@@ -13,7 +13,9 @@ from lxml import html as lxml_html
 import cmsfeed
 from cmsfeed.digest.render import EmailRenderer, Personal, personalise
 from cmsfeed.subscribers import Subscriber
-from digest_support import T0, make_config, make_item
+from support.clock import T0
+from support.config import digest_config
+from support.items import make_item
 
 STYLE = Path(cmsfeed.__file__).parent / "templates" / "web" / "style.css"
 PERSONAL = Personal("http://127.0.0.1:8080/u", "http://127.0.0.1:8080/p", "why")
@@ -28,7 +30,7 @@ SUPPORTED = {
 
 
 def digest_html(tmp_path: Path, language: str = "en") -> str:
-    config = make_config(tmp_path)
+    config = digest_config(tmp_path)
     renderer = EmailRenderer(config.site_info(), confirm_days=7)
     items = [
         make_item("Saiga counted", topics=("saiga",), language=language),

@@ -18,7 +18,9 @@ from cmsfeed.digest.message import Sender, build_message, message_bytes
 from cmsfeed.digest.render import EmailRenderer, Personal, personalise
 from cmsfeed.i18n import LOCALES
 from cmsfeed.subscribers import Subscriber
-from digest_support import T0, make_config, make_item
+from support.clock import T0
+from support.config import digest_config
+from support.items import make_item
 
 PERSONAL = Personal(
     "http://127.0.0.1:8080/unsubscribe?token=u",
@@ -32,7 +34,7 @@ def renderer_for(config: Config) -> EmailRenderer:
 
 
 def render(tmp_path: Path, subscriber: Subscriber, items: list) -> EmailMessage:  # type: ignore[type-arg]
-    renderer = renderer_for(make_config(tmp_path))
+    renderer = renderer_for(digest_config(tmp_path))
     rendered = personalise(renderer.digest(subscriber, items, T0), PERSONAL)
     raw = message_bytes(
         build_message(
@@ -120,7 +122,7 @@ def test_non_ascii_subject_is_rfc2047_encoded(tmp_path: Path) -> None:
 
 
 def test_same_items_render_once_and_personalise_cheaply(tmp_path: Path) -> None:
-    renderer = renderer_for(make_config(tmp_path))
+    renderer = renderer_for(digest_config(tmp_path))
     items = [make_item("x")]
     a = renderer.digest(Subscriber("a@example.org"), items, T0)
     b = renderer.digest(Subscriber("b@example.org", timezone="UTC"), items, T0)
@@ -148,7 +150,7 @@ def test_compiled_catalogs_match_their_po_files() -> None:
 
 @pytest.mark.parametrize("template", ["confirmation", "welcome"])
 def test_confirmation_and_welcome_in_russian(tmp_path: Path, template: str) -> None:
-    renderer = renderer_for(make_config(tmp_path))
+    renderer = renderer_for(digest_config(tmp_path))
     if template == "confirmation":
         rendered = renderer.confirmation("ru", "http://127.0.0.1:8080/confirm?token=t")
         assert "Подтвердите подписку" in rendered.subject

@@ -13,7 +13,8 @@ import pytest
 from cmsfeed.digest.select import choose_items, plan_round
 from cmsfeed.errors import SubscriberError
 from cmsfeed.subscribers import Subscriber, due_slot, latest_slot, normalize_email, period_key
-from digest_support import T0, make_item
+from support.clock import T0
+from support.items import make_item
 
 ALMATY_8 = Subscriber(
     "a@example.org",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cmsfeed.feeds.document import make_document, standard_selections
 from cmsfeed.feeds.pages import render_index
-from feeds_support import make_site, sample_items
+from support.feeds import make_site, sample_items
 
 
 def test_counts_match_the_feeds_and_empty_feeds_are_absent(store, clock) -> None:

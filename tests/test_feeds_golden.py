@@ -15,7 +15,7 @@ import pytest
 from cmsfeed.feeds.document import make_document
 from cmsfeed.feeds.site import render_feed
 from cmsfeed.feeds.urls import Selection
-from feeds_support import make_site, sample_items, with_translations
+from support.feeds import make_site, sample_items, with_translations
 
 GOLDEN = Path(__file__).parent / "data" / "feeds"
 FORMATS = ["atom", "rss", "json", "html"]

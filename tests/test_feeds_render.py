@@ -12,20 +12,20 @@ from cmsfeed.feeds.document import EMPTY_FEED_UPDATED_AT, make_document, standar
 from cmsfeed.feeds.site import render_feed, render_pages
 from cmsfeed.feeds.urls import Selection, entry_id, feed_url
 from cmsfeed.model import Item
-from feeds_support import (
+from support.feeds import (
     BASE_URL,
     CHECKS,
     HOSTILE_SUMMARY,
     HOSTILE_TITLE,
     PUBLISHED,
     UNSAFE,
-    make_item,
     make_site,
     parse_back,
     rfc822,
     sample_items,
     with_translations,
 )
+from support.items import make_item
 
 SITE = make_site()
 
@@ -90,7 +90,16 @@ def test_every_feed_is_valid_and_reads_back(document, fmt):
 
 
 def test_entries_are_newest_first_and_limited_by_configuration():
-    many = [make_item(f"k{n}", published_at=PUBLISHED - timedelta(hours=n)) for n in range(12)]
+    many = [
+        make_item(
+            "A story",
+            key=f"k{n}",
+            published_at=PUBLISHED - timedelta(hours=n),
+            summary="<p>Text.</p>",
+            url=None,
+        )
+        for n in range(12)
+    ]
     site = make_site(entries=5)
     document = make_document(site, Selection(), many, {})
     parsed = parse_back(render_feed(document, ["atom"])[0].body)
@@ -234,11 +243,12 @@ def test_custom_feed_self_link_is_canonical():
 @pytest.mark.parametrize("fmt", ["atom", "rss", "json", "html"])
 def test_hostile_items_are_escaped_or_stripped_in_every_format(fmt):
     hostile = make_item(
-        "hostile",
-        title=HOSTILE_TITLE,
+        HOSTILE_TITLE,
+        key="hostile",
         summary=HOSTILE_SUMMARY,
         url="javascript:alert(3)",
         image_url="javascript:alert(4)",
+        published_at=PUBLISHED,
     )
     document = make_document(SITE, Selection(), [hostile], {})
     body = dict(

@@ -33,7 +33,6 @@ from babel.messages.pofile import read_po, write_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from browser_support import SECRET, Site, html_part, link_in, start_site, text_part
 from cmsfeed.config import load_config
 from cmsfeed.digest.render import EmailRenderer
 from cmsfeed.errors import ConfigError
@@ -41,9 +40,10 @@ from cmsfeed.feeds.site import render_pages
 from cmsfeed.i18n import DOMAIN, LOCALES, translations
 from cmsfeed.ingest.feed import parse_feed
 from cmsfeed.model import SiteInfo
-from digest_support import Received, SmtpServer
-from feeds_support import make_site
+from support.browser import SECRET, Site, html_part, link_in, start_site, text_part
 from support.cli import CMSFEED
+from support.feeds import make_site
+from support.smtp_server import Received, SmtpServer
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from cmsfeed.errors import SourceError
 from cmsfeed.ingest.feed import parse_feed
 from cmsfeed.ingest.fetch import USER_AGENT, http_client
 from cmsfeed.ingest.run import Ingester, IngestReport, SourceReport
-from ingest_support import LAST_MODIFIED, SOURCES, NewsServer, running_server
+from support.ingest import LAST_MODIFIED, SOURCES, NewsServer, running_server
 
 TIMEOUT = {"CMSFEED_INGEST__TIMEOUT_SECONDS": "0.5"}
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cmsfeed.ingest.paragraphs import TITLE_LENGTH, derived_title
 from cmsfeed.ingest.run import Ingester, ParseOptions, SourceReport, parse_bytes
 from cmsfeed.publish.collect import render_site
-from language_support import PLACES, bare_preparer, ingest_file, pairs
+from support.language import PLACES, bare_preparer, ingest_file, pairs
 
 
 @pytest.mark.parametrize(

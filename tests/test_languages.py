@@ -23,7 +23,7 @@ from cmsfeed.ingest.run import Ingester, ParseOptions, SourceReport, parse_bytes
 from cmsfeed.model import Item, Story
 from cmsfeed.publish.collect import render_site
 from cmsfeed.subscribers import Subscriber
-from language_support import DATA, PLACES, SELECTORS, bare_preparer, identifier
+from support.language import DATA, PLACES, SELECTORS, bare_preparer, identifier
 
 
 @pytest.mark.parametrize(

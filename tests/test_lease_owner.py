@@ -7,7 +7,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,12 @@ from cmsfeed.sending import dead_leases
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.wiring import build_delivery
-from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
+from support.clock import FixedClock
+from support.config import digest_config
+from support.digest import open_stores
+from support.items import make_item
+from support.smtp_server import SmtpServer
+from support.waiting import wait_until
 
 LEASE = timedelta(minutes=5)
 
@@ -27,7 +31,7 @@ LEASE = timedelta(minutes=5)
 def queued_round(
     tmp_path: Path, store_url: str, readers: int, port: int | None = None, **digests: Any
 ) -> tuple[Delivery, Store, FixedClock]:
-    config = make_config(tmp_path, port, store_url=store_url, **digests)
+    config = digest_config(tmp_path, port, store_url=store_url, **digests)
     store, digest_store = open_stores(config)
     clock = FixedClock()
     for n in range(readers):
@@ -129,10 +133,10 @@ def test_the_heartbeat_renews_the_lease_while_a_batch_is_in_flight(
 
 def wait_for_lease(digests: Store, until: Any) -> Any:
     """Wait (polling the store, not the clock) until every row in flight is leased to `until`."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def renewed() -> bool:
         holders = digests.lease_holders()
-        if holders and all(holder.lease_until == until for holder in holders):
-            return until
-        time.sleep(0.02)
-    raise AssertionError(f"no lease renewed to {until}: {digests.lease_holders()}")
+        return bool(holders) and all(holder.lease_until == until for holder in holders)
+
+    wait_until(renewed, lambda: f"a lease renewed to {until}: {digests.lease_holders()}")
+    return until

@@ -3,62 +3,20 @@ happens when the server refuses, defers or drops the connection."""
 
 from __future__ import annotations
 
-import asyncio
 import mailbox
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from cmsfeed.delivery import Delivery, run_round
-from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
-from cmsfeed.wiring import build_delivery
-from digest_support import FixedClock, SmtpServer, make_config, make_item, open_stores
-
-ENV = {"CMSFEED_SECRET": "s3cret"}
+from support.mail_round import send_round, setup
+from support.smtp_server import SmtpServer
 
 
 @pytest.fixture
-def server() -> Iterator[SmtpServer]:
-    with SmtpServer() as running:
-        yield running
-
-
-def setup(
-    tmp_path: Path,
-    store_url: str,
-    port: int | None,
-    subscribers: list[Subscriber],
-    **digests: object,
-) -> tuple[Delivery, Store, FixedClock]:
-    config = make_config(tmp_path, port, store_url=store_url, **digests)
-    store, digest_store = open_stores(config)
-    clock = FixedClock()
-    for sub in subscribers:
-        digest_store.save_subscriber(sub, clock())
-    clock.advance(hours=1)
-    store.upsert_items(
-        [
-            make_item("Argali survey", topics=("argali",)),
-            make_item("Saiga calving", topics=("saiga",)),
-            make_item("Сайгаки: отёл", topics=("saiga",), language="ru"),
-        ],
-        clock(),
-    )
-    clock.advance(days=1)
-    return build_delivery(config, digest_store, clock, ENV), digest_store, clock
-
-
-def send_round(delivery: Delivery) -> object:
-    async def go() -> object:
-        try:
-            return await run_round(delivery)
-        finally:
-            await delivery.transport.close()
-
-    return asyncio.run(go())
+def server(smtp_server: SmtpServer) -> SmtpServer:
+    return smtp_server
 
 
 def test_digests_arrive_with_headers_and_content(

@@ -19,15 +19,11 @@ from cmsfeed.delivery import run_round
 from cmsfeed.errors import ConfigError
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.wiring import build_delivery, load_dkim_key
-from digest_support import (
-    SECRET,
-    FixedClock,
-    SmtpServer,
-    make_config,
-    make_item,
-    open_stores,
-    write_config,
-)
+from support.clock import FixedClock
+from support.config import digest_config, write_config
+from support.digest import SECRET, open_stores
+from support.items import make_item
+from support.smtp_server import SmtpServer
 
 SELECTOR = "digest2024"
 DOMAIN = "cmsfeed.example"
@@ -74,7 +70,7 @@ def txt_lookup(record: bytes):  # type: ignore[no-untyped-def]
 def signed_digest(tmp_path: Path, store_url: str, key_path: Path) -> bytes:
     """One digest to anna, sent through a real SMTP server with DKIM configured."""
     with SmtpServer() as server:
-        config = make_config(
+        config = digest_config(
             tmp_path,
             server.port,
             store_url=store_url,
@@ -165,7 +161,7 @@ def test_an_unusable_key_file_is_one_line_naming_the_path(tmp_path: Path, proble
         )
     elif problem == "a directory":
         key_path.mkdir(parents=True)
-    config = make_config(
+    config = digest_config(
         tmp_path, None, dkim={"selector": SELECTOR, "domain": DOMAIN, "key_path": str(key_path)}
     )
     with pytest.raises(ConfigError) as raised:

@@ -20,9 +20,10 @@ from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.web import create_app
 from cmsfeed.wiring import build_delivery
-from digest_support import FixedClock, make_item
-from digest_support import make_config as make_digest_config
-from feeds_support import running
+from support.clock import FixedClock
+from support.config import digest_config
+from support.feeds import running
+from support.items import make_item
 
 
 def value(name: str, **labels: str) -> float:
@@ -78,7 +79,7 @@ def test_a_failing_source_is_counted(make_config, store, clock, tmp_path: Path):
 
 
 def test_digests_queued_sent_and_send_latency_are_counted(tmp_path: Path, store_url: str):
-    config = make_digest_config(tmp_path)  # no SMTP host: the Maildir transport
+    config = digest_config(tmp_path)  # no SMTP host: the Maildir transport
     store = Store.open(store_url)
     digests = store
     clock = FixedClock()

@@ -20,7 +20,7 @@ from cmsfeed.lease_owner import this_process
 from cmsfeed.store import Store, migrate
 from cmsfeed.store.schema import metadata, outbox
 from cmsfeed.subscribers import Subscriber
-from digest_support import make_item
+from support.items import make_item
 
 T0 = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
 

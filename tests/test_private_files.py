@@ -12,7 +12,7 @@ import pytest
 from cmsfeed.mail.maildir import MaildirTransport
 from cmsfeed.store import Store
 from cmsfeed.wiring import site_secret
-from feeds_support import sample_items
+from support.feeds import sample_items
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\nbody\r\n"
 

@@ -15,7 +15,6 @@ import re
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,8 +37,10 @@ from cmsfeed.web.address import (
     mismatch_warning,
     proxied_emails_warning,
 )
-from feeds_support import free_port, make_site, sample_items
 from support.cli import CMSFEED
+from support.feeds import make_site, sample_items
+from support.ports import free_port
+from support.waiting import wait_until
 
 BUNDLED = Path(cmsfeed.__file__).parent / "data" / "config.toml"
 
@@ -60,10 +61,12 @@ def serving(app_for: Any) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
+
+    def started() -> bool:
+        assert thread.is_alive(), "uvicorn stopped before it started"
+        return bool(server.started)
+
+    wait_until(started, "uvicorn to start", timeout=10)
     try:
         yield base
     finally:
@@ -268,14 +271,16 @@ def test_serve_warns_once_when_base_url_is_not_what_it_serves(tmp_path: Path) ->
     )
     try:
         served = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 60
-        while True:
+
+        def answers() -> bool:
+            assert process.poll() is None, "cmsfeed serve exited"
             try:
                 httpx.get(f"{served}healthz")
-                break
             except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
+                return False
+            return True
+
+        wait_until(answers, f"cmsfeed serve to answer at {served}", interval=0.1)
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)

@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from cmsfeed.config import Config, WebConfig
 from cmsfeed.store import Store
 from cmsfeed.web.signup_limits import SignupLimits, client_network
-from digest_support import FixedClock, SmtpServer, make_config
-from signup_support import serving, signup, signup_app
+from support.clock import FixedClock
+from support.config import digest_config
+from support.signup import serving, signup, signup_app
+from support.smtp_server import SmtpServer
 
 HOUR = timedelta(hours=1)
 
@@ -133,7 +135,7 @@ def mails_to(smtp: SmtpServer, address: str) -> int:
 
 
 def site_config(tmp_path: Path, smtp: SmtpServer, store_url: str, **digests: object) -> Config:
-    return make_config(tmp_path, smtp.port, store_url=store_url, **digests)
+    return digest_config(tmp_path, smtp.port, store_url=store_url, **digests)
 
 
 def trusting(config: Config, *proxies: str) -> Config:

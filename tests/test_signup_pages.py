@@ -16,8 +16,10 @@ from selectolax.lexbor import LexborHTMLParser
 from cmsfeed.digest.links import make_token, preferences_link, unsubscribe_link
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
-from digest_support import FixedClock, SmtpServer, make_config
-from signup_support import ENV, csrf_of, serving, signup, signup_app
+from support.clock import FixedClock
+from support.config import digest_config
+from support.signup import ENV, csrf_of, serving, signup, signup_app
+from support.smtp_server import SmtpServer
 
 SECRET = ENV["CMSFEED_SECRET"].encode()
 
@@ -26,7 +28,7 @@ SECRET = ENV["CMSFEED_SECRET"].encode()
 def site(tmp_path: Path, store_url: str) -> Iterator[tuple[httpx.Client, Any, FixedClock]]:
     clock = FixedClock()
     with SmtpServer() as smtp:
-        config = make_config(tmp_path, smtp.port, store_url=store_url, signups_per_hour=50)
+        config = digest_config(tmp_path, smtp.port, store_url=store_url, signups_per_hour=50)
         store = Store.open(store_url)
         with (
             serving(signup_app(config, store, clock, smtp.port)) as base,

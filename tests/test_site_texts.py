@@ -22,7 +22,7 @@ from cmsfeed.feeds.syndication import render_atom, render_rss
 from cmsfeed.feeds.urls import Selection
 from cmsfeed.model import SiteInfo
 from cmsfeed.subscribers import Subscriber
-from feeds_support import make_site, sample_items, with_translations
+from support.feeds import make_site, sample_items, with_translations
 
 BUNDLED_CONFIG_PATH = Path(cmsfeed.__file__).parent / "data" / "config.toml"
 TITLES = {"en": "CAMI news", "ru": "Новости CAMI"}

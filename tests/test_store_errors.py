@@ -30,8 +30,8 @@ from cmsfeed.store.bounces import SoftBouncePolicy
 from cmsfeed.store.failures import database_failure, public_methods
 from cmsfeed.store.outbox import OutboxRow
 from cmsfeed.subscribers import QueuedDigest, Subscriber
-from digest_support import make_item
 from support.cli import CMSFEED
+from support.items import make_item
 
 SECRET = "s3cret-pw"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

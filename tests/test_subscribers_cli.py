@@ -12,8 +12,10 @@ from pathlib import Path
 
 from cmsfeed.config import load_config
 from cmsfeed.store import Store
-from digest_support import T0, make_item, write_config
-from subscriber_support import cmsfeed, ok
+from support.clock import T0
+from support.config import write_config
+from support.items import make_item
+from support.subscriber import cmsfeed, ok
 
 LATER = (T0 + timedelta(days=365 * 3 + 2)).isoformat()
 

@@ -15,8 +15,8 @@ from cmsfeed.store import Store
 from cmsfeed.store.schema import bounces
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.subscriptions.starting_list import import_configured
-from digest_support import write_config
-from subscriber_support import ok
+from support.config import write_config
+from support.subscriber import ok
 
 SUBSCRIBER = """
 [[subscribers]]

@@ -5,68 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
-import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
-import pytest
-import uvicorn
 
 from cmsfeed.delivery import run_round
-from cmsfeed.mail.smtp import SmtpSettings, SmtpTransport
-from cmsfeed.web import create_app
-from cmsfeed.web.subscriptions import subscription_routes
 from cmsfeed.wiring import build_delivery
-from digest_support import FixedClock, SmtpServer, free_port, make_config, make_item, open_stores
-
-ENV = {"CMSFEED_SECRET": "web-secret"}
-
-
-@pytest.fixture
-def site(tmp_path: Path, store_url: str) -> Iterator[tuple[str, SmtpServer, object, FixedClock]]:
-    with SmtpServer() as smtp:
-        config = make_config(tmp_path, smtp.port, store_url=store_url, signups_per_hour=3)
-        store, digests = open_stores(config)
-        clock = FixedClock()
-        web_transport = SmtpTransport(
-            SmtpSettings("127.0.0.1", smtp.port, security="none"), keep_open=False
-        )  # uvicorn's loop ends with the test
-        delivery = build_delivery(config, digests, clock, ENV, transport=web_transport)
-        app = create_app(
-            config,
-            store,
-            clock,
-            extra_routes=subscription_routes(
-                config, delivery.composer, delivery.digests, delivery.transport, delivery.clock
-            ),
-            poll=False,
-        )
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        try:
-            yield f"http://127.0.0.1:{port}", smtp, (config, store, digests), clock
-        finally:
-            server.should_exit = True
-            thread.join(timeout=20)
-
-
-def signup(web: httpx.Client, data: dict[str, object]) -> httpx.Response:
-    """POST the sign-up form as a browser does: with the token of the form it was given."""
-    form = web.get("/subscribe")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-    return web.post("/subscribe", data={**data, "csrf": csrf})
+from support.items import make_item
+from support.signup_site import ENV, signup, signup_site  # noqa: F401  (the `site` fixture)
+from support.smtp_server import SmtpServer
 
 
 def local(url: str, base: str) -> str:

@@ -34,7 +34,9 @@ from cmsfeed.subscriptions.choices import SiteChoices
 from cmsfeed.subscriptions.messages import ComposedMail
 from cmsfeed.subscriptions.service import Outcome, SubscriptionService
 from cmsfeed.wiring import build_delivery
-from digest_support import FixedClock, make_config, open_stores
+from support.clock import FixedClock
+from support.config import digest_config
+from support.digest import open_stores
 
 SECRET = b"service-secret"
 CHOICES = SiteChoices(("en", "ru"), ("argali", "saiga", "bukhara-deer"))
@@ -99,7 +101,7 @@ def _text(message: EmailMessage) -> str:
 
 @pytest.fixture
 def site(tmp_path: Path, store_url: str) -> Site:
-    config = make_config(tmp_path, store_url=store_url)
+    config = digest_config(tmp_path, store_url=store_url)
     _store, digests = open_stores(config)
     clock = FixedClock()
     delivery = build_delivery(config, digests, clock, {"CMSFEED_SECRET": SECRET.decode()})
@@ -449,7 +451,7 @@ def test_subscribers_stored_before_versions_start_at_zero(tmp_path: Path, store_
         # (the preferences it asked for) exactly once.
         clock = FixedClock()
         delivery = build_delivery(
-            make_config(tmp_path, store_url=store_url), digests, clock, {"CMSFEED_SECRET": "s"}
+            digest_config(tmp_path, store_url=store_url), digests, clock, {"CMSFEED_SECRET": "s"}
         )
         site = Site(
             SubscriptionService(

@@ -16,8 +16,8 @@ from cmsfeed.store import Store
 from cmsfeed.subscriptions.admin import import_subscribers
 from cmsfeed.subscriptions.import_file import read_rows
 from cmsfeed.subscriptions.options import COLUMNS, Offered
-from digest_support import write_config
-from subscriber_support import cmsfeed, ok
+from support.config import write_config
+from support.subscriber import cmsfeed, ok
 
 OFFERED = Offered(("en", "ru"), ("argali", "saiga", "snow-leopard"))
 ZONES = ["UTC", "Asia/Almaty", "Asia/Tashkent", "Europe/Moscow", "America/New_York"]

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from cmsfeed.web import create_app
-from feeds_support import CHECKS, make_item, parse_back, running, sample_items
+from support.feeds import CHECKS, parse_back, running, sample_items
+from support.items import make_item
 
 ENVIRON = {"CMSFEED_FEEDS__MAX_AGE_SECONDS": "120", "CMSFEED_FEEDS__TTL_MINUTES": "45"}
 
@@ -191,10 +192,11 @@ def test_feeds_are_rendered_once_per_change(server, client, store, clock):
     store.upsert_items(
         [
             make_item(
-                "argali-new",
-                title="New argali census",
+                "New argali census",
+                key="argali-new",
                 url="https://www.cms.int/en/news/census",
-                published_at=clock.now - timedelta(days=1),
+                published_at=clock.now - timedelta(hours=1),
+                summary="<p>Text.</p>",
             )
         ],
         clock(),

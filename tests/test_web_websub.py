@@ -15,7 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cmsfeed.publish import refresh_feeds
-from feeds_support import make_item, running, sample_items
+from support.feeds import running, sample_items
+from support.items import make_item
 
 
 class Hub:
@@ -57,12 +58,13 @@ def test_changed_feeds_and_only_those_are_pinged(make_config, store, clock, hub)
         store.upsert_items(
             [
                 make_item(
-                    "saiga-new",
-                    title="Saiga calving",
+                    "Saiga calving",
+                    key="saiga-new",
                     language="ru",
                     topics=("saiga",),
                     url="https://www.cms.int/ru/calving",
                     published_at=clock.now - timedelta(hours=1),
+                    summary="<p>Text.</p>",
                 )
             ],
             clock(),

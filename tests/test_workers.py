@@ -36,10 +36,12 @@ from sqlalchemy import insert
 from cmsfeed.store import Store
 from cmsfeed.store.schema import subscribers
 from cmsfeed.subscribers import subscriber_id
-from digest_support import free_port
 from support.cli import CMSFEED
+from support.ports import free_port
+from support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
+SMTP_SINK = Path(__file__).parent / "support" / "smtp_sink.py"
 BUNDLED = REPO / "src" / "cmsfeed" / "data" / "config.toml"
 SEED = REPO / "src" / "cmsfeed" / "data" / "sample" / "cms-cami-news.txt"
 SUBSCRIBERS = int(os.environ.get("CMSFEED_TEST_WORKER_SUBSCRIBERS", "5000"))
@@ -52,7 +54,7 @@ ROUND_TIMEOUT = 240.0
 def smtp_sink(log: Path) -> Iterator[int]:
     port = free_port()
     with subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("smtp_sink.py")), str(port), str(log)],
+        [sys.executable, str(SMTP_SINK), str(port), str(log)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -182,13 +184,6 @@ def log_events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
 
 
-def wait_until(condition, what: str, timeout: float = ROUND_TIMEOUT) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
-        time.sleep(0.2)
-
-
 def stop(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
         if worker.poll() is None:
@@ -214,7 +209,12 @@ def run_round(
         workers = [start_worker(config, n) for n in range(WORKERS)]
         try:
             if kill_one:
-                wait_until(lambda: len(deliveries(log)) >= SUBSCRIBERS // 4, "a quarter sent")
+                wait_until(
+                    lambda: len(deliveries(log)) >= SUBSCRIBERS // 4,
+                    "a quarter sent",
+                    timeout=ROUND_TIMEOUT,
+                    interval=0.2,
+                )
                 workers[0].send_signal(signal.SIGKILL)
                 workers[0].wait(30)
                 assert len(deliveries(log)) < SUBSCRIBERS, "the round ended before the kill"
@@ -227,7 +227,7 @@ def run_round(
                     and counts["sending"] == 0
                 )
 
-            wait_until(finished, "every digest sent")
+            wait_until(finished, "every digest sent", timeout=ROUND_TIMEOUT, interval=0.2)
             elapsed = time.monotonic() - started
             time.sleep(1.0)  # anything sent twice would arrive now
         finally:

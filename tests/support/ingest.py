@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-SOURCES = Path(__file__).resolve().parent / "data" / "sources"
+SOURCES = Path(__file__).resolve().parents[1] / "data" / "sources"
 LAST_MODIFIED = "Mon, 02 Dec 2024 10:00:00 GMT"
 # How long /slow keeps a client waiting at most; the test's timeout is far shorter.
 SLOW_SECONDS = 10.0

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -26,7 +25,9 @@ import pytest
 
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
-from digest_support import Received, SmtpServer, free_port
+from support.ports import free_port
+from support.smtp_server import Received, SmtpServer
+from support.waiting import wait_until
 
 CHROMIUM = os.environ.get("CMSFEED_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,12 +62,18 @@ class Site:
 
     def mail_to(self, address: str, count: int = 1, timeout: float = 30) -> list[Received]:
         """The messages `address` received, waiting until there are at least `count`."""
-        deadline = time.monotonic() + timeout
-        while len(found := self.smtp.handler.to(address)) < count:
+
+        def arrived() -> list[Received]:
             assert self.process.poll() is None, self.log.read_text()
-            assert time.monotonic() < deadline, f"{address} got {len(found)} of {count} messages"
-            time.sleep(0.05)
-        return found
+            found = self.smtp.handler.to(address)
+            return found if len(found) >= count else []
+
+        return wait_until(
+            arrived,
+            lambda: f"{count} message(s) to {address}: got {len(self.smtp.handler.to(address))}",
+            timeout=timeout,
+            interval=0.05,
+        )
 
     def local(self, url: str) -> str:
         assert url.startswith(self.base + "/"), url
@@ -114,19 +121,22 @@ def start_site(folder: Path, smtp: SmtpServer) -> Iterator[Site]:
 
 
 def _wait_until_up(site: Site) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if site.process.poll() is not None:
             raise AssertionError(
                 f"cmsfeed run exited {site.process.returncode}:\n{site.log.read_text()}"
             )
         try:
-            if httpx.get(f"{site.base}/healthz", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"{site.base}/healthz", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"cmsfeed run did not answer in 90 s:\n{site.log.read_text()}")
+            return False
+
+    wait_until(
+        answers,
+        lambda: f"cmsfeed run to answer:\n{site.log.read_text()}",
+        timeout=90,
+        interval=0.1,
+    )
 
 
 def artifacts_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -11,7 +11,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from digest_support import Handler, free_port
+from support.ports import free_port
+from support.smtp_server import Handler
 
 USER, PASSWORD = "cmsfeed", "right password"
 

@@ -16,9 +16,12 @@ from cmsfeed.mail import Transport
 from cmsfeed.store import Store
 from cmsfeed.subscribers import Subscriber
 from cmsfeed.wiring import build_delivery
-from digest_support import FixedClock, make_config, make_item, open_stores
+from support.clock import FixedClock
+from support.config import digest_config
+from support.digest import open_stores
+from support.items import make_item
 
-DATA = Path(__file__).parent / "data" / "bounces"
+DATA = Path(__file__).resolve().parents[1] / "data" / "bounces"
 FIXTURE_DIGEST_ID = "<digest.0123456789abcdef01234567@cmsfeed.example>"
 ENV = {"CMSFEED_SECRET": "s3cret"}
 # The address each fixture reports, so that a test can make it a subscriber.
@@ -81,7 +84,7 @@ def setup(
     **bounces: Any,
 ) -> Setup:
     """Subscribers for `emails`, an item for them, one digest round sent; a bounce Maildir."""
-    config = make_config(tmp_path, smtp_port, store_url=store_url, rate_per_second=10_000)
+    config = digest_config(tmp_path, smtp_port, store_url=store_url, rate_per_second=10_000)
     config = config.model_copy(update={"bounces": BouncesConfig.model_validate(bounces)})
     store, digests = open_stores(config)
     clock = FixedClock()

@@ -12,7 +12,7 @@ from cmsfeed.ingest.run import Ingester, ParseOptions, SourceReport, parse_bytes
 from cmsfeed.model import Item
 from cmsfeed.store import Store
 
-DATA = Path(__file__).resolve().parent / "data" / "languages"
+DATA = Path(__file__).resolve().parents[1] / "data" / "languages"
 SELECTORS = SelectorsConfig(
     item="article.news-item", title="h3 a", link="h3 a", summary="div.teaser", date="span.date"
 )

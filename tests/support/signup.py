@@ -20,7 +20,8 @@ from cmsfeed.store import Store
 from cmsfeed.web import create_app
 from cmsfeed.web.subscriptions import subscription_routes
 from cmsfeed.wiring import build_delivery
-from digest_support import FixedClock, free_port
+from support.clock import FixedClock
+from support.ports import free_port
 
 ENV = {"CMSFEED_SECRET": "signup-secret"}
 

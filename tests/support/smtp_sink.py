@@ -1,6 +1,6 @@
 """A fast SMTP sink in its own process, for the multi-worker test and the scale benchmark.
 
-    python tests/smtp_sink.py PORT LOG
+    python tests/support/smtp_sink.py PORT LOG
 
 aiosmtpd on 127.0.0.1:PORT accepts every message and appends one line per recipient,
 `recipient message-id`, to LOG (flushed, so a test can watch deliveries as they happen).

@@ -6,9 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import socket
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -19,6 +17,9 @@ import uvicorn
 from lxml import etree
 
 from cmsfeed.model import Item, SiteInfo, make_item_id
+from support.items import make_item
+from support.ports import free_port
+from support.waiting import wait_until
 
 BASE_URL = "http://news.example.org/cms/"
 PUBLISHED = datetime(2024, 12, 2, 9, 30, tzinfo=UTC)
@@ -65,43 +66,14 @@ def make_site(**overrides: Any) -> SiteInfo:
     return SiteInfo(**values)
 
 
-def make_item(
-    key: str,
-    *,
-    title: str = "A story",
-    summary: str = "<p>Text.</p>",
-    language: str = "en",
-    topics: Sequence[str] = ("argali",),
-    published_at: datetime = PUBLISHED,
-    url: str | None = None,
-    translation_group: str | None = None,
-    image_url: str | None = None,
-    updated_at: datetime | None = None,
-) -> Item:
-    return Item(
-        id=make_item_id(key),
-        key=key,
-        source_id="test",
-        title=title,
-        summary=summary,
-        language=language,
-        published_at=published_at,
-        updated_at=updated_at or published_at,
-        topics=tuple(topics),
-        url=url,
-        translation_group=translation_group,
-        image_url=image_url,
-    )
-
-
 def sample_items() -> list[Item]:
     """Eight stories: two languages of one story, an image, a story without URL, three topics."""
     group = make_item_id("deer-2024")[:16]
     day = timedelta(days=1)
     return [
         make_item(
-            "deer-2024-en",
-            title="A new Work Programme for the Bukhara Deer",
+            "A new Work Programme for the Bukhara Deer",
+            key="deer-2024-en",
             summary="<p>Signatories met in <a href='/almaty'>Almaty</a>.</p>",
             topics=("bukhara-deer",),
             url="https://www.cms.int/en/news/deer-2024",
@@ -109,8 +81,8 @@ def sample_items() -> list[Item]:
             published_at=PUBLISHED,
         ),
         make_item(
-            "deer-2024-ru",
-            title="Новая программа работ по бухарскому оленю",
+            "Новая программа работ по бухарскому оленю",
+            key="deer-2024-ru",
             summary="<p>Страны-подписанты встретились в Алматы.</p>",
             language="ru",
             topics=("bukhara-deer",),
@@ -119,50 +91,56 @@ def sample_items() -> list[Item]:
             published_at=PUBLISHED,
         ),
         make_item(
-            "argali-plan",
-            title="Argali & Bukhara deer measures agreed",
+            "Argali & Bukhara deer measures agreed",
+            key="argali-plan",
             topics=("argali", "bukhara-deer"),
             url="https://www.cms.int/en/news/argali",
             image_url="https://www.cms.int/images/argali.jpg",
             published_at=PUBLISHED - day,
+            summary="<p>Text.</p>",
         ),
         make_item(
-            "saiga-count",
-            title="Saiga numbers rise",
+            "Saiga numbers rise",
+            key="saiga-count",
             topics=("saiga",),
             url=None,
             published_at=PUBLISHED - 2 * day,
+            summary="<p>Text.</p>",
         ),
         make_item(
-            "saiga-ru",
-            title="Численность сайгаков растёт",
+            "Численность сайгаков растёт",
+            key="saiga-ru",
             language="ru",
             topics=("saiga",),
             url="https://www.cms.int/ru/news/saiga",
             published_at=PUBLISHED - 3 * day,
             updated_at=PUBLISHED - 2 * day,
+            summary="<p>Text.</p>",
         ),
         make_item(
-            "argali-ru",
-            title="Аргали в Таджикистане",
+            "Аргали в Таджикистане",
+            key="argali-ru",
             language="ru",
             topics=("argali",),
             url="https://www.cms.int/ru/news/argali",
             published_at=PUBLISHED - 4 * day,
+            summary="<p>Text.</p>",
         ),
         make_item(
-            "deer-old",
-            title="World's Largest Bukhara Deer Population Needs Help",
+            "World's Largest Bukhara Deer Population Needs Help",
+            key="deer-old",
             topics=("bukhara-deer",),
             url="https://www.cms.int/en/news/deer-old",
             published_at=PUBLISHED - 400 * day,
+            summary="<p>Text.</p>",
         ),
         make_item(
-            "untagged",
-            title="CMS news in general",
+            "CMS news in general",
+            key="untagged",
             topics=(),
             url="https://www.cms.int/en/news/general",
             published_at=PUBLISHED - 5 * day,
+            summary="<p>Text.</p>",
         ),
     ]
 
@@ -387,12 +365,6 @@ def rfc822(text: str) -> datetime:
 # -- a real server ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running(app: Any) -> Iterator[str]:
     """Serve `app` with uvicorn on 127.0.0.1 in a thread; yield its base URL."""
@@ -402,11 +374,12 @@ def running(app: Any) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
+
+    def started() -> bool:
+        assert thread.is_alive(), "uvicorn stopped before it started"
+        return bool(server.started)
+
+    wait_until(started, "uvicorn to start", timeout=10)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
