@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +21,7 @@ from cmsfeed.web.subscriptions import subscription_routes
 from cmsfeed.wiring import build_delivery
 from support.clock import FixedClock
 from support.ports import free_port
+from support.waiting import wait_until
 
 ENV = {"CMSFEED_SECRET": "signup-secret"}
 
@@ -45,10 +45,13 @@ def serving(app: Any, port: int | None = None) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
+    wait_until(
+        lambda: server.started or not thread.is_alive(),
+        "uvicorn to start",
+        timeout=20,
+        interval=0.01,
+    )
+    assert server.started, "uvicorn did not start"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
