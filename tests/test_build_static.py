@@ -151,6 +151,30 @@ def test_no_page_has_a_url_attribute_with_white_space(make_config, store, clock,
     assert offenders == []
 
 
+def test_each_index_names_every_language_version_itself_included_and_an_x_default(
+    make_config, store, clock, tmp_path
+):
+    # Search engines read an hreflang set only when every version lists all of them, its own
+    # included, and x-default names the page for readers of no listed language.
+    from selectolax.lexbor import LexborHTMLParser
+
+    config = make_config()
+    store.upsert_items(sample_items(), clock())
+    outdir = tmp_path / "site"
+    build(tmp_path / "config.toml", outdir)
+    languages = config.site.languages
+    sets = {}
+    for language in languages:
+        tree = LexborHTMLParser((outdir / language / "index.html").read_text(encoding="utf-8"))
+        links = tree.css('head link[rel="alternate"][hreflang]')
+        sets[language] = {link.attributes["hreflang"]: link.attributes["href"] for link in links}
+        assert len(links) == len(sets[language]), f"{language}: an hreflang given twice"
+    first = sets[languages[0]]
+    assert set(first) == {*languages, "x-default"}
+    assert first["x-default"] == first[config.site.default_language]
+    assert all(found == first for found in sets.values())  # one set, the same on every page
+
+
 def test_the_sample_builds_feeds_the_w3c_validator_finds_nothing_in(
     make_config, store, clock, tmp_path
 ):

@@ -255,6 +255,7 @@ def _switcher(site: SiteInfo, current: str) -> list[dict[str, Any]]:
             "label": language_name(lang, lang),
             "href": urls.index_url(site.base_url, lang, site.default_language),
             "current": lang == current,
+            "default": lang == site.default_language,
         }
         for lang in site.languages
     ]
