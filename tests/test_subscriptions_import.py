@@ -9,7 +9,7 @@ import json
 import uuid
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cmsfeed.store import Store
@@ -130,6 +130,9 @@ def test_one_bad_row_writes_nothing_and_names_its_line_and_column(
     index = where % len(rows)
     column, value = bad
     rows[index] = {**rows[index], column: value}
+    # A row of blank cells is a blank line, skipped by design (spreadsheets end with them):
+    # a bad row here must hold something.
+    assume(any(cell.strip() for cell in rows[index].values()))
     digests = store
     report = import_subscribers(digests, csv_text(rows), OFFERED, clock())
     assert not report.written and in_domain(digests, domain) == {}

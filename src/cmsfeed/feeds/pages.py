@@ -172,7 +172,8 @@ def render_feed_page(document: FeedDocument) -> bytes:
         }
         for entry in document.entries
     ]
-    # The language switch leads to the same topics in the other language.
+    # The language switch leads to the same topics in the other language; from a page of all
+    # languages it leads to the indexes, which are no versions of it (so no hreflang).
     switcher = [
         {
             **other,
@@ -181,7 +182,7 @@ def render_feed_page(document: FeedDocument) -> bytes:
             ),
         }
         if document.selection.language and not document.selection.is_custom
-        else other
+        else {**other, "version": False}
         for other in _switcher(site, language)
     ]
     return _render(
@@ -256,6 +257,7 @@ def _switcher(site: SiteInfo, current: str) -> list[dict[str, Any]]:
             "href": urls.index_url(site.base_url, lang, site.default_language),
             "current": lang == current,
             "default": lang == site.default_language,
+            "version": True,  # the same page in that language: an hreflang alternate
         }
         for lang in site.languages
     ]
