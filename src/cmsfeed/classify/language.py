@@ -65,7 +65,6 @@ OTHER_LANGUAGES = ("el", "hy", "ka", "he", "ar", "fa", "ur", "hi", "bn", "th", "
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _CYRILLIC_LETTER = re.compile(r"[\u0400-\u052f]")
 _LETTER = re.compile(r"[^\W\d_]")
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_OR_CYRILLIC = re.compile(r"([\u0400-\u052f])|[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0400-\u052f]")
 # Letters Russian lacks but other Cyrillic alphabets have.
@@ -234,10 +233,45 @@ _SCRIPT_NAME = {
 
 
 def _letters(text: str) -> tuple[int, int, int]:
-    """How many of `text`'s letters are Latin, Cyrillic, and letters at all, in few passes."""
-    if text.isascii():  # most English text: one pass in C
-        latin = len(_ASCII_LETTER.findall(text))
-        return latin, 0, latin
+    """How many of `text`'s letters are Latin, Cyrillic, and letters at all.
+
+    Counted on the UTF-8 bytes, where C does the work (bytes.translate deletes a set of bytes
+    in one pass, some 20 times faster than a regex finding each letter): ASCII letters are
+    bytes, and every character whose lead byte is C3-C8 (U+00C0-U+023F) or D0-D3
+    (U+0400-U+04FF) lies inside the Latin or the Cyrillic range. A text with any character
+    these do not settle (beyond punctuation known to hold no letter) is counted by the
+    regexes (`_letters_by_pattern`), so the answer is always theirs.
+    """
+    data = text.encode()
+    ascii_letters = len(data) - len(data.translate(None, _ASCII_LETTER_BYTES))
+    if len(data) == len(text):  # ASCII: most English text
+        return ascii_letters, 0, ascii_letters
+    if (
+        data.translate(None, _SETTLED_BYTES)
+        or _LETTERLIKE_LATIN1.search(data)
+        or _LETTERLIKE_FROM_2040.search(data)
+    ):
+        return _letters_by_pattern(text)
+    latin = ascii_letters + len(data) - len(data.translate(None, _LATIN_LEADS))
+    cyrillic = len(data) - len(data.translate(None, _CYRILLIC_LEADS))
+    return latin, cyrillic, latin + cyrillic
+
+
+_ASCII_LETTER_BYTES = bytes(range(0x41, 0x5B)) + bytes(range(0x61, 0x7B))
+_LATIN_LEADS = bytes(range(0xC3, 0xC9))
+_CYRILLIC_LEADS = bytes(range(0xD0, 0xD4))
+# Bytes whose characters the counts above settle: ASCII, continuation bytes, the leads above,
+# and the leads of U+0080-U+00BF (C2) and U+2000-U+2FFF (E2), common punctuation (« » — …).
+_SETTLED_BYTES = bytes(range(0xC0)) + _LATIN_LEADS + _CYRILLIC_LEADS + b"\xc2\xe2"
+# Of those, the characters that are letters or numbers to `_LETTER` (ª ² ³ µ ¹ º ¼ ½ ¾) and
+# everything from U+2040 on (ⁱ ⁿ ...): a text with one is counted by the regexes.
+# (Two patterns, each starting with a literal byte, which the regex engine finds fast.)
+_LETTERLIKE_LATIN1 = re.compile(rb"\xc2[\xaa\xb2\xb3\xb5\xb9\xba\xbc-\xbe]")
+_LETTERLIKE_FROM_2040 = re.compile(rb"\xe2[^\x80]")
+
+
+def _letters_by_pattern(text: str) -> tuple[int, int, int]:
+    """`_letters` by regexes: for any text."""
     found = _LATIN_OR_CYRILLIC.findall(text)  # "" for a Latin letter, the letter if Cyrillic
     latin = found.count("")
     cyrillic = len(found) - latin
