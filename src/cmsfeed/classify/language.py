@@ -8,6 +8,8 @@ not Russian), which is what makes it affordable, and a text tells its script in 
 - A long Cyrillic text with the letters ы or э and none of the letters other Cyrillic
   alphabets add (і ў ә қ ң ө ү ...) is Russian when py3langid agrees, and Lingua is not
   asked.
+- A text in unaccented Latin letters with enough words only English writes ("the", "and",
+  "with" ...) is English, and Lingua is not asked (`_is_plain_english`).
 - Lingua knows no Kyrgyz, Uzbek or Tajik; their own letters name them (see `_by_letters`),
   so such a story is never called Kazakh, Russian or Turkish. A Kyrgyz text without the
   letters that tell it is settled by py3langid (`kyrgyz`), which also confirms the shortcut
@@ -81,6 +83,21 @@ _RULED_OUT = (
 _KAZAKH_ONLY = re.compile(r"[әғқұһі]", re.IGNORECASE)
 # Russian function words that Kyrgyz and Mongolian, which share its letters, do not have.
 _RUSSIAN_WORD = re.compile(r"(?<!\w)(?:и|в|что|для|это|как)(?!\w)", re.IGNORECASE)
+# English words no other language of LATIN_LANGUAGES writes (not "of", Dutch; "was", German;
+# "are", Romanian; "for", ...), and how rare they may be among a text's words (1 in 12).
+_ENGLISH_WORD = re.compile(
+    r"(?<![\w'’])(?:the|and|with|that|this|which|from|were|been|their|have)(?![\w'’])",
+    re.IGNORECASE,
+)
+ENGLISH_WORD_SHARE = 12
+# Little words of the other languages of LATIN_LANGUAGES that English never writes: a text
+# with one may quote English, and is left to Lingua.
+_NOT_ENGLISH_WORD = re.compile(
+    r"(?<![\w'’.])(?:el|los|las|y|que|por|para|una|le|les|des|du|et|est|une|dans|der|das"
+    r"|und|ist|mit|ein|eine|il|di|che|della|het|een|niet|uma|nao|ve|bir|ile|nie|jest)(?![\w'’])",
+    re.IGNORECASE,
+)
+_ACCENTED_LATIN = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
 _TAJIK_ONLY = re.compile(r"[ӣӯҷ]", re.IGNORECASE)
 # Uzbek in Latin letters writes oʻ and gʻ; an apostrophe stands in for the turned comma.
 _UZBEK_LATIN = re.compile(r"[OoGg][\u02bb\u2018\u2019'](?!s\b|clock)[a-z]")
@@ -307,7 +324,31 @@ def _by_letters(sample: str, latin: int, cyrillic: int, letters: int) -> str | N
         return None
     if latin * 2 >= letters and len(_UZBEK_LATIN.findall(sample)) >= 2:
         return "uz"
+    if latin == letters >= CERTAIN_LETTERS and _is_plain_english(sample):
+        return "en"
     return None
+
+
+def _is_plain_english(sample: str) -> bool:
+    """Whether a text in Latin letters is English by its little words, without Lingua.
+
+    The words of `_ENGLISH_WORD` are words in none of the other Latin-script languages asked
+    about (`LATIN_LANGUAGES`); two of them, making at least one word in ENGLISH_WORD_SHARE,
+    in a text with no accented letter and none of the other languages' own little words
+    (`_NOT_ENGLISH_WORD`: "y", "und", "het" ...), are English. A French, German or Spanish
+    sentence quoting English ("the Snow Leopard Trust") fails one of these; Lingua then
+    decides. On the labelled items and the benchmark's stories this settles some four
+    English texts in five, and agrees with Lingua wherever Lingua is sure, except where
+    Lingua is wrong ("Kulans and jeyrans share the Barsakelmes reserve" is not Turkish).
+    """
+    if not sample.isascii() and _ACCENTED_LATIN.search(sample):
+        return False
+    found = len(_ENGLISH_WORD.findall(sample))
+    return (
+        found >= 2
+        and found * ENGLISH_WORD_SHARE >= len(sample.split())
+        and _NOT_ENGLISH_WORD.search(sample) is None
+    )
 
 
 def _detector(
