@@ -40,6 +40,11 @@ MIN_VERSION_SHARE = 3
 _SKIPPED = "not stored: in {language!r}, a language outside site.languages"
 _SKIPPED_PATTERN = re.compile(r"^not stored: in '([a-z]{2,3})', a language outside")
 _SLUG_WORD = re.compile(r"\w+")
+# Paragraphs of plain text come out of cleaning as they went in, unless they hold what the
+# HTML parser rewrites: an entity or ampersand, a carriage return, a no-break space (written
+# back as &nbsp;), a NUL. Without these, cleaning (nh3, the costliest step of a plain story)
+# is skipped; tests/test_prepare_shortcuts.py checks both give the same.
+_CHANGED_BY_CLEANING = re.compile("[&\r\u00a0\x00]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +152,16 @@ class StoryPreparer:
             return reject("no title")
         if story.published_at is None:
             return reject("no publication date")
+        plain = is_plain_paragraphs(raw_summary)
         unsafe = sorted(
             {name for text in (raw_title, *raw_titles.values()) for name in unsafe_markup(text)}
-            | set(() if is_plain_paragraphs(raw_summary) else unsafe_markup(raw_summary))
+            | set(() if plain else unsafe_markup(raw_summary))
         )
-        summary = clean_html(raw_summary, story.url)
+        summary = (
+            raw_summary.strip()
+            if plain and not _CHANGED_BY_CLEANING.search(raw_summary)
+            else clean_html(raw_summary, story.url)
+        )
         if unsafe:
             warn(f"removed unsafe HTML: {', '.join(unsafe)}")
         given_titles = {k: t for k, t in ((k, title_text(v)) for k, v in raw_titles.items()) if t}

@@ -1,7 +1,7 @@
-"""The fast paths of language identification give the answers of the slow ones: letters
-counted on bytes equal the regexes' counts for every character, and a text English by its
-little words is one Lingua (where sure) calls English; a text in another language that
-quotes English is still left to Lingua."""
+"""The fast paths of preparing a story give the answers of the slow ones: letters counted on
+bytes equal the regexes' counts for every character; a text English by its little words is
+one Lingua (where sure) calls English, and a text in another language that quotes English
+is still left to Lingua; plain paragraphs that skip cleaning are what cleaning returns."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
@@ -22,6 +22,9 @@ from cmsfeed.classify.language import (
     _letters,
     _letters_by_pattern,
 )
+from cmsfeed.ingest.paragraphs import is_plain_paragraphs
+from cmsfeed.ingest.prepare import _CHANGED_BY_CLEANING
+from cmsfeed.sanitize import clean_html, remove_xml_forbidden
 from language_support import identifier
 
 LABELLED = Path(__file__).resolve().parent / "data" / "topics" / "labelled.json"
@@ -100,3 +103,25 @@ def test_a_plain_english_text_is_english_and_certain_without_lingua():
     assert len(text) >= CERTAIN_LETTERS
     found = identifier().identify(text)
     assert (found.language, found.certain) == ("en", True)
+
+
+@settings(max_examples=500)
+@given(
+    texts=st.lists(
+        st.text(st.characters(blacklist_characters="<>", blacklist_categories=("Cs",))),
+        min_size=1,
+        max_size=4,
+    ),
+    separator=st.sampled_from(["", " ", "\n", "\n\n  "]),
+)
+def test_plain_paragraphs_that_skip_cleaning_are_what_cleaning_returns(texts, separator):
+    summary, _ = remove_xml_forbidden(separator.join(f"<p>{text}</p>" for text in texts))
+    if is_plain_paragraphs(summary) and not _CHANGED_BY_CLEANING.search(summary):
+        assert clean_html(summary, "https://news.example.org/") == summary.strip()
+
+
+@pytest.mark.parametrize("character", ["&", "\r", "\u00a0", "&amp;"])
+def test_what_cleaning_would_rewrite_is_cleaned(character):
+    summary = f"<p>Saigas{character}kulans</p>"
+    assert _CHANGED_BY_CLEANING.search(summary)
+    assert clean_html(summary) != summary or character == "&amp;"
