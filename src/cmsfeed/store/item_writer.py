@@ -34,8 +34,9 @@ from cmsfeed.errors import StoreError
 from cmsfeed.identity import fingerprint_before_full_titles
 from cmsfeed.model import Item
 from cmsfeed.store.ingest_edits import Candidate, edit_candidates, sketch_index
+from cmsfeed.store.ingest_inserts import insert_new_items
 from cmsfeed.store.ingest_pairing import pair_versions
-from cmsfeed.store.rows import chunks, first_line, insert_items, replace_topics, topics_of
+from cmsfeed.store.rows import chunks, first_line, replace_topics, topics_of
 from cmsfeed.store.schema import items
 
 # What an upsert reads of a stored item to decide between unchanged, retagged and updated.
@@ -164,7 +165,7 @@ class ItemWriter:
                 else:
                     new.append(item)
             counts = self._apply(connection, [(stored[k], unique[k]) for k in stored])
-            return counts + UpsertCounts(inserted=insert_items(connection, new, self.now))
+            return counts + UpsertCounts(inserted=insert_new_items(connection, new, self.now))
 
     def finish(self) -> UpsertCounts:
         """Settle the held-back stories: edits of stored ones, or new."""
@@ -177,7 +178,7 @@ class ItemWriter:
             edited = [(row, item) for item in deferred if (row := matches.get(item.key))]
             new = [item for item in deferred if item.key not in matches]
             counts = self._apply(connection, edited)
-            return counts + UpsertCounts(inserted=insert_items(connection, new, self.now))
+            return counts + UpsertCounts(inserted=insert_new_items(connection, new, self.now))
 
     # -- matching -----------------------------------------------------------------------------
 
