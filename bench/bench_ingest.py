@@ -2,6 +2,7 @@
 with peak memory (the peak resident set of a fresh process for each measurement).
 
     .venv/bin/python bench/bench_ingest.py [--items 100000] [--entries 25000] [--workers 2]
+        [--cases linear,reingest,first]
 
 1. linear: a feed of `--entries` entries all dated one day, against the same number spread
    over a month (parsed, tagged and stored). Identity never compares pairs of stories, so
@@ -41,6 +42,8 @@ from cmsfeed.model import Story
 from cmsfeed.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
+CASES = ("linear", "reingest", "first")
+FIRST_INGEST_TARGET = 5_000.0  # stories/s in one process (issue 9)
 
 
 EN_SUBJECTS = [
@@ -268,8 +271,16 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--entries", type=int, default=25_000, help="entries of the feed cases")
     parser.add_argument("--workers", type=int, default=2, help="ingest.workers for one more run")
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help="which of linear, reingest, first to run (the floor runs with either of the last)",
+    )
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    cases = set(args.cases.split(","))
+    if not cases or cases - set(CASES):
+        parser.error(f"--cases: expected some of {', '.join(CASES)}, got {args.cases!r}")
     if args.one:
         print(json.dumps(run_one(args.one[0], int(args.one[1]), int(args.one[2]))))
         return
@@ -290,29 +301,32 @@ def main() -> None:
             }
         )
 
-    # Alternating, best of two: the machine is shared, and the first run warms the disk cache.
-    one_day, month = measure("feed-one-day", args.entries), measure("feed-month", args.entries)
-    one_day = min(one_day, measure("feed-one-day", args.entries), key=lambda r: r["seconds"])
-    month = min(month, measure("feed-month", args.entries), key=lambda r: r["seconds"])
-    row(
-        f"feed, {args.entries:,} entries of one day",
-        one_day["seconds"],
-        "s",
-        month["seconds"],
-        "same entries over a month",
-        f"{one_day['peak_mib']:.0f} (month {month['peak_mib']:.0f})",
-    )
-    floor = measure("floor", args.items)
-    again = measure("reingest", args.items)
-    row(
-        f"re-ingest {args.items:,} unchanged",
-        again["rate"],
-        "items/s",
-        floor["rate"],
-        "bare sqlite3 executemany",
-        f"{again['peak_mib']:.0f} (floor {floor['peak_mib']:.0f})",
-    )
-    for workers in dict.fromkeys((1, args.workers)):
+    if "linear" in cases:
+        # Alternating, best of two: the machine is shared; the first run warms the disk cache.
+        one_day = measure("feed-one-day", args.entries)
+        month = measure("feed-month", args.entries)
+        one_day = min(one_day, measure("feed-one-day", args.entries), key=lambda r: r["seconds"])
+        month = min(month, measure("feed-month", args.entries), key=lambda r: r["seconds"])
+        row(
+            f"feed, {args.entries:,} entries of one day",
+            one_day["seconds"],
+            "s",
+            month["seconds"],
+            "same entries over a month",
+            f"{one_day['peak_mib']:.0f} (month {month['peak_mib']:.0f})",
+        )
+    floor = measure("floor", args.items) if cases & {"reingest", "first"} else {}
+    if "reingest" in cases:
+        again = measure("reingest", args.items)
+        row(
+            f"re-ingest {args.items:,} unchanged",
+            again["rate"],
+            "items/s",
+            floor["rate"],
+            "bare sqlite3 executemany",
+            f"{again['peak_mib']:.0f} (floor {floor['peak_mib']:.0f})",
+        )
+    for workers in dict.fromkeys((1, args.workers)) if "first" in cases else ():
         first = measure("first", args.items, workers)
         row(
             f"first ingest {args.items:,} en/ru, {workers} process(es)",
@@ -322,6 +336,17 @@ def main() -> None:
             "bare sqlite3 executemany",
             f"{first['peak_mib']:.0f} (floor {floor['peak_mib']:.0f})",
         )
+        if workers == 1:
+            # The issue's target is absolute (5,000 stories/s in one process): printed beside
+            # it, though on a shared machine the ratio to the floor is the figure to compare.
+            row(
+                f"first ingest {args.items:,} en/ru, against the target",
+                first["rate"],
+                "items/s",
+                FIRST_INGEST_TARGET,
+                "target: 5,000 stories/s",
+                f"{first['peak_mib']:.0f}",
+            )
     print(f"{'case':<44} {'figure':>14} {'baseline':>14} {'ratio':>7}  peak MiB")
     for found in rows:
         unit = str(found["unit"])

@@ -243,8 +243,10 @@ def test_a_story_that_gains_a_translation_keeps_its_id(tmp_path, make_config, st
         tmp_path,
         "(NABR) in Karakalpakstan, Uzbekistan.",
         "(NABR) in Karakalpakstan, Uzbekistan.\n"
+        # A translation: words enough to be a version of its own (not a quotation).
         "Бухарский олень обитает в тугайных лесах вдоль рек Центральной Азии и оценивается "
-        "МСОП как уязвимый вид.",
+        "МСОП как уязвимый вид. Благодаря охране его численность в регионе за последние "
+        "двадцать лет выросла в несколько раз.",
     )
     clock.now += timedelta(days=1)
     report = Ingester(config, store, clock).ingest()

@@ -8,6 +8,8 @@ not Russian), which is what makes it affordable, and a text tells its script in 
 - A long Cyrillic text with the letters ы or э and none of the letters other Cyrillic
   alphabets add (і ў ә қ ң ө ү ...) is Russian when py3langid agrees, and Lingua is not
   asked.
+- A text in unaccented Latin letters with enough words only English writes ("the", "and",
+  "with" ...) is English, and Lingua is not asked (`_is_plain_english`).
 - Lingua knows no Kyrgyz, Uzbek or Tajik; their own letters name them (see `_by_letters`),
   so such a story is never called Kazakh, Russian or Turkish. A Kyrgyz text without the
   letters that tell it is settled by py3langid (`kyrgyz`), which also confirms the shortcut
@@ -65,7 +67,6 @@ OTHER_LANGUAGES = ("el", "hy", "ka", "he", "ar", "fa", "ur", "hi", "bn", "th", "
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _CYRILLIC_LETTER = re.compile(r"[\u0400-\u052f]")
 _LETTER = re.compile(r"[^\W\d_]")
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_OR_CYRILLIC = re.compile(r"([\u0400-\u052f])|[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0400-\u052f]")
 # Letters Russian lacks but other Cyrillic alphabets have.
@@ -82,6 +83,21 @@ _RULED_OUT = (
 _KAZAKH_ONLY = re.compile(r"[әғқұһі]", re.IGNORECASE)
 # Russian function words that Kyrgyz and Mongolian, which share its letters, do not have.
 _RUSSIAN_WORD = re.compile(r"(?<!\w)(?:и|в|что|для|это|как)(?!\w)", re.IGNORECASE)
+# English words no other language of LATIN_LANGUAGES writes (not "of", Dutch; "was", German;
+# "are", Romanian; "for", ...), and how rare they may be among a text's words (1 in 12).
+_ENGLISH_WORD = re.compile(
+    r"(?<![\w'’])(?:the|and|with|that|this|which|from|were|been|their|have)(?![\w'’])",
+    re.IGNORECASE,
+)
+ENGLISH_WORD_SHARE = 12
+# Little words of the other languages of LATIN_LANGUAGES that English never writes: a text
+# with one may quote English, and is left to Lingua.
+_NOT_ENGLISH_WORD = re.compile(
+    r"(?<![\w'’.])(?:el|los|las|y|que|por|para|una|le|les|des|du|et|est|une|dans|der|das"
+    r"|und|ist|mit|ein|eine|il|di|che|della|het|een|niet|uma|nao|ve|bir|ile|nie|jest)(?![\w'’])",
+    re.IGNORECASE,
+)
+_ACCENTED_LATIN = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
 _TAJIK_ONLY = re.compile(r"[ӣӯҷ]", re.IGNORECASE)
 # Uzbek in Latin letters writes oʻ and gʻ; an apostrophe stands in for the turned comma.
 _UZBEK_LATIN = re.compile(r"[OoGg][\u02bb\u2018\u2019'](?!s\b|clock)[a-z]")
@@ -234,10 +250,45 @@ _SCRIPT_NAME = {
 
 
 def _letters(text: str) -> tuple[int, int, int]:
-    """How many of `text`'s letters are Latin, Cyrillic, and letters at all, in few passes."""
-    if text.isascii():  # most English text: one pass in C
-        latin = len(_ASCII_LETTER.findall(text))
-        return latin, 0, latin
+    """How many of `text`'s letters are Latin, Cyrillic, and letters at all.
+
+    Counted on the UTF-8 bytes, where C does the work (bytes.translate deletes a set of bytes
+    in one pass, some 20 times faster than a regex finding each letter): ASCII letters are
+    bytes, and every character whose lead byte is C3-C8 (U+00C0-U+023F) or D0-D3
+    (U+0400-U+04FF) lies inside the Latin or the Cyrillic range. A text with any character
+    these do not settle (beyond punctuation known to hold no letter) is counted by the
+    regexes (`_letters_by_pattern`), so the answer is always theirs.
+    """
+    data = text.encode()
+    ascii_letters = len(data) - len(data.translate(None, _ASCII_LETTER_BYTES))
+    if len(data) == len(text):  # ASCII: most English text
+        return ascii_letters, 0, ascii_letters
+    if (
+        data.translate(None, _SETTLED_BYTES)
+        or _LETTERLIKE_LATIN1.search(data)
+        or _LETTERLIKE_FROM_2040.search(data)
+    ):
+        return _letters_by_pattern(text)
+    latin = ascii_letters + len(data) - len(data.translate(None, _LATIN_LEADS))
+    cyrillic = len(data) - len(data.translate(None, _CYRILLIC_LEADS))
+    return latin, cyrillic, latin + cyrillic
+
+
+_ASCII_LETTER_BYTES = bytes(range(0x41, 0x5B)) + bytes(range(0x61, 0x7B))
+_LATIN_LEADS = bytes(range(0xC3, 0xC9))
+_CYRILLIC_LEADS = bytes(range(0xD0, 0xD4))
+# Bytes whose characters the counts above settle: ASCII, continuation bytes, the leads above,
+# and the leads of U+0080-U+00BF (C2) and U+2000-U+2FFF (E2), common punctuation (« » — …).
+_SETTLED_BYTES = bytes(range(0xC0)) + _LATIN_LEADS + _CYRILLIC_LEADS + b"\xc2\xe2"
+# Of those, the characters that are letters or numbers to `_LETTER` (ª ² ³ µ ¹ º ¼ ½ ¾) and
+# everything from U+2040 on (ⁱ ⁿ ...): a text with one is counted by the regexes.
+# (Two patterns, each starting with a literal byte, which the regex engine finds fast.)
+_LETTERLIKE_LATIN1 = re.compile(rb"\xc2[\xaa\xb2\xb3\xb5\xb9\xba\xbc-\xbe]")
+_LETTERLIKE_FROM_2040 = re.compile(rb"\xe2[^\x80]")
+
+
+def _letters_by_pattern(text: str) -> tuple[int, int, int]:
+    """`_letters` by regexes: for any text."""
     found = _LATIN_OR_CYRILLIC.findall(text)  # "" for a Latin letter, the letter if Cyrillic
     latin = found.count("")
     cyrillic = len(found) - latin
@@ -273,7 +324,31 @@ def _by_letters(sample: str, latin: int, cyrillic: int, letters: int) -> str | N
         return None
     if latin * 2 >= letters and len(_UZBEK_LATIN.findall(sample)) >= 2:
         return "uz"
+    if latin == letters >= CERTAIN_LETTERS and _is_plain_english(sample):
+        return "en"
     return None
+
+
+def _is_plain_english(sample: str) -> bool:
+    """Whether a text in Latin letters is English by its little words, without Lingua.
+
+    The words of `_ENGLISH_WORD` are words in none of the other Latin-script languages asked
+    about (`LATIN_LANGUAGES`); two of them, making at least one word in ENGLISH_WORD_SHARE,
+    in a text with no accented letter and none of the other languages' own little words
+    (`_NOT_ENGLISH_WORD`: "y", "und", "het" ...), are English. A French, German or Spanish
+    sentence quoting English ("the Snow Leopard Trust") fails one of these; Lingua then
+    decides. On the labelled items and the benchmark's stories this settles some four
+    English texts in five, and agrees with Lingua wherever Lingua is sure, except where
+    Lingua is wrong ("Kulans and jeyrans share the Barsakelmes reserve" is not Turkish).
+    """
+    if not sample.isascii() and _ACCENTED_LATIN.search(sample):
+        return False
+    found = len(_ENGLISH_WORD.findall(sample))
+    return (
+        found >= 2
+        and found * ENGLISH_WORD_SHARE >= len(sample.split())
+        and _NOT_ENGLISH_WORD.search(sample) is None
+    )
 
 
 def _detector(

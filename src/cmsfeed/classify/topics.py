@@ -121,18 +121,20 @@ def _spans(entries: list[_Entry], kind: str) -> list[Span]:
     """Where the phrases of `kind` ("terms" or "excludes") occur among `entries`."""
     spans: list[Span] = []
     candidates = map(attrgetter(kind), entries)
+    last = len(entries)
     # compress() finds the few words that start a phrase without a Python loop over all.
     for position in compress(count(), candidates):
         for phrase, topic_id in getattr(entries[position], kind):
             end = position + len(phrase)
-            if end == position + 1 or (
-                end <= len(entries)
-                and all(
-                    entries[position + offset].forms & wanted
-                    for offset, wanted in enumerate(phrase)
-                    if offset
-                )
-            ):
+            if end > last:
+                continue
+            # A plain loop with isdisjoint: no generator and no set built per word compared.
+            offset = position + 1
+            for wanted in phrase[1:]:
+                if entries[offset].forms.isdisjoint(wanted):
+                    break
+                offset += 1
+            else:
                 spans.append((position, end, topic_id))
     return spans
 

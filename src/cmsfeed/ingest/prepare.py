@@ -31,10 +31,20 @@ from cmsfeed.sanitize import (
 # The opening of a text tells its language as well as the whole does, for less.
 IDENTIFY_CHARS = 200
 
+# What a language's paragraphs need to be a version of their own rather than a quotation kept
+# inside the largest version: this many words, or this fraction (1/3) of the story's words.
+MIN_VERSION_WORDS = 25
+MIN_VERSION_SHARE = 3
+
 # The reason of a version left out by ingest.other_languages = "skip"; the report counts them.
 _SKIPPED = "not stored: in {language!r}, a language outside site.languages"
 _SKIPPED_PATTERN = re.compile(r"^not stored: in '([a-z]{2,3})', a language outside")
 _SLUG_WORD = re.compile(r"\w+")
+# Paragraphs of plain text come out of cleaning as they went in, unless they hold what the
+# HTML parser rewrites: an entity or ampersand, a carriage return, a no-break space (written
+# back as &nbsp;), a NUL. Without these, cleaning (nh3, the costliest step of a plain story)
+# is skipped; tests/test_prepare_shortcuts.py checks both give the same.
+_CHANGED_BY_CLEANING = re.compile("[&\r\u00a0\x00]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +152,16 @@ class StoryPreparer:
             return reject("no title")
         if story.published_at is None:
             return reject("no publication date")
+        plain = is_plain_paragraphs(raw_summary)
         unsafe = sorted(
             {name for text in (raw_title, *raw_titles.values()) for name in unsafe_markup(text)}
-            | set(() if is_plain_paragraphs(raw_summary) else unsafe_markup(raw_summary))
+            | set(() if plain else unsafe_markup(raw_summary))
         )
-        summary = clean_html(raw_summary, story.url)
+        summary = (
+            raw_summary.strip()
+            if plain and not _CHANGED_BY_CLEANING.search(raw_summary)
+            else clean_html(raw_summary, story.url)
+        )
         if unsafe:
             warn(f"removed unsafe HTML: {', '.join(unsafe)}")
         given_titles = {k: t for k, t in ((k, title_text(v)) for k, v in raw_titles.items()) if t}
@@ -167,7 +182,7 @@ class StoryPreparer:
         def warn(reason: str) -> None:
             problems.append(Problem(self.source_id, story.position, reason, rejected=False))
 
-        versions = self._versions(story, title, draft.paragraphs, identified, given_titles)
+        versions = self._versions(story, title, draft.paragraphs, identified, given_titles, warn)
         # Keys are namespaced by source: two sources may both number their entries "1".
         identity = story_identity(self.source_id, story)
         base_key = identity.key
@@ -237,22 +252,34 @@ class StoryPreparer:
         found: list[Paragraph],
         identified: list[Identification | None],
         given_titles: dict[str, str],
+        warn: Callable[[str], None],
     ) -> list[_Version]:
         """The story's language versions: its paragraphs grouped by their language.
 
         Where the site has at most one language in a script, the paragraphs in that script
         are identified together, once; where it has more (English and French, say), each
-        paragraph is. A paragraph that cannot be told stays with its neighbour.
+        paragraph is. A paragraph that cannot be told stays with its neighbour, and a passage
+        too short to be a version stays inside the largest one, with a warning
+        (`_passages_kept_inside`).
         """
         languages = [i.language if i is not None and i.certain else None for i in identified]
         distinct = list(dict.fromkeys(lang for lang in languages if lang is not None))
         versions: list[_Version]
         if len(distinct) >= 2:
-            grouped: dict[str, list[Paragraph]] = {lang: [] for lang in distinct}
-            current = distinct[0]
-            for paragraph, language in zip(found, languages, strict=True):
-                current = language or current
-                grouped[current].append(paragraph)
+            assigned: list[str] = []
+            for language in languages:
+                assigned.append(language or (assigned[-1] if assigned else distinct[0]))
+            kept = _passages_kept_inside(found, assigned, given_titles)
+            for language, (words, main) in kept.items():
+                warn(
+                    f"kept a {words}-word passage in {language!r} inside the {main!r} version: "
+                    f"too short to be a version of its own (a version needs "
+                    f"{MIN_VERSION_WORDS} words or 1/{MIN_VERSION_SHARE} of the story's words)"
+                )
+            grouped: dict[str, list[Paragraph]] = {}
+            for paragraph, language in zip(found, assigned, strict=True):
+                owner = kept[language][1] if language in kept else language
+                grouped.setdefault(owner, []).append(paragraph)
             versions = [_Version(lang, paras) for lang, paras in grouped.items()]
         elif distinct:
             versions = [_Version(distinct[0], found)]
@@ -307,6 +334,33 @@ class StoryPreparer:
                 warn(f"unknown topic(s) ignored: {', '.join(unknown)}")
             return tuple(t for t in story.topics if t in self.known_topics)
         return self.matcher.match(f"{title}\n{text}", language)
+
+
+def _passages_kept_inside(
+    found: list[Paragraph], languages: list[str], given_titles: dict[str, str]
+) -> dict[str, tuple[int, str]]:
+    """The languages whose paragraphs are too few words to be a version: {language: (their
+    words, the language of the largest version, which keeps them)}.
+
+    The largest version (by words) always stands. Another stands when it has at least
+    MIN_VERSION_WORDS words (a paragraph of its own) or 1/MIN_VERSION_SHARE of the story's
+    words (a short story told twice, a title-length sentence in each language), or when the
+    source titled it in its language. Otherwise it is a quotation: one Russian sentence in
+    an English report is part of the English story, not its translation.
+    """
+    words: dict[str, int] = {}
+    for paragraph, language in zip(found, languages, strict=True):
+        words[language] = words.get(language, 0) + len(paragraph.text.split())
+    largest = max(words, key=words.__getitem__)  # the first of equals: the story's order
+    total = sum(words.values())
+    return {
+        language: (count, largest)
+        for language, count in words.items()
+        if language != largest
+        and language not in given_titles
+        and count < MIN_VERSION_WORDS
+        and count * MIN_VERSION_SHARE < total
+    }
 
 
 def title_text(raw: str) -> str:

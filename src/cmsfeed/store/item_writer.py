@@ -1,7 +1,8 @@
 """Writing the items of one fetch of a source. Does I/O (the database).
 
-Items are matched to stored ones by key (see `cmsfeed.identity`): an item with the key of a
-stored one is that item, unchanged, retagged or edited. An item whose key is new is new,
+Items are matched to stored ones by story and language (`ingest_pairing`; keys are made by
+`cmsfeed.identity`): an item with the key, or the story key and language, of a stored one is
+that item, unchanged, retagged or edited, and keeps its id. An item without one is new,
 with one exception: a story known only by its fingerprint (no id, no URL) whose title was
 edited has a new fingerprint. Before it is taken for new, it is looked up among the stored
 fingerprinted stories of the same source and day that this fetch has not seen, through an
@@ -30,14 +31,12 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from cmsfeed.errors import StoreError
-from cmsfeed.identity import (
-    EDIT_SIMILARITY,
-    edit_sketches,
-    fingerprint_before_full_titles,
-    similarity,
-)
+from cmsfeed.identity import fingerprint_before_full_titles
 from cmsfeed.model import Item
-from cmsfeed.store.rows import chunks, first_line, insert_items, replace_topics, topics_of
+from cmsfeed.store.ingest_edits import Candidate, edit_candidates, sketch_index
+from cmsfeed.store.ingest_inserts import insert_new_items
+from cmsfeed.store.ingest_pairing import pair_versions
+from cmsfeed.store.rows import chunks, first_line, replace_topics, topics_of
 from cmsfeed.store.schema import items
 
 # What an upsert reads of a stored item to decide between unchanged, retagged and updated.
@@ -56,9 +55,6 @@ _UPSERT_COLUMNS = (
     items.c.topics_override,
 )
 _DAY = timedelta(days=1)
-# A story compared with more stored ones than this (through shared sketches) is ambiguous:
-# the bound keeps the lookup linear however many stories share a title's words.
-MAX_CANDIDATES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +94,6 @@ class Ambiguous:
     item_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    id: str
-    story_key: str
-    language: str
-    language_override: str | None
-
-
 @dataclass
 class ItemWriter:
     """Writes one fetch's items in batches (`write`), then the deferred ones (`finish`).
@@ -125,7 +113,7 @@ class ItemWriter:
     _seen_story_keys: set[str] = field(default_factory=set)
     _claimed_ids: set[str] = field(default_factory=set)
     _deferred: dict[str, Item] = field(default_factory=dict)
-    _days: dict[tuple[str, date], list[_Candidate]] = field(default_factory=dict)
+    _days: dict[tuple[str, date], list[Candidate]] = field(default_factory=dict)
 
     # -- the calls ----------------------------------------------------------------------------
 
@@ -158,7 +146,7 @@ class ItemWriter:
             return UpsertCounts()
         unique = {item.key: item for item in batch}  # a source repeating a story: last one wins
         with self._transaction() as connection:
-            stored = self._stored_by_key(connection, list(unique))
+            unique, stored = pair_versions(unique.values(), self._stored_rows(connection, unique))
             stored.update(self._stored_before_full_titles(connection, unique, stored))
             self._seen_story_keys.update(item.story_key for item in unique.values())
             for row in stored.values():
@@ -177,7 +165,7 @@ class ItemWriter:
                 else:
                     new.append(item)
             counts = self._apply(connection, [(stored[k], unique[k]) for k in stored])
-            return counts + UpsertCounts(inserted=insert_items(connection, new, self.now))
+            return counts + UpsertCounts(inserted=insert_new_items(connection, new, self.now))
 
     def finish(self) -> UpsertCounts:
         """Settle the held-back stories: edits of stored ones, or new."""
@@ -190,9 +178,19 @@ class ItemWriter:
             edited = [(row, item) for item in deferred if (row := matches.get(item.key))]
             new = [item for item in deferred if item.key not in matches]
             counts = self._apply(connection, edited)
-            return counts + UpsertCounts(inserted=insert_items(connection, new, self.now))
+            return counts + UpsertCounts(inserted=insert_new_items(connection, new, self.now))
 
     # -- matching -----------------------------------------------------------------------------
+
+    def _stored_rows(self, connection: Connection, unique: Mapping[str, Item]) -> list[Any]:
+        """The stored rows of the batch's stories: by key, and by story key (other versions)."""
+        story_keys = list({item.story_key for item in unique.values() if item.story_key})
+        rows = list(self._stored_by_key(connection, list(unique)).values())
+        for chunk in chunks(story_keys):
+            rows += connection.execute(
+                select(*_UPSERT_COLUMNS).where(items.c.story_key.in_(chunk))
+            ).mappings()
+        return rows
 
     def _stored_by_key(self, connection: Connection, keys: list[str]) -> dict[str, Any]:
         stored: dict[str, Any] = {}
@@ -227,7 +225,7 @@ class ItemWriter:
         if day not in self._days:
             start = datetime.combine(day[1], time(), item.published_at.tzinfo)
             self._days[day] = [
-                _Candidate(row.id, row.story_key or row.key, row.language, row.language_override)
+                Candidate(row.id, row.story_key or row.key, row.language, row.language_override)
                 for row in connection.execute(
                     select(
                         items.c.id,
@@ -266,14 +264,10 @@ class ItemWriter:
                 ).where(items.c.id.in_(chunk))
             ).mappings():
                 texts[row["id"]] = row
-        index: dict[tuple[str, date, str], list[str]] = defaultdict(list)
-        for row in texts.values():
-            day = (row["source_id"], row["published_at"].date())
-            for sketch in edit_sketches(row["title"], row["summary"]):
-                index[(*day, sketch)].append(row["id"])
+        index = sketch_index(texts)
         evidence: dict[str, dict[str, int]] = {}  # item key -> {stored id: strength}
         for item in deferred:
-            alike, overflow = _alike(item, index, texts, open_ids)
+            alike, overflow = edit_candidates(item, index, texts, open_ids)
             if overflow:
                 self.ambiguous.append(Ambiguous(item.story_key, tuple(sorted(alike))))
             else:
@@ -369,34 +363,3 @@ class ItemWriter:
                 yield connection
         except SQLAlchemyError as err:
             raise StoreError(self.label, f"cannot write items: {first_line(err)}") from err
-
-
-def _alike(
-    item: Item,
-    index: Mapping[tuple[str, date, str], list[str]],
-    texts: Mapping[str, Any],
-    open_ids: Mapping[str, _Candidate],
-) -> tuple[dict[str, int], bool]:
-    """Stored stories `item` may be an edit of, each with the strength of the evidence (how
-    many kinds of sketch it shares: the same summary, a title one word apart), and whether
-    there were too many to look at."""
-    day = (item.source_id, item.published_at.date())
-    kinds: dict[str, set[str]] = defaultdict(set)
-    for sketch in sorted(edit_sketches(item.title, item.summary)):
-        for item_id in index.get((*day, sketch), ()):
-            if item_id not in kinds and len(kinds) == MAX_CANDIDATES:
-                return dict.fromkeys(kinds, 0), True
-            if _same_language(open_ids[item_id], item):
-                kinds[item_id].add(sketch[0])
-    after = f"{item.title} {item.summary}"
-    return {
-        item_id: len(found)
-        for item_id, found in kinds.items()
-        if similarity(f"{texts[item_id]['title']} {texts[item_id]['summary']}", after)
-        >= EDIT_SIMILARITY
-    }, False
-
-
-def _same_language(candidate: _Candidate, item: Item) -> bool:
-    # A language set by hand may differ from what the classifier says of the edit.
-    return candidate.language in (item.language, candidate.language_override)
