@@ -25,7 +25,7 @@ from cmsfeed.classify.language import (
 from cmsfeed.ingest.paragraphs import is_plain_paragraphs
 from cmsfeed.ingest.prepare import _CHANGED_BY_CLEANING
 from cmsfeed.sanitize import clean_html, remove_xml_forbidden
-from language_support import identifier
+from support.language import identifier
 
 LABELLED = Path(__file__).resolve().parent / "data" / "topics" / "labelled.json"
 

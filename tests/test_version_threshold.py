@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cmsfeed.ingest.prepare import MIN_VERSION_SHARE, MIN_VERSION_WORDS
 from cmsfeed.model import Item, Problem, Story
-from language_support import bare_preparer
+from support.language import bare_preparer
 
 ENGLISH_REPORT = [
     "Rangers of the Altyn-Dala initiative counted saigas from the air this spring, and the "
