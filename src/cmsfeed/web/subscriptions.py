@@ -243,7 +243,10 @@ class SubscriptionPages(SubscriptionViews):
                 subscriber.status, outcome
             )
         undo: list[dict[str, str]] = []
-        if outcome in (Outcome.CONFIRMED, Outcome.RESUBSCRIBED) and subscriber is not None:
+        if outcome is Outcome.RESUBSCRIBED and subscriber is not None:  # the undo
+            title = self.translate(language, "You are still subscribed")
+            text = self.composer.renderer.why(subscriber)
+        elif outcome is Outcome.CONFIRMED and subscriber is not None:
             title = self.translate(language, "Subscription confirmed")
             text = self.composer.renderer.why(subscriber)
         elif outcome is Outcome.SAVED and subscriber is not None:
