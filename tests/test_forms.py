@@ -191,3 +191,14 @@ def test_the_form_reader_is_pure() -> None:
     allowed = {"__future__", "re", "collections.abc", "dataclasses", "typing", "cmsfeed.errors",
                "cmsfeed.model", "cmsfeed.subscribers"}  # fmt: skip
     assert imported <= allowed
+
+
+def test_an_over_long_address_is_refused_never_cut_into_another() -> None:
+    local = "reader"
+    domain = ".".join(["a" * 60, "b" * 60, "c" * 60, "d" * 60, "example.org"])
+    fits = f"{local}@{'d' * 40}.{'e' * 40}.{'f' * 40}.{'g' * 40}.{'h' * 40}.example.org"
+    assert read({"email": [fits]}).choice is not None
+    too_long = f"{local}@{domain}"
+    assert len(too_long) > 254
+    answer = read({"email": [too_long]})
+    assert answer.choice is None and answer.errors == {"email": forms.EMAIL_INVALID}

@@ -86,6 +86,40 @@ def test_every_problem_in_russian_beside_its_field(site) -> None:  # type: ignor
     assert smtp.handler.received == []
 
 
+def test_the_answers_to_the_form_keep_the_page_language_not_the_digest_language(site) -> None:  # type: ignore[no-untyped-def]
+    web, (_smtp, _digests), _clock = site
+    form = web.get("/subscribe?lang=ru")
+    action = tree(form).css_first("form").attributes["action"]
+    fields = {"csrf": csrf_of(form), "language": "en", "frequency": "daily", "weekday": "mon"}
+    fields |= {"time": "8:00", "timezone": "UTC"}
+    bad = web.post("/" + action, data={**fields, "email": "no address"})
+    assert bad.status_code == 400 and tree(bad).css_first("html").attributes["lang"] == "ru"
+    assert beside(tree(bad), "email").startswith("Укажите адрес")
+    good = web.post("/" + action, data={**fields, "email": "reader@example.org"})
+    assert good.status_code == 200 and tree(good).css_first("html").attributes["lang"] == "ru"
+
+
+def test_a_stale_preferences_form_stays_stale_after_a_mistake(site) -> None:  # type: ignore[no-untyped-def]
+    web, (_smtp, digests), clock = site
+    anna = digests.save_subscriber(Subscriber("anna@example.org", language="ru"), clock())
+    url = "/" + preferences_link("", SECRET, anna.id)
+    tab_a, tab_b = web.get(url), web.get(url)
+    token_a = tree(tab_a).css_first('input[name="token"]').attributes["value"]
+    token_b = tree(tab_b).css_first('input[name="token"]').attributes["value"]
+    saved = web.post(
+        "/preferences", data={"token": token_b, "csrf": csrf_of(tab_b), "time": "9:00"}
+    )
+    assert saved.status_code == 200
+    wrong = web.post("/preferences", data={"token": token_a, "csrf": csrf_of(tab_a), "time": "7h"})
+    assert wrong.status_code == 400
+    again = tree(wrong).css_first('input[name="token"]').attributes["value"]
+    assert again == token_a  # the token the form was opened with, not a fresh one
+    late = web.post("/preferences", data={"token": again, "csrf": csrf_of(wrong), "time": "7:00"})
+    assert late.status_code == 409
+    kept = digests.get_subscriber(anna.id)
+    assert kept is not None and f"{kept.send_time:%H:%M}" == "09:00"
+
+
 def test_a_time_without_its_leading_zero_signs_up(site) -> None:  # type: ignore[no-untyped-def]
     web, (smtp, digests), _clock = site
     answer = signup(

@@ -201,7 +201,7 @@ def test_the_unsubscribed_page_undoes_it_once(site) -> None:  # type: ignore[no-
         assert out.status_code == 200 and 'action="resubscribe?token=' in out.text
         undo = unquote(re.search(r'action="resubscribe\?token=([^"]+)"', out.text).group(1))  # type: ignore[union-attr]
         back = web.post("/resubscribe", data={"token": undo})
-        assert back.status_code == 200 and "Подписка подтверждена" in back.text
+        assert back.status_code == 200 and "Вы по-прежнему подписаны" in back.text
         again = digests.get_subscriber("anna@example.org")
         assert anna is not None and again is not None and again.status == "active"
         assert (again.topics, again.language) == (anna.topics, anna.language)

@@ -474,3 +474,68 @@ def test_subscribers_stored_before_versions_start_at_zero(tmp_path: Path, store_
         assert site.welcomes_to("anna@example.org") == 1
     finally:
         old.close()
+
+
+# -- the operator's changes move the version too (found by review after the merge) ---------
+
+
+def _unsubscribe_token(address: str) -> str:
+    link = unsubscribe_link("http://x/", SECRET, subscriber_id(address))
+    return unquote(link.split("token=", 1)[1])
+
+
+def test_a_confirmation_asked_for_before_the_operator_acted_changes_nothing(site):
+    # Asked for while the address was unknown (version 0), then the operator added it: the
+    # link must not confirm over what the operator set.
+    early = site.sign_up(frequency="weekly")
+    site.digests.write_subscribers(
+        [Subscriber("anna@example.org", language="en", status="active", origin="cli")],
+        [],
+        site.clock(),
+        "cli",
+    )
+    added = site.digests.get_subscriber("anna@example.org")
+    assert added is not None and added.frequency == "daily"
+    assert site.confirm(early) is Outcome.STALE
+    assert site.digests.get_subscriber("anna@example.org") == added
+    # Confirmed, then signed up again (weekly) and removed by the operator before that second
+    # link was pressed: the remove holds.
+    again = site.sign_up(frequency="weekly")
+    removed = site.digests.end_subscription(added.id, site.clock(), "cli")
+    assert removed is not None
+    gone = site.digests.get_subscriber("anna@example.org")
+    assert gone is not None and gone.status == "unsubscribed" and gone.version > added.version
+    assert site.confirm(again) is Outcome.STALE
+    assert site.digests.get_subscriber("anna@example.org") == gone
+
+
+def test_weekly_instead_is_for_active_readers_and_bound_to_their_version(site):
+    assert site.confirm(site.sign_up()) is Outcome.CONFIRMED
+    token = _unsubscribe_token("anna@example.org")
+    weekly = site.service.weekly_instead(token, site.clock())
+    assert weekly.outcome is Outcome.SAVED and weekly.subscriber is not None
+    assert weekly.subscriber.frequency == "weekly" and weekly.subscriber.status == "active"
+    out = site.service.unsubscribe(token, site.clock())
+    assert out.outcome is Outcome.UNSUBSCRIBED and out.token is not None
+    # Unsubscribed: no weekly digest is set up behind the reader's back, and the undo
+    # offered a moment ago still works (nothing changed since).
+    stale = site.service.weekly_instead(token, site.clock())
+    assert stale.outcome is Outcome.STALE
+    assert site.digests.get_subscriber("anna@example.org").status == "unsubscribed"  # type: ignore[union-attr]
+    assert site.service.resubscribe(out.token, site.clock()).outcome is Outcome.RESUBSCRIBED
+
+
+@pytest.mark.parametrize("purpose", ["preferences", "resubscribe", "confirm"])
+def test_a_signed_version_beyond_the_store_is_a_bad_link_not_a_failure(site, purpose):
+    assert site.confirm(site.sign_up()) is Outcome.CONFIRMED
+    anna = subscriber_id("anna@example.org")
+    data: Any = {"id": anna, "version": 10**30}
+    if purpose == "confirm":
+        data = {**SIGN_UP, "topics": ["saiga"], "weekday": "mon", "version": 10**30}
+    token = make_token(SECRET, purpose, data, site.clock() + timedelta(days=1))
+    calls = {
+        "preferences": lambda: site.service.save_preferences(token, SIGN_UP, site.clock()),
+        "resubscribe": lambda: site.service.resubscribe(token, site.clock()),
+        "confirm": lambda: asyncio.run(site.service.confirm(token, site.clock())),
+    }
+    assert calls[purpose]().outcome is Outcome.BAD_LINK

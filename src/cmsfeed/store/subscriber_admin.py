@@ -125,6 +125,9 @@ class SubscriberAdmin(StorePart):
             "covered_until": None,  # as a sign-up: digest/select.py starts the window
             "last_slot_at": None,
             "hard_failures": 0,
+            # 1, not 0: a confirmation link asked for before the operator added the address
+            # names version 0 (unknown), and must not confirm over what the operator set.
+            "version": 1,
         }
 
     def end_subscription(self, subscriber_id: str, now: datetime, actor: str) -> int | None:
@@ -136,7 +139,7 @@ class SubscriberAdmin(StorePart):
                 update(subscribers)
                 .where(subscribers.c.id == subscriber_id)
                 .where(subscribers.c.status != "unsubscribed")
-                .values(status="unsubscribed")
+                .values(status="unsubscribed", version=subscribers.c.version + 1)
             )
             if not ended.rowcount:
                 return None
@@ -247,7 +250,12 @@ _PREFERENCE_COLUMNS = ("language", "topics", "frequency", "weekday", "send_time"
 _PREFERENCES = (
     update(subscribers)
     .where(subscribers.c.id == bindparam("b_id"))
-    .values({name: bindparam(f"b_{name}") for name in _PREFERENCE_COLUMNS})
+    .values(
+        {
+            **{name: bindparam(f"b_{name}") for name in _PREFERENCE_COLUMNS},
+            "version": subscribers.c.version + 1,  # a change: older links go stale
+        }
+    )
 )
 
 

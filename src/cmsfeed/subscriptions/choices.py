@@ -47,6 +47,11 @@ class LinkDataError(ValueError):
     """A signed link whose data lacks a field or holds the wrong kind of value."""
 
 
+# The largest version a link may name: the store's INTEGER column (a larger number signed by
+# this site is a bug, and must answer 400 like other malformed data, not fail in the database).
+MAX_VERSION = 2**31 - 1
+
+
 def subscriber_from_values(
     values: Mapping[str, Any], choices: SiteChoices, origin: str
 ) -> Subscriber:
@@ -124,7 +129,7 @@ def read_confirm_data(data: Any, choices: SiteChoices) -> tuple[Subscriber, int]
     if not all(isinstance(topic, str) for topic in data["topics"]):
         raise LinkDataError("topics: expected a list of strings")
     version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+    if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version <= MAX_VERSION:
         raise LinkDataError("version: missing or not a whole number")
     try:
         return subscriber_from_values(data, choices, "web"), version
@@ -148,6 +153,7 @@ def read_preferences_data(data: Any) -> tuple[str, int | None]:
             isinstance(subscriber_id, str)
             and isinstance(version, int)
             and not isinstance(version, bool)
+            and 0 <= version <= MAX_VERSION
         ):
             return subscriber_id, version
     raise LinkDataError("expected a subscriber id, with its version in a form")

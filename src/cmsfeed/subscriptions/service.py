@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
@@ -257,6 +257,22 @@ class SubscriptionService:
             current = self.store.get_subscriber(subscriber_id)
             return self._stale(current, current.language if current else None)
         return Result(Outcome.RESUBSCRIBED, back, back.language)
+
+    def weekly_instead(self, token: str, now: datetime) -> Result:
+        """The unsubscribe page's milder choice: one digest a week, on the unsubscribe link.
+        Only an active subscriber can take it (STALE otherwise, nothing done), and only at
+        the version read, like every change the reader makes."""
+        subscriber_id = self._unsubscribe_id(token, now)
+        if isinstance(subscriber_id, Result):
+            return subscriber_id
+        found = self.store.get_subscriber(subscriber_id)
+        if found is None or found.status != "active":
+            return self._stale(found, found.language if found else None)
+        saved = self.store.save_preferences(replace(found, frequency="weekly"), found.version)
+        if saved is None:
+            current = self.store.get_subscriber(subscriber_id)
+            return self._stale(current, found.language)
+        return Result(Outcome.SAVED, saved, saved.language)
 
     def _unsubscribe_id(self, token: str, now: datetime) -> str | Result:
         data = self._read(token, "unsubscribe", now)

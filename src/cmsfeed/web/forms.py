@@ -19,7 +19,11 @@ from cmsfeed.errors import SubscriberError
 from cmsfeed.model import FREQUENCIES, WEEKDAYS, Frequency, Weekday
 from cmsfeed.subscribers import normalize_email
 
-FIELD_LENGTH = 200  # longer values are cut before they are shown back or checked
+# An address has at most 254 characters (RFC 5321). A value is kept to one character more
+# than that, so what is shown back stays small and an over-long value is refused as it
+# stands, never cut into a valid, different one.
+MAX_ADDRESS = 254
+FIELD_LENGTH = MAX_ADDRESS + 1
 _TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
@@ -101,6 +105,8 @@ def read_digest_form(
     if email is None:
         if not address:
             errors["email"] = EMAIL_MISSING
+        elif len(address) > MAX_ADDRESS:
+            errors["email"] = EMAIL_INVALID
         else:
             try:
                 address = normalize_email(address)

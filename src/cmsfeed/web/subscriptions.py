@@ -15,8 +15,9 @@ reports every problem at once in the page's language.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -72,7 +73,9 @@ class SubscriptionPages(SubscriptionViews):
         return self.form(
             language,
             values,
-            action="subscribe",
+            # The page's language rides along, so that every answer to the form (its errors,
+            # "check your inbox", a refusal) is in the language the reader was reading.
+            action="subscribe?" + urlencode({"lang": language}),
             title=self.translate(language, "Subscribe to the news digest"),
             button=self.translate(language, "Subscribe"),
             **context,
@@ -115,7 +118,6 @@ class SubscriptionPages(SubscriptionViews):
             return self._signup_form(
                 language, answer.values, request=request, notice=result.problem, status=400
             )
-        language = result.language or language
         return self.message(
             language,
             self.translate(language, "Check your inbox"),
@@ -187,8 +189,14 @@ class SubscriptionPages(SubscriptionViews):
             fields, values_of(opened.subscriber), email=opened.subscriber.email
         )
         if answer.choice is None:
+            # Shown again with the token it was sent with, not a fresh one: a form opened
+            # before a change elsewhere stays stale however often it is corrected.
             return self._preferences_form(
-                opened, request, values=answer.values, errors=answer.errors, status=400
+                replace(opened, token=token),
+                request,
+                values=answer.values,
+                errors=answer.errors,
+                status=400,
             )
         result = self.service.save_preferences(token, answer.choice.settings(), now)
         if result.outcome is Outcome.INVALID:

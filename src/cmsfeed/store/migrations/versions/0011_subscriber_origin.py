@@ -6,7 +6,7 @@ did to a subscriber (added, updated, removed), for `subscribers export`.
 instead of deleting the rows, so `digest status` keeps counting them, anonymously.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 """
 
 import sqlalchemy as sa

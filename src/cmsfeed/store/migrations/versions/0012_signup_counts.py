@@ -1,7 +1,7 @@
 """Sign-up counters in the store, so every worker shares one limit and a restart keeps it.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 """
 
 import sqlalchemy as sa
