@@ -86,7 +86,7 @@ _RUSSIAN_WORD = re.compile(r"(?<!\w)(?:и|в|что|для|это|как)(?!\w)"
 # English words no other language of LATIN_LANGUAGES writes (not "of", Dutch; "was", German;
 # "are", Romanian; "for", ...), and how rare they may be among a text's words (1 in 12).
 _ENGLISH_WORD = re.compile(
-    r"(?<![\w'’])(?:the|and|with|that|this|which|from|were|been|their|have)(?![\w'’])",
+    r"(?<![\w'’])(?:the|and|with|for|that|this|which|from|were|been|their|have)(?![\w'’])",
     re.IGNORECASE,
 )
 ENGLISH_WORD_SHARE = 12

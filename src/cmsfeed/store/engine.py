@@ -85,6 +85,15 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # A big ingest rewrites the same index pages batch after batch: checkpointing every
+    # 20,000 pages (some 80 MiB of WAL) instead of SQLite's 1,000 writes each page back to
+    # the database far fewer times, and a larger page cache and memory-mapped reads keep
+    # those pages at hand. Durability is unchanged: still WAL with synchronous=NORMAL, and a
+    # checkpoint still runs, only less often (and when the last connection closes).
+    cursor.execute("PRAGMA wal_autocheckpoint=20000")
+    cursor.execute("PRAGMA cache_size=-65536")  # KiB: up to 64 MiB, taken as pages are read
+    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 
