@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,13 +72,16 @@ def write_config(folder: Path, store_url: str, smtp_port: int, lease_seconds: in
     shutil.copy(SEED, folder / "seed.txt")
     topics = BUNDLED.read_text(encoding="utf-8").partition("\n[[topics]]")[2]
     topics = "[[topics]]" + topics.split("\n# Email digests")[0]
+    # The bundled topics name their terms in the bundled languages: take those too.
+    bundled = tomllib.loads(BUNDLED.read_text(encoding="utf-8"))
+    languages = json.dumps(bundled["site"]["languages"])
     path = folder / "config.toml"
     path.write_text(
         f"""
 [site]
 title = "CAMI news"
 base_url = "http://127.0.0.1:8080/"
-languages = ["en", "ru"]
+languages = {languages}
 
 [store]
 url = "{store_url}"
@@ -207,10 +211,18 @@ def run_round(
         digests = store
         started = time.monotonic()
         workers = [start_worker(config, n) for n in range(WORKERS)]
+
+        def running(keep: list[subprocess.Popen[bytes]]) -> None:
+            # A worker that stopped fails the wait at once, with its last words.
+            for n, worker in enumerate(workers):
+                if worker in keep and worker.poll() is not None:
+                    tail = (tmp_path / f"worker{n}.log").read_text(errors="replace")[-800:]
+                    raise AssertionError(f"worker {n} exited with {worker.returncode}: {tail}")
+
         try:
             if kill_one:
                 wait_until(
-                    lambda: len(deliveries(log)) >= SUBSCRIBERS // 4,
+                    lambda: running(workers) or len(deliveries(log)) >= SUBSCRIBERS // 4,
                     "a quarter sent",
                     timeout=ROUND_TIMEOUT,
                     interval=0.2,
@@ -220,6 +232,7 @@ def run_round(
                 assert len(deliveries(log)) < SUBSCRIBERS, "the round ended before the kill"
 
             def finished() -> bool:
+                running(workers[1:] if kill_one else workers)
                 counts = digests.outbox_status().counts
                 return (
                     counts["sent"] >= SUBSCRIBERS
