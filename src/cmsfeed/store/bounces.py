@@ -21,7 +21,7 @@ from sqlalchemy import Connection, String, cast, func, select, update
 
 from cmsfeed.bounces.match import Sent, Target
 from cmsfeed.store.engine import StorePart
-from cmsfeed.store.rows import insert_ignoring_conflicts
+from cmsfeed.store.rows import insert_ignoring_conflicts, suspend_active
 from cmsfeed.store.schema import FORGIVEN, bounces, outbox, subscribers
 
 
@@ -192,19 +192,7 @@ def _unsubscribe(connection: Connection, subscriber_id: str) -> bool:
 
 
 def _suspend(connection: Connection, subscriber_id: str, reason: str, at: datetime) -> bool:
-    # Only an active subscriber is suspended; when and why show in `subscribers list`, and
-    # `subscribers reactivate` undoes it.
-    result = connection.execute(
-        update(subscribers)
-        .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
-        .values(
-            status="suspended",
-            suspended_at=at,
-            suspended_reason=reason[:500],
-            version=subscribers.c.version + 1,
-        )
-    )
-    return bool(result.rowcount)
+    return suspend_active(connection, subscriber_id, reason, at)
 
 
 def _soft_count(connection: Connection, subscriber_id: str, since: datetime) -> int:

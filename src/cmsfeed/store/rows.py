@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cmsfeed.model import Item
@@ -154,17 +154,32 @@ def charge_hard_failure(
         .where(subscribers.c.id == subscriber_id)
         .values(hard_failures=subscribers.c.hard_failures + 1)
     )
+    return suspend_active(
+        connection,
+        subscriber_id,
+        error,
+        now,
+        subscribers.c.hard_failures >= max_hard_failures,
+    )
+
+
+def suspend_active(
+    connection: Connection,
+    subscriber_id: str,
+    reason: str,
+    at: datetime,
+    *conditions: ColumnElement[bool],
+) -> bool:
+    """Suspend the subscriber if active (and `conditions` hold); True when this changed them.
+    When and why show in `subscribers list`; `subscribers reactivate` undoes it; the version
+    moves on, so links made before go stale."""
     result = connection.execute(
         update(subscribers)
-        .where(
-            subscribers.c.id == subscriber_id,
-            subscribers.c.status == "active",
-            subscribers.c.hard_failures >= max_hard_failures,
-        )
+        .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active", *conditions)
         .values(
             status="suspended",
-            suspended_at=now,
-            suspended_reason=error[:500],
+            suspended_at=at,
+            suspended_reason=reason[:500],
             version=subscribers.c.version + 1,
         )
     )

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, func, or_, select, update
 
 from cmsfeed.store import subscriber_changes as changes
 from cmsfeed.store.engine import StorePart
-from cmsfeed.store.rows import charge_hard_failure, insert_ignoring_conflicts
+from cmsfeed.store.rows import charge_hard_failure, insert_ignoring_conflicts, suspend_active
 from cmsfeed.store.schema import FORGIVEN, bounces, outbox, subscribers
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import Status, Subscriber
@@ -123,17 +123,7 @@ class SubscriberRecords(StorePart):
         """Suspend an active subscriber at once (a hard bounce read later by mail); True when
         this changed their status. The reason is what `subscribers list` shows."""
         with self.engine.begin() as connection:
-            result = connection.execute(
-                update(subscribers)
-                .where(subscribers.c.id == subscriber_id, subscribers.c.status == "active")
-                .values(
-                    status="suspended",
-                    suspended_at=at,
-                    suspended_reason=reason[:500],
-                    version=subscribers.c.version + 1,
-                )
-            )
-        return bool(result.rowcount)
+            return suspend_active(connection, subscriber_id, reason, at)
 
     def record_hard_failure(
         self, subscriber_id: str, reason: str, at: datetime, max_hard_failures: int
