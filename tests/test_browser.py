@@ -286,7 +286,7 @@ def test_sign_up_for_argali_confirm_change_and_unsubscribe_in_one_language(
     assert browser_page.locator("select#language").input_value() == language
     browser_page.locator("#email").fill(address)
     browser_page.locator("#email").press("Enter")
-    browser_page.wait_for_url(f"{site.base}/subscribe")
+    browser_page.wait_for_url(f"{site.base}/subscribe?lang={language}")
     looks_right("signup-sent")
     assert site.subscriber(address) is None  # nothing is stored before confirmation
 
@@ -388,7 +388,7 @@ def test_the_sign_up_form_for_people(
     tab.locator("#time").fill("25:00")
     tab.locator("#timezone").fill("Nowhere/Land")
     tab.get_by_role("button").click()
-    tab.wait_for_url(f"{site.base}/subscribe")
+    tab.wait_for_url(f"{site.base}/subscribe?lang={language}")  # the page language rides along
     tab.screenshot(path=str(artifacts / f"signup-errors-{language}-375.png"), full_page=True)
     assert tab.locator("html").get_attribute("lang") == language
     assert tab.get_by_role("alert").inner_text() == words["summary"]
@@ -399,7 +399,7 @@ def test_the_sign_up_form_for_people(
     # The form sent back is a 400 (Chromium logs that status), and nothing else went wrong.
     assert page.errors == [
         f"console: Failed to load resource: the server responded with a status of 400 "
-        f"(Bad Request) ({site.base}/subscribe)"
+        f"(Bad Request) ({site.base}/subscribe?lang={language})"
     ]
     page.errors.clear()
 
@@ -409,7 +409,7 @@ def test_the_sign_up_form_for_people(
     tab.locator("#time").fill("8:00")
     tab.locator("#timezone").fill("Asia/Almaty")
     tab.get_by_role("button").click()
-    tab.wait_for_url(f"{site.base}/subscribe")
+    tab.wait_for_url(f"{site.base}/subscribe?lang={language}")
     assert tab.locator("h1").inner_text() == words["sent"]
     confirm = site.local(link_in(site.mail_to(address)[0].message, "confirm"))
     tab.goto(confirm)
