@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from cmsfeed.errors import SubscriberError
 from cmsfeed.subscribers import FREQUENCIES, WEEKDAYS, Subscriber
 from cmsfeed.subscriptions.choices import (
+    MAX_VERSION,
     LinkDataError,
     SiteChoices,
     confirm_data,
@@ -37,9 +38,17 @@ subscribers = st.builds(
 )
 
 
-@given(subscribers, st.integers(0, 2**31))
+@given(subscribers, st.integers(0, MAX_VERSION))
 def test_a_confirmation_link_carries_every_choice_unchanged(wanted: Subscriber, version: int):
     assert read_confirm_data(confirm_data(wanted, version), CHOICES) == (wanted, version)
+
+
+@given(subscribers, st.one_of(st.integers(max_value=-1), st.integers(min_value=MAX_VERSION + 1)))
+def test_a_version_the_store_cannot_hold_is_malformed(wanted: Subscriber, version: int):
+    with pytest.raises(LinkDataError):
+        read_confirm_data(confirm_data(wanted, version), CHOICES)
+    with pytest.raises(LinkDataError):
+        read_preferences_data({"id": wanted.id, "version": version})
     assert subscriber_from_values(values_of(wanted), CHOICES, "web") == wanted
 
 
