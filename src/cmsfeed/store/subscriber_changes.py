@@ -49,15 +49,7 @@ def confirm_at_version(
     if current is None or current.version != version:
         return None
     if current.status != "active":
-        values.update(
-            status="active",
-            confirmed_at=now,
-            hard_failures=0,
-            suspended_at=None,
-            suspended_reason=None,
-            last_slot_at=None,
-            covered_until=now,
-        )
+        values.update(fresh_start(now))
     return _update_at_version(connection, wanted.id, version, values)
 
 
@@ -95,6 +87,21 @@ def resubscribe_at_version(
         .values(status="active", version=version + 1)
     )
     return read_subscriber(connection, subscriber_id) if result.rowcount else None
+
+
+def fresh_start(now: datetime) -> dict[str, object]:
+    """The columns of a subscriber who becomes active again by signing up (or by the operator
+    or the config file): failures and suspension forgotten, the cursor at `now`, so that no
+    story from before is sent."""
+    return {
+        "status": "active",
+        "confirmed_at": now,
+        "hard_failures": 0,
+        "suspended_at": None,
+        "suspended_reason": None,
+        "last_slot_at": None,
+        "covered_until": now,
+    }
 
 
 def read_subscriber(connection: Connection, subscriber_id: str) -> Subscriber | None:

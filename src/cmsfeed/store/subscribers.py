@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from cmsfeed.store import subscriber_changes as changes
 from cmsfeed.store.engine import StorePart
 from cmsfeed.store.rows import charge_hard_failure, insert_ignoring_conflicts, suspend_active
 from cmsfeed.store.schema import FORGIVEN, bounces, outbox, subscribers
+from cmsfeed.store.subscriber_changes import fresh_start, read_subscriber
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import Status, Subscriber
 
@@ -49,23 +50,15 @@ class SubscriberRecords(StorePart):
                     }
                 ],
             )
-            old = _subscriber(connection, subscriber.id)
+            old = read_subscriber(connection, subscriber.id)
             assert old is not None
             if subscriber.status == "active" and old.status != "active":
-                values.update(
-                    status="active",
-                    confirmed_at=now,
-                    hard_failures=0,
-                    suspended_at=None,
-                    suspended_reason=None,
-                    last_slot_at=None,
-                    covered_until=now,
-                )
+                values.update(fresh_start(now))
             values["version"] = subscribers.c.version + 1  # a change: older links go stale
             connection.execute(
                 update(subscribers).where(subscribers.c.id == subscriber.id).values(**values)
             )
-            saved = _subscriber(connection, subscriber.id)
+            saved = read_subscriber(connection, subscriber.id)
         assert saved is not None
         return saved
 
@@ -200,12 +193,3 @@ class SubscriberRecords(StorePart):
     def resubscribe_subscriber(self, subscriber_id: str, version: int) -> Subscriber | None:
         with self.engine.begin() as connection:
             return changes.resubscribe_at_version(connection, subscriber_id, version)
-
-
-def _subscriber(connection: Connection, subscriber_id: str) -> Subscriber | None:
-    row = (
-        connection.execute(select(subscribers).where(subscribers.c.id == subscriber_id))
-        .mappings()
-        .first()
-    )
-    return subscriber_from_row(row) if row else None

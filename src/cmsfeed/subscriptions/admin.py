@@ -20,7 +20,8 @@ from typing import Any
 from cmsfeed.errors import SubscriberError
 from cmsfeed.store import Store
 from cmsfeed.store.subscriber_admin import Erased, HeldData
-from cmsfeed.subscribers import WEEKDAYS, PreferenceChange, Subscriber, subscriber_id
+from cmsfeed.subscribers import PreferenceChange, Subscriber, subscriber_id
+from cmsfeed.subscriptions.choices import values_of
 from cmsfeed.subscriptions.import_file import ImportPlan, plan_import, read_rows
 from cmsfeed.subscriptions.options import (
     Offered,
@@ -167,13 +168,7 @@ def import_subscribers(
 
 def subscriber_as_json(subscriber: Subscriber) -> dict[str, Any]:
     return {
-        "email": subscriber.email,
-        "language": subscriber.language,
-        "topics": list(subscriber.topics),
-        "frequency": subscriber.frequency,
-        "weekday": WEEKDAYS[subscriber.weekday],
-        "time": f"{subscriber.send_time:%H:%M}",
-        "timezone": subscriber.timezone,
+        **values_of(subscriber),
         "status": subscriber.status,
         "origin": subscriber.origin,
         "created_at": _when(subscriber.created_at),
