@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from cmsfeed.classify import Identification, LanguageIdentifier, TopicMatcher, script_of
+from cmsfeed.classify.language import no_sign_beyond_english
 from cmsfeed.identity import story_identity
 from cmsfeed.ingest.paragraphs import Paragraph, derived_title, is_plain_paragraphs, paragraphs
 from cmsfeed.model import Item, Problem, Story, make_item_id
@@ -307,11 +308,17 @@ class StoryPreparer:
         for script, indexes in by_script.items():
             if script == "none":
                 continue
-            if self.identifier.site_languages_in(script) <= 1:
-                joined = "\n".join(found[i].text for i in indexes)[:IDENTIFY_CHARS]
-                requests.append((indexes, joined))
+            texts = [found[i].text for i in indexes]
+            # Where the site writes several languages in this script (English, French and
+            # Spanish), each paragraph is identified, unless none shows a sign of a language
+            # other than English (most stories of an English source): they are one language,
+            # and one identification of their joined text serves them all.
+            if self.identifier.site_languages_in(script) <= 1 or (
+                script == "latin" and no_sign_beyond_english(texts)
+            ):
+                requests.append((indexes, "\n".join(texts)[:IDENTIFY_CHARS]))
             else:
-                requests += [([index], found[index].text) for index in indexes]
+                requests += [([index], text) for index, text in zip(indexes, texts, strict=True)]
         return requests
 
     def _whole_story(self, story: Story, title: str, found: list[Paragraph]) -> _Version:
