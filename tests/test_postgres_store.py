@@ -18,7 +18,7 @@ from sqlalchemy import inspect, select
 from cmsfeed.digest.select import plan_round
 from cmsfeed.lease_owner import this_process
 from cmsfeed.store import Store, migrate
-from cmsfeed.store.schema import metadata, outbox
+from cmsfeed.store.schema import item_topics, items, metadata, outbox
 from cmsfeed.subscribers import Subscriber
 from support.items import make_item
 
@@ -45,6 +45,42 @@ def test_migrations_go_up_one_by_one_down_to_nothing_and_up_again(store_url: str
         with store.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), metadata)
         assert differences == []  # the migrations build exactly the tables the code uses
+    finally:
+        store.close()
+
+
+def test_topics_survive_the_item_topics_rebuild_both_ways(store_url: str) -> None:
+    # 0013 makes item_topics a WITHOUT ROWID table on SQLite by copying it: no topic is lost
+    # up or down, and deleting an item still deletes its topics.
+    store = Store.open(store_url, upgrade=False)
+    try:
+        migrate.upgrade(store.engine, "0012")
+        tagged = [make_item(f"rebuild-{n}", topics=("saiga", "argali")[: n % 3]) for n in range(30)]
+        store.upsert_items(tagged, T0)
+        expected = {item.id: set(item.topics) for item in tagged}
+
+        def stored_topics() -> dict[str, set[str]]:
+            return {item.id: set(item.topics) for item in store.list_items()}
+
+        assert stored_topics() == expected
+        store.upgrade()
+        assert stored_topics() == expected
+        if store.engine.dialect.name == "sqlite":
+            with store.engine.connect() as connection:
+                sql = connection.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = 'item_topics'"
+                ).scalar_one()
+            assert "WITHOUT ROWID" in sql
+        with store.engine.begin() as connection:
+            command.downgrade(migrate._alembic_config(connection), "0012")
+        assert stored_topics() == expected
+        store.upgrade()
+        with store.engine.begin() as connection:
+            connection.execute(items.delete().where(items.c.id == tagged[1].id))
+        del expected[tagged[1].id]
+        with store.engine.connect() as connection:
+            left = {row[0] for row in connection.execute(select(item_topics.c.item_id))}
+        assert left == {item_id for item_id, topics in expected.items() if topics}
     finally:
         store.close()
 

@@ -98,6 +98,8 @@ item_topics = Table(
     Column("item_id", String(16), ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     Column("topic_id", String(64), primary_key=True),
     Index("ix_item_topics_topic_id", "topic_id", "item_id"),
+    # On SQLite the key is the table: one B-tree fewer to write per topic (migration 0013).
+    sqlite_with_rowid=False,
 )
 
 source_states = Table(
