@@ -234,7 +234,15 @@ class LanguageIdentifier:
 
     def site_languages_in(self, script: str) -> int:
         """How many of the site's languages are written in `script` (see `script_of`)."""
-        return sum(1 for code in self.languages if _SCRIPT_NAME.get(code, "other") == script)
+        return self._languages_by_script.get(script, 0)
+
+    @cached_property
+    def _languages_by_script(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for code in self.languages:
+            script = _SCRIPT_NAME.get(code, "other")
+            counts[script] = counts.get(script, 0) + 1
+        return counts
 
 
 def script_of(text: str) -> str:

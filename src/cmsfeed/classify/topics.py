@@ -75,7 +75,8 @@ class TopicMatcher:
             hits = _spans(entries, "terms")
             if hits and index_language in self._excludes:
                 cancelled = _spans(entries, "excludes")
-                hits = [hit for hit in hits if not _inside(hit, cancelled)]
+                if cancelled:
+                    hits = [hit for hit in hits if not _inside(hit, cancelled)]
             found.update(topic_id for _, _, topic_id in hits)
         return tuple(sorted(found, key=self._order.__getitem__))
 
