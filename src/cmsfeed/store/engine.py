@@ -42,7 +42,7 @@ def open_engine(url: str) -> tuple[Engine, str]:
     except (ArgumentError, ImportError) as err:
         raise StoreError(label, f"cannot use this database: {err}") from err
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "connect", tune_sqlite)
     return engine, label
 
 
@@ -79,7 +79,8 @@ def _private_sqlite_files(database: Path) -> None:
             private_file(companion)
 
 
-def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def tune_sqlite(dbapi_connection: Any, _record: Any = None) -> None:
+    """The settings every SQLite connection of the store runs with (the benchmarks' floors too)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
