@@ -22,12 +22,14 @@ from cmsfeed.classify.language import (
     CERTAIN_LETTERS,
     LATIN_LANGUAGES,
     SAMPLE_CHARS,
+    SCRIPT_CHARS,
     _by_letters,
     _is_plain_english,
     _letters,
     _letters_by_pattern,
     _opening,
     no_sign_beyond_english,
+    script_of,
 )
 from cmsfeed.ingest.paragraphs import is_plain_paragraphs, paragraphs
 from cmsfeed.ingest.prepare import _CHANGED_BY_CLEANING, StoryPreparer
@@ -230,3 +232,13 @@ def test_the_sample_read_ends_at_a_word(text: str, limit: int):
     assert text.startswith(sample) and len(sample) <= limit
     ends_at_word = sample == text or text[len(sample)].isspace()
     assert ends_at_word or not any(c.isspace() for c in sample[1:])
+
+
+@given(st.text(alphabet=st.sampled_from("ab Z1.\nжЫ\u00e9ß\u4e2d"), max_size=100))
+def test_the_script_of_a_text_is_that_of_most_of_its_first_letters(text: str):
+    latin, cyrillic, letters = _letters_by_pattern(text[:SCRIPT_CHARS])
+    if latin == cyrillic == 0:
+        expected = "other" if letters else "none"
+    else:
+        expected = "latin" if latin >= cyrillic else "cyrillic"
+    assert script_of(text) == expected

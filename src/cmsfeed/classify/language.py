@@ -64,6 +64,7 @@ CYRILLIC_LANGUAGES = ("ru", "uk", "be", "bg", "sr", "mk", "kk", "mn")
 # Other scripts: most name their language outright (Greek, Armenian, Georgian, Hebrew).
 OTHER_LANGUAGES = ("el", "hy", "ka", "he", "ar", "fa", "ur", "hi", "bn", "th", "zh", "ja", "ko")
 
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _CYRILLIC_LETTER = re.compile(r"[\u0400-\u052f]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -247,7 +248,10 @@ class LanguageIdentifier:
 
 def script_of(text: str) -> str:
     """The script of most of `text`'s first letters: "latin", "cyrillic", "other" or "none"."""
-    latin, cyrillic, letters = _letters(text[:SCRIPT_CHARS])
+    head = text[:SCRIPT_CHARS]
+    if head.isascii():  # most English paragraphs: any letter there is Latin
+        return "latin" if _ASCII_LETTER.search(head) else "none"
+    latin, cyrillic, letters = _letters(head)
     if latin == cyrillic == 0:
         return "other" if letters else "none"
     if latin >= cyrillic:
