@@ -18,17 +18,16 @@ from hypothesis import strategies as st
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
 from cmsfeed.classify import LanguageIdentifier, TopicMatcher
+from cmsfeed.classify.english import is_plain_english, no_sign_beyond_english
 from cmsfeed.classify.language import (
     CERTAIN_LETTERS,
     LATIN_LANGUAGES,
     SAMPLE_CHARS,
     SCRIPT_CHARS,
     _by_letters,
-    _is_plain_english,
     _letters,
     _letters_by_pattern,
     _opening,
-    no_sign_beyond_english,
     script_of,
 )
 from cmsfeed.ingest.paragraphs import is_plain_paragraphs, paragraphs
@@ -109,7 +108,7 @@ def test_a_text_that_is_not_plainly_english_is_left_to_lingua(text: str):
 
 def test_a_plain_english_text_is_english_and_certain_without_lingua():
     text = "Rangers in the Altai counted saigas this spring, and the numbers were a record."
-    assert _is_plain_english(text)
+    assert is_plain_english(text)
     assert len(text) >= CERTAIN_LETTERS
     found = identifier().identify(text)
     assert (found.language, found.certain) == ("en", True)

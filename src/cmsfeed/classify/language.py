@@ -9,7 +9,7 @@ not Russian), which is what makes it affordable, and a text tells its script in 
   alphabets add (і ў ә қ ң ө ү ...) is Russian when py3langid agrees, and Lingua is not
   asked.
 - A text in unaccented Latin letters with enough words only English writes ("the", "and",
-  "with" ...) is English, and Lingua is not asked (`_is_plain_english`).
+  "with" ...) is English, and Lingua is not asked (`english.is_plain_english`).
 - Lingua knows no Kyrgyz, Uzbek or Tajik; their own letters name them (see `_by_letters`),
   so such a story is never called Kazakh, Russian or Turkish. A Kyrgyz text without the
   letters that tell it is settled by py3langid (`kyrgyz`), which also confirms the shortcut
@@ -35,6 +35,7 @@ from lingua import (
     LanguageDetectorBuilder,
 )
 
+from cmsfeed.classify.english import is_plain_english
 from cmsfeed.classify.kyrgyz import cyrillic_neighbour
 
 # Below this many letters a text says too little to be told apart from its neighbours.
@@ -84,29 +85,6 @@ _RULED_OUT = (
 _KAZAKH_ONLY = re.compile(r"[әғқұһі]", re.IGNORECASE)
 # Russian function words that Kyrgyz and Mongolian, which share its letters, do not have.
 _RUSSIAN_WORD = re.compile(r"(?<!\w)(?:и|в|что|для|это|как)(?!\w)", re.IGNORECASE)
-# English words no other language of LATIN_LANGUAGES writes (not "of", Dutch; "was", German;
-# "are", Romanian; "for", ...), and how rare they may be among a text's words (1 in 12).
-ENGLISH_WORDS = frozenset(
-    {"the", "and", "with", "for", "that", "this", "which", "from", "were", "been", "their"}
-    | {"have"}
-)
-ENGLISH_WORD_SHARE = 12
-# Little words of the other languages of LATIN_LANGUAGES that English never writes: a text
-# with one may quote English, and is left to Lingua.
-NOT_ENGLISH_WORDS = frozenset(
-    {"el", "los", "las", "y", "que", "por", "para", "una", "con", "del", "al", "su", "se", "lo"}
-    | {"es", "le", "les", "des", "du", "et", "est", "une", "dans", "la", "de", "en", "au"}
-    | {"aux", "pour", "sur", "avec", "sont", "der", "das", "und", "ist", "mit", "ein", "eine"}
-    | {"im", "zu", "den", "il", "di", "che", "della", "het", "een", "niet", "van", "op", "uma"}
-    | {"nao", "ve", "bir", "ile", "nie", "jest"}
-)
-# Words as the little-word tests read them: letters, digits and the apostrophes inside them
-# ("it's" is not "it"). One findall and set lookups: a regex of alternatives tried at every
-# position of a text costs five times as much.
-_WORD_WITH_APOSTROPHES = re.compile(r"[\w'’]+")
-# French elision: l'aire, d'action, qu'il (English writes n't and 's, not these).
-_ELISION = re.compile(r"(?<![\w'’])(?:l|d|qu|j|c|s)['’][aeiouyhàâéèêîôû]", re.IGNORECASE)
-_ACCENTED_LATIN = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
 _TAJIK_ONLY = re.compile(r"[ӣӯҷ]", re.IGNORECASE)
 # Uzbek in Latin letters writes oʻ and gʻ; an apostrophe stands in for the turned comma.
 _UZBEK_LATIN = re.compile(r"[OoGg][\u02bb\u2018\u2019'](?!s\b|clock)[a-z]")
@@ -350,58 +328,9 @@ def _by_letters(sample: str, latin: int, cyrillic: int, letters: int) -> str | N
         return None
     if latin * 2 >= letters and len(_UZBEK_LATIN.findall(sample)) >= 2:
         return "uz"
-    if latin == letters >= CERTAIN_LETTERS and _is_plain_english(sample):
+    if latin == letters >= CERTAIN_LETTERS and is_plain_english(sample):
         return "en"
     return None
-
-
-def _is_plain_english(sample: str) -> bool:
-    """Whether a text in Latin letters is English by its little words, without Lingua.
-
-    The words of `ENGLISH_WORDS` are words in none of the other Latin-script languages asked
-    about (`LATIN_LANGUAGES`); two of them, making at least one word in ENGLISH_WORD_SHARE,
-    in a text with no accented letter and none of the other languages' own little words
-    (`NOT_ENGLISH_WORDS`: "y", "und", "het" ...), are English. A French, German or Spanish
-    sentence quoting English ("the Snow Leopard Trust") fails one of these; Lingua then
-    decides. On the labelled items and the benchmark's stories this settles some four
-    English texts in five, and agrees with Lingua wherever Lingua is sure, except where
-    Lingua is wrong ("Kulans and jeyrans share the Barsakelmes reserve" is not Turkish).
-    """
-    if not sample.isascii() and _ACCENTED_LATIN.search(sample):
-        return False
-    words = _WORD_WITH_APOSTROPHES.findall(sample.lower())
-    found = sum(map(ENGLISH_WORDS.__contains__, words))
-    return (
-        found >= 2
-        and found * ENGLISH_WORD_SHARE >= len(sample.split())
-        and not _other_little_words(sample, words)
-    )
-
-
-def _other_little_words(text: str, words: list[str]) -> bool:
-    """Whether `text` (whose lowercase `words` are given) writes a little word of a language
-    of LATIN_LANGUAGES other than English (`NOT_ENGLISH_WORDS`, a French elision)."""
-    if not NOT_ENGLISH_WORDS.isdisjoint(words):
-        return True
-    return ("'" in text or "’" in text) and _ELISION.search(text) is not None
-
-
-def no_sign_beyond_english(texts: Sequence[str]) -> bool:
-    """Whether paragraphs in Latin letters show no sign of a language other than English:
-    no accented letter, no letter of another script, none of the other languages' little
-    words (`le`, `de`, `y`, `und`, `l'` ...). Such paragraphs are one language, and one
-    identification of their joined text serves them all (as it always does where the site
-    writes one language in their script). A story told in English and in French, Spanish or
-    German has such signs in its other paragraphs, which are then identified one by one.
-    """
-    for text in texts:
-        if not text.isascii():
-            latin, _, letters = _letters(text)
-            if latin != letters or _ACCENTED_LATIN.search(text):
-                return False
-        if _other_little_words(text, _WORD_WITH_APOSTROPHES.findall(text.lower())):
-            return False
-    return True
 
 
 def _detector(

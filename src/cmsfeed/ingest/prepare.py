@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from cmsfeed.classify import Identification, LanguageIdentifier, TopicMatcher, script_of
-from cmsfeed.classify.language import no_sign_beyond_english
+from cmsfeed.classify.english import no_sign_beyond_english
 from cmsfeed.identity import story_identity
 from cmsfeed.ingest.paragraphs import Paragraph, derived_title, is_plain_paragraphs, paragraphs
 from cmsfeed.model import Item, Problem, Story, make_item_id
