@@ -211,6 +211,21 @@ def test_the_unsubscribed_page_undoes_it_once(site) -> None:  # type: ignore[no-
     assert welcomes(smtp, "anna@example.org") == 1
 
 
+def test_the_unsubscribe_page_of_a_reader_already_out_offers_no_button(site) -> None:  # type: ignore[no-untyped-def]
+    base, smtp, (_config, _store, digests), _clock = site
+    with httpx.Client(base_url=base) as web:
+        sign_up_and_confirm(web, smtp, base)
+        link = link_in(smtp.handler.to("anna@example.org")[-1], "unsubscribe", base)
+        before = web.get(link)
+        assert before.status_code == 200 and 'action="unsubscribe' in before.text
+        assert web.post(link).status_code == 200
+        after = web.get(link)
+        assert after.status_code == 200
+        assert "Подписка отменена" in after.text and "Дайджестов больше не будет" in after.text
+        assert 'action="unsubscribe' not in after.text and "<form" not in after.text
+        assert digests.get_subscriber("anna@example.org").status == "unsubscribed"  # type: ignore[union-attr]
+
+
 def preferences_form(web: httpx.Client, url: str) -> dict[str, str]:
     page = web.get(url)
     assert page.status_code == 200

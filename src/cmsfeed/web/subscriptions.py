@@ -219,6 +219,9 @@ class SubscriptionPages(SubscriptionViews):
         language = result.language or self.language_of(request)
         if result.outcome is not Outcome.READY:
             return self.bad_link(language)
+        if result.subscriber is None or result.subscriber.status == "unsubscribed":
+            # Already out (or no longer stored): say so, with no button that would do nothing.
+            return self.answer(Result(Outcome.UNSUBSCRIBED), language)
         return self.message(
             language,
             self.translate(language, "Unsubscribe"),
