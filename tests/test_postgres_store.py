@@ -63,6 +63,14 @@ def test_topics_survive_the_item_topics_rebuild_both_ways(store_url: str) -> Non
             return {item.id: set(item.topics) for item in store.list_items()}
 
         assert stored_topics() == expected
+        if store.engine.dialect.name == "sqlite":
+            # A rebuild cut short before (its table left), and a topic of an item long gone
+            # (written with foreign keys off): the upgrade still goes through.
+            with store.engine.begin() as connection:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.execute(item_topics.insert().values(item_id="gone", topic_id="x"))
+                connection.exec_driver_sql("CREATE TABLE item_topics_rebuilt (item_id TEXT)")
+            store.engine.dispose()  # the next connections have foreign keys on again
         store.upgrade()
         assert stored_topics() == expected
         if store.engine.dialect.name == "sqlite":

@@ -3,14 +3,14 @@
 Lingua is the costliest step of preparing a story, and most stories of the site's English
 sources say plainly what they are: words only English writes among the Latin-script
 languages identification asks about (`language.LATIN_LANGUAGES`), and no sign of any of the
-others. `is_plain_english` settles such a text; `no_sign_beyond_english` tells paragraphs
-that may be identified together, in one call, on a site with several Latin-script languages.
+others. `is_plain_english` settles such a text; `reads_as_english` tells the paragraphs of a
+story that may be identified together, in one call, on a site with several Latin-script
+languages.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 # English words no other language of LATIN_LANGUAGES writes (not "of", Dutch; "was", German;
 # "are", Romanian; "for", ...), and how rare they may be among a text's words (1 in 12).
@@ -19,14 +19,32 @@ ENGLISH_WORDS = frozenset(
     | {"have"}
 )
 ENGLISH_WORD_SHARE = 12
-# Little words of the other languages of LATIN_LANGUAGES that English never writes: a text
-# with one may quote English, and is left to Lingua.
+# Little words of the other languages of LATIN_LANGUAGES that English never writes (not
+# "per", "non", "care", "hat": English words too), written without accents as they are often
+# typed: a text with one may quote English, and is left to Lingua.
 NOT_ENGLISH_WORDS = frozenset(
+    # Spanish
     {"el", "los", "las", "y", "que", "por", "para", "una", "con", "del", "al", "su", "se", "lo"}
-    | {"es", "le", "les", "des", "du", "et", "est", "une", "dans", "la", "de", "en", "au"}
-    | {"aux", "pour", "sur", "avec", "sont", "der", "das", "und", "ist", "mit", "ein", "eine"}
-    | {"im", "zu", "den", "il", "di", "che", "della", "het", "een", "niet", "van", "op", "uma"}
-    | {"nao", "ve", "bir", "ile", "nie", "jest"}
+    | {"es", "como", "pero", "este", "esta", "sus", "fue", "muy", "entre", "sobre"}
+    # French
+    | {"le", "les", "des", "du", "et", "est", "une", "dans", "la", "de", "en", "au", "aux"}
+    | {"pour", "sur", "avec", "sont", "qui", "ont", "pas", "par", "ce", "cette", "ces", "leur"}
+    | {"selon", "aussi", "mais", "ou", "nous", "ils", "elle", "sa", "ses", "ete", "tres"}
+    # German
+    | {"der", "das", "und", "ist", "mit", "ein", "eine", "im", "zu", "den", "dem", "nicht"}
+    | {"auch", "sich", "wurde", "wurden", "sind", "vom", "zum", "zur", "auf", "bei", "nach"}
+    | {"noch", "wie", "einer", "einen", "werden", "diese", "dieser", "haben", "ich"}
+    # Italian
+    | {"il", "di", "che", "della", "gli", "nel", "nella", "sono", "dei", "delle", "degli"}
+    | {"questo", "questa", "anche", "dal", "alla", "essere"}
+    # Dutch
+    | {"het", "een", "niet", "van", "op", "zijn", "er", "voor", "ook", "wordt", "naar"}
+    | {"bij", "aan", "deze", "dit", "dat", "om", "werd", "hun", "worden", "heeft", "ze"}
+    # Portuguese
+    | {"uma", "nao", "os", "mais", "pelo", "pela", "dos", "das", "foi", "ao", "seu", "sua"}
+    # Polish, Romanian, Turkish, Azerbaijani (their accents mostly tell them anyway)
+    | {"nie", "jest", "oraz", "przez", "dla", "sie", "si", "cu", "din", "pentru", "sunt"}
+    | {"fost", "ve", "bir", "ile", "bu", "icin", "olan"}
 )
 # Words as the little-word tests read them: letters, digits and the apostrophes inside them
 # ("it's" is not "it"). One findall and set lookups: a regex of alternatives tried at every
@@ -35,8 +53,11 @@ _WORD_WITH_APOSTROPHES = re.compile(r"[\w'’]+")
 # French elision: l'aire, d'action, qu'il (English writes n't and 's, not these).
 _ELISION = re.compile(r"(?<![\w'’])(?:l|d|qu|j|c|s)['’][aeiouyhàâéèêîôû]", re.IGNORECASE)
 _ACCENTED_LATIN = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
-# A letter outside A-Z: an accented Latin one, or one of another script.
-_NON_ASCII_LETTER = re.compile(r"[^\W\d_A-Za-z]")
+# A letter outside A-Z (an accented Latin one, one of another script) or a combining accent
+# (an "é" written as "e" and U+0301).
+_NON_ASCII_LETTER = re.compile(
+    r"[^\W\d_A-Za-z]|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]"
+)
 
 
 def is_plain_english(sample: str) -> bool:
@@ -70,17 +91,18 @@ def _other_little_words(text: str, words: list[str]) -> bool:
     return ("'" in text or "’" in text) and _ELISION.search(text) is not None
 
 
-def no_sign_beyond_english(texts: Sequence[str]) -> bool:
-    """Whether paragraphs in Latin letters show no sign of a language other than English:
-    no accented letter, no letter of another script, none of the other languages' little
-    words (`le`, `de`, `y`, `und`, `l'` ...). Such paragraphs are one language, and one
-    identification of their joined text serves them all (as it always does where the site
-    writes one language in their script). A story told in English and in French, Spanish or
-    German has such signs in its other paragraphs, which are then identified one by one.
+def reads_as_english(text: str) -> bool:
+    """Whether a paragraph in Latin letters gives English evidence and no other: at least one
+    word only English writes (`ENGLISH_WORDS`), and no sign of another language, an accented
+    or non-ASCII letter, a combining accent, another language's little word (`le`, `de`,
+    `gli`, `zijn` ...) or a French elision.
+
+    Such paragraphs of one story are one language and are identified together, in one call
+    (`ingest.prepare`); any other paragraph is identified on its own, so an English story
+    with an Italian or Dutch translation, or a French one typed without accents, is split
+    (whose paragraphs hold no English word at all).
     """
-    for text in texts:
-        if not text.isascii() and _NON_ASCII_LETTER.search(text):
-            return False
-        if _other_little_words(text, _WORD_WITH_APOSTROPHES.findall(text.lower())):
-            return False
-    return True
+    if not text.isascii() and _NON_ASCII_LETTER.search(text):
+        return False
+    words = _WORD_WITH_APOSTROPHES.findall(text.lower())
+    return not ENGLISH_WORDS.isdisjoint(words) and not _other_little_words(text, words)

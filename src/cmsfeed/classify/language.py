@@ -56,6 +56,8 @@ LINGUA_CHARS = 140
 SHORT_CHARS = 120
 # A paragraph's opening words tell its script.
 SCRIPT_CHARS = 80
+# How far back a cut text looks for the end of a word: further than any word.
+WORD_STEP_BACK = 24
 
 # The languages a story in Latin or Cyrillic letters may be in, beyond the site's own.
 # Each costs time on every Latin-script story, so the list holds the languages news about
@@ -144,7 +146,7 @@ class LanguageIdentifier:
         asked: dict[int, list[tuple[int, str, int]]] = defaultdict(list)  # detector -> texts
         detectors: dict[int, LanguageDetector] = {}
         for index, text in enumerate(texts):
-            sample = _opening(text, SAMPLE_CHARS)
+            sample = opening(text, SAMPLE_CHARS)
             latin, cyrillic, letters = _letters(sample)
             if letters < MIN_LETTERS:
                 found.append(UNKNOWN)
@@ -166,7 +168,7 @@ class LanguageIdentifier:
                 found.append(UNKNOWN)
                 continue
             detectors[id(detector)] = detector
-            asked[id(detector)].append((index, _opening(sample, LINGUA_CHARS), letters))
+            asked[id(detector)].append((index, opening(sample, LINGUA_CHARS), letters))
             found.append(None)
         for key, wanted in asked.items():
             samples = [sample for _, sample, _ in wanted]
@@ -294,7 +296,7 @@ def _letters_by_pattern(text: str) -> tuple[int, int, int]:
     return latin, cyrillic, len(found) + others
 
 
-def _opening(text: str, limit: int) -> str:
+def opening(text: str, limit: int) -> str:
     """At most the first `limit` characters of `text`, ending at a word: a word cut in two
     can read as another language's ("Almaty" cut to "Al", Spanish's "al")."""
     if len(text) <= limit:
@@ -302,10 +304,12 @@ def _opening(text: str, limit: int) -> str:
     if text[limit].isspace():
         return text[:limit]
     cut = text[:limit]
-    for end in range(limit - 1, 0, -1):  # a few steps back: words are short
+    # A few steps back to the last space; a script written without spaces (Chinese) after a
+    # Latin name has none near, and is cut where it stands rather than back to the name.
+    for end in range(limit - 1, max(limit - WORD_STEP_BACK, 0), -1):
         if cut[end].isspace():
             return cut[:end]
-    return cut  # one long word (or a script written without spaces)
+    return cut
 
 
 def _by_letters(sample: str, latin: int, cyrillic: int, letters: int) -> str | None:

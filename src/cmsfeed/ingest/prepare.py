@@ -17,7 +17,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from cmsfeed.classify import Identification, LanguageIdentifier, TopicMatcher, script_of
-from cmsfeed.classify.english import no_sign_beyond_english
+from cmsfeed.classify.english import reads_as_english
+from cmsfeed.classify.language import opening
 from cmsfeed.identity import story_identity
 from cmsfeed.ingest.paragraphs import Paragraph, derived_title, is_plain_paragraphs, paragraphs
 from cmsfeed.model import Item, Problem, Story, make_item_id
@@ -308,22 +309,24 @@ class StoryPreparer:
         for script, indexes in by_script.items():
             if script == "none":
                 continue
-            texts = [found[i].text for i in indexes]
-            # Where the site writes several languages in this script (English, French and
-            # Spanish), each paragraph is identified, unless none shows a sign of a language
-            # other than English (most stories of an English source): they are one language,
-            # and one identification of their joined text serves them all.
-            if self.identifier.site_languages_in(script) <= 1 or (
-                script == "latin" and no_sign_beyond_english(texts)
-            ):
-                requests.append((indexes, "\n".join(texts)[:IDENTIFY_CHARS]))
-            else:
-                requests += [([index], text) for index, text in zip(indexes, texts, strict=True)]
+            if self.identifier.site_languages_in(script) <= 1:
+                joined = "\n".join(found[i].text for i in indexes)
+                requests.append((indexes, opening(joined, IDENTIFY_CHARS)))
+                continue
+            # The site writes several languages in this script (English, French, Spanish):
+            # each paragraph is identified on its own, except those that read as English by
+            # their own words and show no sign of another language (most paragraphs of an
+            # English source), which are one language and are identified together.
+            english = [i for i in indexes if script == "latin" and reads_as_english(found[i].text)]
+            if english:
+                joined = "\n".join(found[i].text for i in english)
+                requests.append((english, opening(joined, IDENTIFY_CHARS)))
+            requests += [([i], found[i].text) for i in indexes if i not in english]
         return requests
 
     def _whole_story(self, story: Story, title: str, found: list[Paragraph]) -> _Version:
         """A story no paragraph of which could be told: read with its title, else declared."""
-        text = f"{title}\n{' '.join(p.text for p in found)}"[:IDENTIFY_CHARS]
+        text = opening(f"{title}\n{' '.join(p.text for p in found)}", IDENTIFY_CHARS)
         identification = self.identifier.identify(text)
         if identification.certain and identification.language is not None:
             return _Version(identification.language, found)

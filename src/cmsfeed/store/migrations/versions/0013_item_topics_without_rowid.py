@@ -28,6 +28,8 @@ def _rebuild(*, with_rowid: bool) -> None:
     """item_topics made anew (SQLite cannot alter a table's rowid), its rows copied over."""
     if op.get_bind().dialect.name != "sqlite":
         return
+    # SQLite's driver commits a CREATE TABLE at once: a rebuild cut short leaves its table.
+    op.execute("DROP TABLE IF EXISTS item_topics_rebuilt")
     op.create_table(
         "item_topics_rebuilt",
         sa.Column("item_id", sa.String(16), nullable=False),
@@ -38,9 +40,11 @@ def _rebuild(*, with_rowid: bool) -> None:
         ),
         sqlite_with_rowid=with_rowid,
     )
+    # Topics of an item no longer stored (written while foreign keys were off) are left
+    # behind: the new table's foreign key would refuse them, and they tag nothing.
     op.execute(
         "INSERT INTO item_topics_rebuilt (item_id, topic_id) "
-        "SELECT item_id, topic_id FROM item_topics"
+        "SELECT item_id, topic_id FROM item_topics WHERE item_id IN (SELECT id FROM items)"
     )
     op.drop_index("ix_item_topics_topic_id", "item_topics")
     op.drop_table("item_topics")
