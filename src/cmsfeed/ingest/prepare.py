@@ -309,19 +309,22 @@ class StoryPreparer:
         for script, indexes in by_script.items():
             if script == "none":
                 continue
+            # Paragraphs of one language are identified together, in one call: all of them
+            # where the site writes at most one language in their script; where it writes
+            # several (English, French, Spanish), those that read as English by their own
+            # words and show no sign of another language (most paragraphs of an English
+            # source). Every other paragraph is identified on its own.
             if self.identifier.site_languages_in(script) <= 1:
-                joined = "\n".join(found[i].text for i in indexes)
-                requests.append((indexes, opening(joined, IDENTIFY_CHARS)))
-                continue
-            # The site writes several languages in this script (English, French, Spanish):
-            # each paragraph is identified on its own, except those that read as English by
-            # their own words and show no sign of another language (most paragraphs of an
-            # English source), which are one language and are identified together.
-            english = [i for i in indexes if script == "latin" and reads_as_english(found[i].text)]
-            if english:
-                joined = "\n".join(found[i].text for i in english)
-                requests.append((english, opening(joined, IDENTIFY_CHARS)))
-            requests += [([i], found[i].text) for i in indexes if i not in english]
+                together = indexes
+            elif script == "latin":
+                together = [i for i in indexes if reads_as_english(found[i].text)]
+            else:
+                together = []
+            if together:
+                joined = "\n".join(found[i].text for i in together)
+                requests.append((together, opening(joined, IDENTIFY_CHARS)))
+            alone = set(indexes).difference(together)
+            requests += [([i], found[i].text) for i in indexes if i in alone]
         return requests
 
     def _whole_story(self, story: Story, title: str, found: list[Paragraph]) -> _Version:
