@@ -195,13 +195,10 @@ class SubscriptionService:
         return Result(Outcome.SAVED, saved, saved.language)
 
     def _preferences(self, token: str, now: datetime) -> tuple[Subscriber, int | None] | Result:
-        data = self._read(token, "preferences", now)
-        if isinstance(data, Result):
-            return data
-        try:
-            subscriber_id, version = read_preferences_data(data)
-        except LinkDataError as err:
-            return self._malformed("preferences", err, data)
+        read = self._id_and_version(token, "preferences", now)
+        if isinstance(read, Result):
+            return read
+        subscriber_id, version = read
         subscriber = self.store.get_subscriber(subscriber_id)
         if subscriber is None:
             return Result(Outcome.BAD_LINK, problem="preferences: no such subscriber")
@@ -243,15 +240,11 @@ class SubscriptionService:
     def resubscribe(self, token: str, now: datetime) -> Result:
         """Undo an unsubscribe: active again, as before. STALE (nothing done) when the
         subscriber changed since, e.g. signed up again or undid it already."""
-        data = self._read(token, "resubscribe", now)
-        if isinstance(data, Result):
-            return data
-        try:
-            subscriber_id, version = read_preferences_data(data)
-        except LinkDataError as err:
-            return self._malformed("resubscribe", err, data)
-        if version is None:
-            return self._malformed("resubscribe", LinkDataError("version: missing"), data)
+        read = self._id_and_version(token, "resubscribe", now, version_required=True)
+        if isinstance(read, Result):
+            return read
+        subscriber_id, version = read
+        assert version is not None  # required above
         back = self.store.resubscribe_subscriber(subscriber_id, version)
         if back is None:
             current = self.store.get_subscriber(subscriber_id)
@@ -273,6 +266,21 @@ class SubscriptionService:
             current = self.store.get_subscriber(subscriber_id)
             return self._stale(current, found.language)
         return Result(Outcome.SAVED, saved, saved.language)
+
+    def _id_and_version(
+        self, token: str, purpose: Purpose, now: datetime, *, version_required: bool = False
+    ) -> tuple[str, int | None] | Result:
+        """The subscriber id and version a preferences or undo link carries, or BAD_LINK."""
+        data = self._read(token, purpose, now)
+        if isinstance(data, Result):
+            return data
+        try:
+            subscriber_id, version = read_preferences_data(data)
+            if version is None and version_required:
+                raise LinkDataError("version: missing")
+        except LinkDataError as err:
+            return self._malformed(purpose, err, data)
+        return subscriber_id, version
 
     def _unsubscribe_id(self, token: str, now: datetime) -> str | Result:
         data = self._read(token, "unsubscribe", now)
