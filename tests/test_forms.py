@@ -11,14 +11,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cmsfeed.errors import SubscriberError
 from cmsfeed.i18n import translations
 from cmsfeed.model import FREQUENCIES, WEEKDAYS
+from cmsfeed.subscribers import check_timezone, parse_send_time
+from cmsfeed.subscriptions.choices import SiteChoices, subscriber_from_values
+from cmsfeed.subscriptions.options import Options, check_options
 from cmsfeed.web import forms
-from cmsfeed.web.forms import DigestChoice, canonical_zone, parse_time, read_digest_form
+from cmsfeed.web.forms import DigestChoice, read_digest_form
 
 TOPICS = ("argali", "saiga", "bukhara-deer")
 LANGUAGES = ("en", "ru")
 ZONES = frozenset(zoneinfo.available_timezones())
+CHOICES = SiteChoices(languages=LANGUAGES, topics=TOPICS)
 DEFAULTS = {
     "email": "",
     "topics": [],
@@ -52,14 +57,19 @@ def read(fields: dict[str, list[str]], email: str | None = None) -> forms.FormAn
      ("23:59", "23:59"), ("18:30", "18:30")],
 )  # fmt: skip
 def test_a_time_with_one_or_two_digits_of_hour(text: str, expected: str) -> None:
-    assert parse_time(text) == expected
+    assert parse_send_time(text).strftime("%H:%M") == expected
+    assert read({"email": ["anna@example.org"], "time": [text]}).values["time"] == expected
 
 
 @pytest.mark.parametrize(
     "text", ["", "8", "24:00", "8:60", "8:5", "08:00:00", "8h00", "-1:00", "０８:００", "8:00pm"]
 )
 def test_anything_else_is_not_a_time(text: str) -> None:
-    assert parse_time(text) is None
+    with pytest.raises(SubscriberError):
+        parse_send_time(text)
+    assert read({"email": ["anna@example.org"], "time": [text]}).errors == {
+        "time": forms.TIME_INVALID
+    }
 
 
 def test_every_problem_is_reported_at_once_beside_its_field() -> None:
@@ -121,10 +131,58 @@ def test_an_empty_address_is_asked_for_and_preferences_keep_theirs() -> None:
 
 
 def test_a_zone_is_matched_without_regard_to_case_but_never_guessed() -> None:
-    assert canonical_zone("Europe/Moscow", ZONES) == "Europe/Moscow"
-    assert canonical_zone("EUROPE/MOSCOW", ZONES) == "Europe/Moscow"
-    assert canonical_zone("Moscow", ZONES) is None
-    assert canonical_zone("", ZONES) is None
+    assert check_timezone("Europe/Moscow") == "Europe/Moscow"
+    assert check_timezone("EUROPE/MOSCOW") == "Europe/Moscow"
+    for not_a_zone in ("Moscow", "", "../etc/passwd"):
+        with pytest.raises(SubscriberError):
+            check_timezone(not_a_zone)
+        answer = read({"email": ["anna@example.org"], "timezone": [not_a_zone]})
+        assert answer.errors == {"timezone": forms.TIMEZONE_UNKNOWN}
+
+
+# (weekday, time, zone) as typed, and what each path makes of them: None = refused.
+TYPED = [
+    (("mon", "8:00", "Asia/Almaty"), (0, "08:00", "Asia/Almaty")),
+    (("Monday", "08:00", "asia/almaty"), (0, "08:00", "Asia/Almaty")),
+    (("SUN", "23:59", "UTC"), (6, "23:59", "UTC")),
+    (("monkey", "8:00", "UTC"), None),
+    (("sunburn", "8:00", "UTC"), None),
+    (("mon", "8:5", "UTC"), None),
+    (("mon", "+8:00", "UTC"), None),
+    (("mon", "24:00", "UTC"), None),
+    (("mon", "8:00", "Almaty"), None),
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), TYPED)
+def test_the_form_the_cli_and_the_service_read_choices_alike(typed, expected) -> None:  # type: ignore[no-untyped-def]
+    weekday, time, zone = typed
+    form = read(
+        {"email": ["anna@example.org"], "weekday": [weekday], "time": [time], "timezone": [zone]}
+    )
+    cli_fields, cli_problems = check_options(
+        Options(weekday=weekday, send_time=time, timezone=zone), CHOICES
+    )
+    values = {"email": "anna@example.org", "weekday": weekday, "time": time, "timezone": zone}
+    try:
+        service = subscriber_from_values(values, CHOICES, "web")
+    except SubscriberError:
+        service = None
+    if expected is None:
+        assert form.choice is None and cli_problems and service is None
+        return
+    day, hh_mm, canonical = expected
+    assert form.choice is not None
+    assert (WEEKDAYS.index(form.choice.weekday), form.choice.time, form.choice.timezone) == (
+        day,
+        hh_mm,
+        canonical,
+    )
+    assert not cli_problems
+    cli = (cli_fields["weekday"], cli_fields["send_time"].strftime("%H:%M"), cli_fields["timezone"])
+    assert cli == expected
+    assert service is not None
+    assert (service.weekday, service.send_time.strftime("%H:%M"), service.timezone) == expected
 
 
 choices = st.builds(

@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 
 from cmsfeed.store import Store
 from cmsfeed.subscriptions.admin import import_subscribers
+from cmsfeed.subscriptions.choices import SiteChoices
 from cmsfeed.subscriptions.import_file import read_rows
-from cmsfeed.subscriptions.options import COLUMNS, Offered
+from cmsfeed.subscriptions.options import COLUMNS
 from support.config import write_config
 from support.subscriber import cmsfeed, ok
 
-OFFERED = Offered(("en", "ru"), ("argali", "saiga", "snow-leopard"))
+OFFERED = SiteChoices(("en", "ru"), ("argali", "saiga", "snow-leopard"))
 ZONES = ["UTC", "Asia/Almaty", "Asia/Tashkent", "Europe/Moscow", "America/New_York"]
 
 CELLS = st.fixed_dictionaries(

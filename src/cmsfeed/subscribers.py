@@ -9,10 +9,12 @@ downtime exactly one digest covers the whole gap.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -25,6 +27,8 @@ from cmsfeed.model import WEEKDAYS as WEEKDAYS
 from cmsfeed.model import Frequency as Frequency
 
 Status = Literal["pending", "active", "suspended", "unsubscribed"]
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_SEND_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,25 +111,40 @@ def ascii_email(address: str) -> str:
 
 
 def parse_send_time(text: str) -> time:
-    try:
-        hour, minute = (int(part) for part in text.split(":"))
-        return time(hour, minute)
-    except ValueError:
-        raise SubscriberError(text, "expected a time of day such as 08:00") from None
+    """A 24-hour time of day, "8:00" or "08:00"; SubscriberError for anything else ("8:5",
+    "+8:00", "24:00", "8:00pm"). The one reading of a time for the forms, the CLI, imports,
+    config and signed links."""
+    found = _SEND_TIME.fullmatch(text.strip())
+    if found is None:
+        raise SubscriberError(text, "expected a time of day such as 08:00")
+    return time(int(found.group(1)), int(found.group(2)))
 
 
 def check_timezone(name: str) -> str:
+    """The IANA zone `name` names, in its own spelling ("asia/almaty" is "Asia/Almaty");
+    SubscriberError when it names none (a zone is never guessed: "Almaty" is not one)."""
+    name = name.strip()
+    canonical = _zones_by_lowercase().get(name.lower(), name)
     try:
-        ZoneInfo(name)
+        ZoneInfo(canonical)
     except (ZoneInfoNotFoundError, ValueError):
         raise SubscriberError(name, "expected an IANA time zone such as Asia/Almaty") from None
-    return name
+    return canonical
 
 
 def parse_weekday(text: str) -> int:
-    if text.lower()[:3] not in WEEKDAYS:
-        raise SubscriberError(text, "expected a weekday such as mon") from None
-    return WEEKDAYS.index(text.lower()[:3])
+    """0 (Monday) to 6 from "mon" or "monday", in any case; SubscriberError otherwise (a word
+    that merely starts like a day, "monkey", is not one)."""
+    name = text.strip().lower()
+    for names in (WEEKDAYS, WEEKDAY_NAMES):
+        if name in names:
+            return names.index(name)
+    raise SubscriberError(text, "expected a weekday such as mon")
+
+
+@cache
+def _zones_by_lowercase() -> dict[str, str]:
+    return {zone.lower(): zone for zone in available_timezones()}
 
 
 def latest_slot(subscriber: Subscriber, now: datetime) -> datetime:

@@ -15,7 +15,8 @@ from cmsfeed.cli.tables import KEY, SHORT, print_rows
 from cmsfeed.errors import SubscriberError
 from cmsfeed.subscribers import FREQUENCIES, WEEKDAYS, Subscriber, describe_schedule
 from cmsfeed.subscriptions import admin
-from cmsfeed.subscriptions.options import COLUMNS, Offered, Options
+from cmsfeed.subscriptions.choices import SiteChoices
+from cmsfeed.subscriptions.options import COLUMNS, Options
 
 
 @cli.group()
@@ -23,8 +24,8 @@ def subscribers() -> None:
     """List, add, change, remove, erase, export and import digest subscribers."""
 
 
-def offered(context: Context) -> Offered:
-    return Offered(tuple(context.config.site.languages), tuple(context.config.topic_ids()))
+def offered(context: Context) -> SiteChoices:
+    return SiteChoices(tuple(context.config.site.languages), tuple(context.config.topic_ids()))
 
 
 @subscribers.command("list")

@@ -21,10 +21,9 @@ from cmsfeed.errors import SubscriberError
 from cmsfeed.store import Store
 from cmsfeed.store.subscriber_admin import Erased, HeldData
 from cmsfeed.subscribers import PreferenceChange, Subscriber, subscriber_id
-from cmsfeed.subscriptions.choices import values_of
+from cmsfeed.subscriptions.choices import SiteChoices, values_of
 from cmsfeed.subscriptions.import_file import ImportPlan, plan_import, read_rows
 from cmsfeed.subscriptions.options import (
-    Offered,
     Options,
     apply_fields,
     check_email,
@@ -45,7 +44,7 @@ def add_subscriber(
     digests: Store,
     address: str,
     options: Options,
-    offered: Offered,
+    offered: SiteChoices,
     now: datetime,
     update: bool = False,
 ) -> Added:
@@ -138,7 +137,7 @@ class ImportReport:
 def import_subscribers(
     digests: Store,
     text: str,
-    offered: Offered,
+    offered: SiteChoices,
     now: datetime,
     update: bool = False,
     skip_bad: bool = False,

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cmsfeed.subscribers import PreferenceChange, Subscriber, subscriber_id
+from cmsfeed.subscriptions.choices import SiteChoices
 from cmsfeed.subscriptions.options import (
     COLUMNS,
-    Offered,
     Options,
     Problem,
     apply_fields,
@@ -118,7 +118,7 @@ def _columns() -> str:
 
 def plan_import(
     rows: list[Row],
-    offered: Offered,
+    offered: SiteChoices,
     known: Mapping[str, Subscriber],
     complained_at: Callable[[str], datetime | None],
     update: bool,
@@ -146,7 +146,7 @@ def _decide(
     plan: ImportPlan,
     email: str,
     fields: dict[str, object],
-    offered: Offered,
+    offered: SiteChoices,
     known: Mapping[str, Subscriber],
     complained_at: Callable[[str], datetime | None],
     update: bool,

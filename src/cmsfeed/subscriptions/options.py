@@ -15,13 +15,14 @@ from typing import Any
 from cmsfeed.errors import SubscriberError
 from cmsfeed.subscribers import (
     FREQUENCIES,
-    WEEKDAYS,
     Subscriber,
     check_timezone,
     describe_schedule,
     normalize_email,
     parse_send_time,
+    parse_weekday,
 )
+from cmsfeed.subscriptions.choices import SiteChoices
 
 # The options of `add` without their dashes, in the order of the help: the import columns.
 COLUMNS = ("email", "lang", "topic", "frequency", "weekday", "time", "tz")
@@ -39,14 +40,6 @@ class Options:
     weekday: str | None = None
     send_time: str | None = None
     timezone: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Offered:
-    """What the configuration lets a subscriber choose."""
-
-    languages: tuple[str, ...]
-    topics: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +62,7 @@ def check_email(address: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem("email", err.problem)]
 
 
-def check_options(options: Options, offered: Offered) -> tuple[dict[str, Any], list[Problem]]:
+def check_options(options: Options, offered: SiteChoices) -> tuple[dict[str, Any], list[Problem]]:
     """The given options as `Subscriber` fields, and every problem found."""
     fields: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -94,11 +87,10 @@ def check_options(options: Options, offered: Offered) -> tuple[dict[str, Any], l
             reason = f"{options.frequency!r} is not one of {', '.join(FREQUENCIES)}"
             problems.append(Problem("frequency", reason))
     if options.weekday is not None:
-        if options.weekday.lower() in WEEKDAYS:
-            fields["weekday"] = WEEKDAYS.index(options.weekday.lower())
-        else:
-            reason = f"{options.weekday!r} is not one of {', '.join(WEEKDAYS)}"
-            problems.append(Problem("weekday", reason))
+        try:
+            fields["weekday"] = parse_weekday(options.weekday)
+        except SubscriberError as err:
+            problems.append(Problem("weekday", f"{options.weekday!r}: {err.problem}"))
     if options.send_time is not None:
         try:
             fields["send_time"] = parse_send_time(options.send_time)

@@ -10,21 +10,20 @@ matched without regard to case ("asia/almaty") and kept in its canonical spellin
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar
 
 from cmsfeed.errors import SubscriberError
 from cmsfeed.model import FREQUENCIES, WEEKDAYS, Frequency, Weekday
-from cmsfeed.subscribers import normalize_email
+from cmsfeed.subscribers import check_timezone, normalize_email, parse_send_time, parse_weekday
 
 # An address has at most 254 characters (RFC 5321). A value is kept to one character more
 # than that, so what is shown back stays small and an over-long value is refused as it
 # stands, never cut into a valid, different one.
 MAX_ADDRESS = 254
+T = TypeVar("T")
 FIELD_LENGTH = MAX_ADDRESS + 1
-_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
 def N_(message: str) -> str:
@@ -118,44 +117,40 @@ def read_digest_form(
         errors["language"] = LANGUAGE_UNKNOWN
     if values.get("frequency") not in FREQUENCIES:
         errors["frequency"] = FREQUENCY_UNKNOWN
-    weekday = str(values.get("weekday", "")).lower()
-    if weekday not in WEEKDAYS:
+    # The forms read a weekday, a time and a zone as the CLI, imports and config do.
+    weekday = _read(parse_weekday, values.get("weekday"))
+    if weekday is None:
         errors["weekday"] = WEEKDAY_UNKNOWN
-    time = parse_time(str(values.get("time", "")))
+    send_time = _read(parse_send_time, values.get("time"))
+    time = None if send_time is None else send_time.strftime("%H:%M")
     if time is None:
         errors["time"] = TIME_INVALID
-    zone = canonical_zone(str(values.get("timezone", "")), zones)
-    if zone is None:
+    zone = _read(check_timezone, values.get("timezone"))
+    if zone not in zones:
+        zone = None
         errors["timezone"] = TIMEZONE_UNKNOWN
     if errors:
         return FormAnswer(values, errors)
-    assert time is not None and zone is not None
+    assert weekday is not None and time is not None and zone is not None
     choice = DigestChoice(
         email=address,
         topics=tuple(values["topics"]),
         language=str(values["language"]),
         frequency=values["frequency"],
-        weekday=cast(Weekday, weekday),
+        weekday=WEEKDAYS[weekday],
         time=time,
         timezone=zone,
     )
-    return FormAnswer({**values, "time": time, "timezone": zone}, {}, choice)
+    shown = {"weekday": choice.weekday, "time": time, "timezone": zone}
+    return FormAnswer({**values, **shown}, {}, choice)
 
 
-def parse_time(text: str) -> str | None:
-    """ "8:00" or "08:00" as "08:00"; None for anything that is not a time of day."""
-    found = _TIME.match(text.strip())
-    return f"{int(found.group(1)):02d}:{found.group(2)}" if found else None
-
-
-def canonical_zone(name: str, zones: Collection[str]) -> str | None:
-    """The zone of `zones` that `name` names, ignoring case; None when there is none."""
-    name = name.strip()
-    if name in zones:
-        return name
-    lowered = name.lower()
-    matches = [zone for zone in zones if zone.lower() == lowered]
-    return matches[0] if len(matches) == 1 else None
+def _read(parse: Callable[[str], T], given: object) -> T | None:
+    """`parse(given)`, or None when it refuses the value (the form shows its own message)."""
+    try:
+        return parse(str(given if given is not None else ""))
+    except SubscriberError:
+        return None
 
 
 def _first(fields: Mapping[str, Sequence[str]], name: str) -> str | None:
