@@ -288,3 +288,55 @@ def test_the_script_of_a_text_is_that_of_most_of_its_first_letters(text: str):
     else:
         expected = "latin" if latin >= cyrillic else "cyrillic"
     assert script_of(text) == expected
+
+
+RUSSIAN = (
+    "Инспекторы заповедника насчитали в этом году более двухсот сайгаков, и это рекорд за "
+    "всё время наблюдений, сообщили в дирекции. Для защиты стада установлены новые "
+    "фотоловушки вдоль путей миграции."
+)
+NEIGHBOURS = {
+    "kk": "Биыл далада екі жүзден астам ақбөкен саналды, бұл бақылау басталғаннан бергі рекорд. "
+    * 3,
+    "ky": "Токой кароолчулары Кыргызстандын тоолорунда илбирсти көрүштү. Коргоо чаралары "
+    "аркасында алардын саны көбөйүүдө. " * 3,
+    "uk": "Цього року в степу нарахували понад двісті сайгаків, це рекорд спостережень. " * 3,
+}
+
+
+@pytest.mark.parametrize("language", sorted(NEIGHBOURS))
+@pytest.mark.parametrize("russian_first", [True, False])
+def test_a_russian_story_with_a_translation_in_a_neighbouring_cyrillic_language_is_split(
+    language: str, russian_first: bool
+):
+    # Russian is the site's only Cyrillic language, yet a Kazakh, Kyrgyz or Ukrainian
+    # paragraph is never read as part of the Russian ones (nor they as part of it).
+    texts = [RUSSIAN, RUSSIAN, NEIGHBOURS[language]]
+    texts = texts if russian_first else texts[::-1]
+    story = Story("item 1", "Сайгаки", "".join(f"<p>{t}</p>" for t in texts), T)
+    items, _ = four_language_preparer().prepare(story)
+    assert sorted((item.language, item.language_uncertain) for item in items) == sorted(
+        [("ru", False), (language, False)]
+    )
+    [russian] = [item for item in items if item.language == "ru"]
+    assert russian.summary == f"<p>{RUSSIAN}</p><p>{RUSSIAN}</p>"
+
+
+def test_an_english_story_with_a_german_translation_is_split_on_an_english_russian_site():
+    english_russian = StoryPreparer(
+        "prop", LanguageIdentifier(["en", "ru"]), TopicMatcher([]), "en", frozenset()
+    )
+    story = Story("item 1", "Saiga plan", f"<p>{ENGLISH}</p><p>{SECOND_VERSIONS['de']}</p>", T)
+    items, _ = english_russian.prepare(story)
+    assert [(item.language, item.language_uncertain) for item in items] == [
+        ("en", False),
+        ("de", False),
+    ]
+
+
+def test_a_translation_in_a_script_without_spaces_is_a_version_not_a_one_word_quotation():
+    chinese = "护林员今年在草原上数到了两百多只赛加羚羊，这是自监测开始以来的最高纪录。" * 3
+    story = Story("item 1", "Saiga plan", f"<p>{ENGLISH}</p><p>{chinese}</p>", T)
+    items, problems = four_language_preparer().prepare(story)
+    assert [item.language for item in items] == ["en", "zh"], [p.reason for p in problems]
+    assert not problems

@@ -213,17 +213,18 @@ class LanguageIdentifier:
                 language = _code(site[0].language)
         return Identification(language, certain)
 
-    def site_languages_in(self, script: str) -> int:
-        """How many of the site's languages are written in `script` (see `script_of`)."""
-        return self._languages_by_script.get(script, 0)
 
-    @cached_property
-    def _languages_by_script(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for code in self.languages:
-            script = _SCRIPT_NAME.get(code, "other")
-            counts[script] = counts.get(script, 0) + 1
-        return counts
+def reads_as_russian(text: str) -> bool:
+    """Whether a Cyrillic paragraph shows Russian by itself: a letter of ы or э, a little word
+    of Russian's (и, в, что ...) that Kyrgyz and Mongolian lack, and none of the letters the
+    other Cyrillic alphabets add (і ў ә қ ң ө ү ...). Such paragraphs of one story are one
+    language and are identified together (`ingest.prepare`); a Kazakh, Kyrgyz, Ukrainian or
+    Bulgarian paragraph beside them is identified on its own."""
+    return (
+        _RUSSIAN_ONLY.search(text) is not None
+        and _RUSSIAN_WORD.search(text) is not None
+        and _NOT_RUSSIAN.search(text) is None
+    )
 
 
 def script_of(text: str) -> str:

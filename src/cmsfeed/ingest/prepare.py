@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from cmsfeed.classify import Identification, LanguageIdentifier, TopicMatcher, script_of
 from cmsfeed.classify.english import reads_as_english
-from cmsfeed.classify.language import opening
+from cmsfeed.classify.language import opening, reads_as_russian
 from cmsfeed.identity import story_identity
 from cmsfeed.ingest.paragraphs import Paragraph, derived_title, is_plain_paragraphs, paragraphs
 from cmsfeed.model import Item, Problem, Story, make_item_id
@@ -42,6 +42,13 @@ MIN_VERSION_SHARE = 3
 _SKIPPED = "not stored: in {language!r}, a language outside site.languages"
 _SKIPPED_PATTERN = re.compile(r"^not stored: in '([a-z]{2,3})', a language outside")
 _SLUG_WORD = re.compile(r"\w+")
+# Letters of scripts written without spaces between words: Thai, Japanese kana, Chinese.
+_UNSPACED_SCRIPT = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# How a paragraph shows, by itself, the language its script's paragraphs mostly are in.
+_READS_AS: dict[str, Callable[[str], bool]] = {
+    "latin": reads_as_english,
+    "cyrillic": reads_as_russian,
+}
 # Paragraphs of plain text come out of cleaning as they went in, unless they hold what the
 # HTML parser rewrites: an entity or ampersand, a carriage return, a no-break space (written
 # back as &nbsp;), a NUL. Without these, cleaning (nh3, the costliest step of a plain story)
@@ -309,17 +316,13 @@ class StoryPreparer:
         for script, indexes in by_script.items():
             if script == "none":
                 continue
-            # Paragraphs of one language are identified together, in one call: all of them
-            # where the site writes at most one language in their script; where it writes
-            # several (English, French, Spanish), those that read as English by their own
-            # words and show no sign of another language (most paragraphs of an English
-            # source). Every other paragraph is identified on its own.
-            if self.identifier.site_languages_in(script) <= 1:
-                together = indexes
-            elif script == "latin":
-                together = [i for i in indexes if reads_as_english(found[i].text)]
-            else:
-                together = []
+            # Paragraphs that show one language by themselves (English by its own words, Russian
+            # by its letters and little words, and no sign of any other) are identified
+            # together, in one call: most paragraphs of most stories. Every other paragraph is
+            # identified on its own, so a translation in a neighbouring language (French,
+            # German, Kazakh, Kyrgyz) beside them is never read as part of them.
+            reads_as = _READS_AS.get(script)
+            together = [i for i in indexes if reads_as(found[i].text)] if reads_as else []
             if together:
                 joined = "\n".join(found[i].text for i in together)
                 requests.append((together, opening(joined, IDENTIFY_CHARS)))
@@ -363,7 +366,7 @@ def _passages_kept_inside(
     """
     words: dict[str, int] = {}
     for paragraph, language in zip(found, languages, strict=True):
-        words[language] = words.get(language, 0) + len(paragraph.text.split())
+        words[language] = words.get(language, 0) + word_count(paragraph.text)
     largest = max(words, key=words.__getitem__)  # the first of equals: the story's order
     total = sum(words.values())
     return {
@@ -374,6 +377,13 @@ def _passages_kept_inside(
         and count < MIN_VERSION_WORDS
         and count * MIN_VERSION_SHARE < total
     }
+
+
+def word_count(text: str) -> int:
+    """How many words `text` has. Chinese, Japanese and Thai write no spaces between words,
+    so each of their characters counts as one: a translation into them is a version, not a
+    one-word quotation."""
+    return len(text.split()) + len(_UNSPACED_SCRIPT.findall(text))
 
 
 def title_text(raw: str) -> str:
