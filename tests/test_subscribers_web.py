@@ -16,6 +16,8 @@ from support.items import make_item
 from support.signup_site import ENV, signup, signup_site  # noqa: F401  (the `site` fixture)
 from support.smtp_server import SmtpServer
 
+SECRET = ENV["CMSFEED_SECRET"].encode()
+
 
 def local(url: str, base: str) -> str:
     return url.replace("http://127.0.0.1:8080", base)
@@ -137,7 +139,7 @@ def test_forged_or_expired_links_do_nothing(site) -> None:  # type: ignore[no-un
     with httpx.Client(base_url=base) as web:
         assert web.post("/unsubscribe?token=abc.def").status_code == 400
         expired = make_token(
-            b"web-secret", "confirm", {"email": "x@example.org"}, clock() - timedelta(seconds=1)
+            SECRET, "confirm", {"email": "x@example.org"}, clock() - timedelta(seconds=1)
         )
         assert web.post("/confirm", data={"token": expired}).status_code == 400
         assert digests.get_subscriber("x@example.org") is None
@@ -269,11 +271,11 @@ def test_signed_links_with_missing_or_malformed_fields_answer_400_in_their_langu
     later = clock() + timedelta(days=1)
     confirm = {"email": "x@example.org", "language": "ru"}  # every other field missing
     broken = [
-        ("/confirm", make_token(b"web-secret", "confirm", confirm, later), "Ссылка не работает"),
-        ("/confirm", make_token(b"web-secret", "confirm", [1, 2], later), "This link does not"),
-        ("/preferences", make_token(b"web-secret", "preferences", {"id": 5}), "This link does"),
-        ("/unsubscribe", make_token(b"web-secret", "unsubscribe", {"id": "x"}), "This link do"),
-        ("/unsubscribe?lang=ru", make_token(b"web-secret", "unsubscribe", 7), "Ссылка не"),
+        ("/confirm", make_token(SECRET, "confirm", confirm, later), "Ссылка не работает"),
+        ("/confirm", make_token(SECRET, "confirm", [1, 2], later), "This link does not"),
+        ("/preferences", make_token(SECRET, "preferences", {"id": 5}), "This link does"),
+        ("/unsubscribe", make_token(SECRET, "unsubscribe", {"id": "x"}), "This link do"),
+        ("/unsubscribe?lang=ru", make_token(SECRET, "unsubscribe", 7), "Ссылка не"),
     ]
     with httpx.Client(base_url=base) as web:
         for path, token, words in broken:
