@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, select, update
 
 from cmsfeed.store import subscriber_changes as changes
 from cmsfeed.store.engine import StorePart
@@ -19,6 +19,7 @@ from cmsfeed.store.schema import FORGIVEN, bounces, outbox, subscribers
 from cmsfeed.store.subscriber_changes import fresh_start, read_subscriber
 from cmsfeed.store.subscriber_rows import subscriber_from_row, subscriber_values
 from cmsfeed.subscribers import Status, Subscriber
+from cmsfeed.subscribers import subscriber_id as id_of_address
 
 _CHUNK = 500
 
@@ -63,20 +64,11 @@ class SubscriberRecords(StorePart):
         return saved
 
     def get_subscriber(self, email_or_id: str) -> Subscriber | None:
+        # An id is the digest of the lowercased address (`subscriber_id`): one primary-key
+        # lookup either way, where matching lower(email) would read the whole table.
+        key = id_of_address(email_or_id) if "@" in email_or_id else email_or_id
         with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    select(subscribers).where(
-                        or_(
-                            subscribers.c.id == email_or_id,
-                            func.lower(subscribers.c.email) == email_or_id.lower(),
-                        )
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        return subscriber_from_row(row) if row else None
+            return read_subscriber(connection, key)
 
     def iter_subscribers(
         self, statuses: Sequence[str] | None = None, chunk_size: int = _CHUNK
