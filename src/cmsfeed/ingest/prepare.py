@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from cmsfeed.classify import Identification, LanguageIdentifier, TopicMatcher, script_of
 from cmsfeed.classify.english import reads_as_english
-from cmsfeed.classify.language import opening, reads_as_russian
+from cmsfeed.classify.language import reads_as_russian
 from cmsfeed.identity import story_identity
 from cmsfeed.ingest.paragraphs import Paragraph, derived_title, is_plain_paragraphs, paragraphs
 from cmsfeed.model import Item, Problem, Story, make_item_id
@@ -29,9 +29,6 @@ from cmsfeed.sanitize import (
     remove_xml_forbidden,
     unsafe_markup,
 )
-
-# The opening of a text tells its language as well as the whole does, for less.
-IDENTIFY_CHARS = 200
 
 # What a language's paragraphs need to be a version of their own rather than a quotation kept
 # inside the largest version: this many words, or this fraction (1/3) of the story's words.
@@ -325,14 +322,14 @@ class StoryPreparer:
             together = [i for i in indexes if reads_as(found[i].text)] if reads_as else []
             if together:
                 joined = "\n".join(found[i].text for i in together)
-                requests.append((together, opening(joined, IDENTIFY_CHARS)))
+                requests.append((together, joined))  # its opening is read (SAMPLE_CHARS)
             alone = set(indexes).difference(together)
             requests += [([i], found[i].text) for i in indexes if i in alone]
         return requests
 
     def _whole_story(self, story: Story, title: str, found: list[Paragraph]) -> _Version:
         """A story no paragraph of which could be told: read with its title, else declared."""
-        text = opening(f"{title}\n{' '.join(p.text for p in found)}", IDENTIFY_CHARS)
+        text = f"{title}\n{' '.join(p.text for p in found)}"  # its opening is read
         identification = self.identifier.identify(text)
         if identification.certain and identification.language is not None:
             return _Version(identification.language, found)
