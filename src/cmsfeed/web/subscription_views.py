@@ -30,9 +30,7 @@ from cmsfeed.digest.compose import DigestComposer
 from cmsfeed.digest.links import unsubscribe_link
 from cmsfeed.digest.render import PACKAGE
 from cmsfeed.i18n import babel_locale, gettext_environment
-from cmsfeed.mail import Transport
 from cmsfeed.model import Clock
-from cmsfeed.store import Store
 from cmsfeed.subscribers import WEEKDAYS, Subscriber
 
 TEMPLATES = PACKAGE / "templates" / "web"
@@ -42,18 +40,9 @@ CSRF_COOKIE = "cmsfeed_csrf"
 class SubscriptionViews:
     """Renders the subscription pages with the composer's site, renderer and secret."""
 
-    def __init__(
-        self,
-        config: Config,
-        composer: DigestComposer,
-        digests: Store,
-        transport: Transport,
-        clock: Clock,
-    ) -> None:
+    def __init__(self, config: Config, composer: DigestComposer, clock: Clock) -> None:
         self.config = config
         self.composer = composer
-        self.digests = digests
-        self.transport = transport
         self.clock = clock
         self._environments: dict[str, Environment] = {}
 

@@ -50,7 +50,7 @@ class SubscriptionPages(SubscriptionViews):
         transport: Transport,
         clock: Clock,
     ) -> None:
-        super().__init__(config, composer, digests, transport, clock)
+        super().__init__(config, composer, clock)
         self.limits = SignupLimits(
             digests,
             clock,
