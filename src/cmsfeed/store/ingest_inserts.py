@@ -18,29 +18,8 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table
 
 from cmsfeed.model import Item
-from cmsfeed.store.rows import insert_items
+from cmsfeed.store.rows import ITEM_COLUMNS, insert_items, item_values
 from cmsfeed.store.schema import item_topics, items
-
-# The columns an insert fills (the others are null or take their server default), in order.
-_COLUMNS = (
-    "id",
-    "key",
-    "source_id",
-    "url",
-    "title",
-    "summary",
-    "language",
-    "language_uncertain",
-    "published_at",
-    "updated_at",
-    "first_seen_at",
-    "translation_group",
-    "image_url",
-    "content_hash",
-    "story_key",
-    "identity",
-    "story_hash",
-)
 
 
 def insert_new_items(connection: Connection, new: Sequence[Item], now: datetime) -> int:
@@ -49,42 +28,20 @@ def insert_new_items(connection: Connection, new: Sequence[Item], now: datetime)
         return 0
     if connection.dialect.name != "sqlite":
         return insert_items(connection, list(new), now)
-    convert = _converters(connection, items, _COLUMNS)
+    convert = _converters(connection, items, ITEM_COLUMNS)
     rows = [
         tuple(
             value if to_sql is None else to_sql(value)
-            for value, to_sql in zip(_values(item, now), convert, strict=True)
+            for value, to_sql in zip(item_values(item, now), convert, strict=True)
         )
         for item in new
     ]
-    count = connection.exec_driver_sql(_insert_sql(items, _COLUMNS), rows).rowcount
+    count = connection.exec_driver_sql(_insert_sql(items, ITEM_COLUMNS), rows).rowcount
     # Topics of a row another process inserted first are the same rows again, ignored.
     topics = [(item.id, topic) for item in new for topic in dict.fromkeys(item.topics)]
     if topics:
         connection.exec_driver_sql(_insert_sql(item_topics, ("item_id", "topic_id")), topics)
     return int(count)
-
-
-def _values(item: Item, now: datetime) -> tuple[Any, ...]:
-    return (
-        item.id,
-        item.key,
-        item.source_id,
-        item.url,
-        item.title,
-        item.summary,
-        item.language,
-        item.language_uncertain,
-        item.published_at,
-        item.updated_at,
-        now,
-        item.translation_group,
-        item.image_url,
-        item.content_hash,
-        item.story_key,
-        item.identity,
-        item.story_hash,
-    )
 
 
 def _converters(

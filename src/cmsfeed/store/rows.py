@@ -46,26 +46,54 @@ def insert_items(connection: Connection, new: list[Item], now: datetime) -> int:
     return count
 
 
+# The columns an insert of an item fills (the others are null or take their server default),
+# in the order of `item_values`.
+ITEM_COLUMNS = (
+    "id",
+    "key",
+    "source_id",
+    "url",
+    "title",
+    "summary",
+    "language",
+    "language_uncertain",
+    "published_at",
+    "updated_at",
+    "first_seen_at",
+    "translation_group",
+    "image_url",
+    "content_hash",
+    "story_key",
+    "identity",
+    "story_hash",
+)
+
+
+def item_values(item: Item, now: datetime) -> tuple[Any, ...]:
+    """The values of ITEM_COLUMNS for a new `item` first seen `now`."""
+    return (
+        item.id,
+        item.key,
+        item.source_id,
+        item.url,
+        item.title,
+        item.summary,
+        item.language,
+        item.language_uncertain,
+        item.published_at,
+        item.updated_at,
+        now,
+        item.translation_group,
+        item.image_url,
+        item.content_hash,
+        item.story_key,
+        item.identity,
+        item.story_hash,
+    )
+
+
 def _row(item: Item, now: datetime) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "key": item.key,
-        "source_id": item.source_id,
-        "url": item.url,
-        "title": item.title,
-        "summary": item.summary,
-        "language": item.language,
-        "language_uncertain": item.language_uncertain,
-        "published_at": item.published_at,
-        "updated_at": item.updated_at,
-        "first_seen_at": now,
-        "translation_group": item.translation_group,
-        "image_url": item.image_url,
-        "content_hash": item.content_hash,
-        "story_key": item.story_key,
-        "identity": item.identity,
-        "story_hash": item.story_hash,
-    }
+    return dict(zip(ITEM_COLUMNS, item_values(item, now), strict=True))
 
 
 def replace_topics(connection: Connection, item_id: str, topics: Iterable[str]) -> None:
