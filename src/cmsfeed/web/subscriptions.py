@@ -32,7 +32,6 @@ from cmsfeed.store import Store
 from cmsfeed.subscriptions.choices import SiteChoices, values_of
 from cmsfeed.subscriptions.messages import ComposedMail
 from cmsfeed.subscriptions.service import Outcome, Result, SubscriptionService
-from cmsfeed.web.body_limit import BODY_LIMIT
 from cmsfeed.web.forms import FormAnswer, read_digest_form
 from cmsfeed.web.second_thoughts import undo_offer, weekly_offer
 from cmsfeed.web.signup_limits import SignupLimits, client_address
@@ -321,8 +320,6 @@ def subscription_routes(
 
 async def _form(request: Request) -> dict[str, list[str]]:
     body = await request.body()  # at most BODY_LIMIT: web/body_limit.py answers 413 past it
-    if len(body) > BODY_LIMIT:
-        return {}
     return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
 
 
